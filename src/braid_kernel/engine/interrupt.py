@@ -1,0 +1,59 @@
+"""Interrupts: KeyboardInterrupt for blocking code, cancellation for awaiting code.
+
+Every interrupt (interrupt_request or a raw SIGINT) ends in the SIGINT
+handler on the main thread.  If the main thread is executing a cell's own
+top-level code — blocked in ``time.sleep``, spinning in a loop, waiting for
+``input()`` — the handler raises KeyboardInterrupt right there, as Python
+does.  Otherwise the loop is idle or running kernel code: raising would hit
+the kernel, so the handler asks the loop to cancel the running cells
+instead.  Either way the kernel lives on; SIGINT never kills it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.routing.loopbridge import LoopBridge
+
+
+class Interrupter:
+    """Installs the SIGINT handler and delivers interrupts to the main thread."""
+
+    def __init__(self, cell_files: CellFiles) -> None:
+        self._cells = cell_files
+        self._bridge: LoopBridge | None = None
+        self._cancel_cells: Callable[[], None] | None = None
+        self._main_ident = threading.main_thread().ident
+
+    def attach(self, bridge: LoopBridge, cancel_cells: Callable[[], None]) -> None:
+        """Connect to the main shell's loop once it runs."""
+        self._bridge, self._cancel_cells = bridge, cancel_cells
+
+    def install(self) -> None:
+        """Take over SIGINT (call on the main thread)."""
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    def interrupt(self) -> None:
+        """Interrupt the main thread from any thread (as a SIGINT would)."""
+        if self._main_ident is not None:
+            signal.pthread_kill(self._main_ident, signal.SIGINT)
+
+    def in_cell_code(self, frame: FrameType | None) -> bool:
+        """True when ``frame``'s stack runs a cell's top-level code."""
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == "<module>" and self._cells.is_cell(code.co_filename):
+                return True
+            frame = frame.f_back
+        return False
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        del signum
+        if self.in_cell_code(frame):
+            raise KeyboardInterrupt
+        if self._bridge is not None and self._cancel_cells is not None:
+            self._bridge.call_soon(self._cancel_cells)

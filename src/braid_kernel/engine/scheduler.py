@@ -1,0 +1,86 @@
+"""The scheduler: cells as tasks, chained or concurrent, cancellable.
+
+Each cell runs in its own cancel scope.  In chained mode (the default) a
+cell first waits for the cell submitted before it; in concurrent mode it
+starts at once.  An interrupt cancels every running cell's scope and aborts
+the cells still waiting; a failing cell with ``stop_on_error`` aborts the
+cells submitted before its failure that have not started yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status
+from braid_kernel.engine.runner import CellRunner
+
+INTERRUPTED = ErrorInfo("KeyboardInterrupt", "Interrupted by the user", [
+    "\x1b[0;31mKeyboardInterrupt\x1b[0m: Interrupted by the user"])
+
+
+@dataclass(slots=True)
+class _Entry:
+    seq: int
+    cell: Cell
+    done: anyio.Event = field(default_factory=anyio.Event)
+    scope: anyio.CancelScope | None = None
+
+
+class Scheduler:
+    """Orders and runs cells for one shell."""
+
+    def __init__(self, runner: CellRunner, chained: bool = True) -> None:
+        self.runner = runner
+        self.chained = chained
+        self._seq = 0
+        self._abort_below = 0
+        self._last: _Entry | None = None
+        self._entries: dict[int, _Entry] = {}
+
+    @property
+    def running(self) -> list[Cell]:
+        """Cells started and not yet finished."""
+        return [e.cell for e in self._entries.values() if e.scope is not None]
+
+    async def run(self, cell: Cell, on_start: Callable[[], None] | None = None) -> Outcome:
+        """Run ``cell`` when its turn comes; returns how it ended."""
+        entry = _Entry(self._seq, cell)
+        self._seq += 1
+        previous, self._last = self._last, entry
+        self._entries[entry.seq] = entry
+        try:
+            if self.chained and previous is not None:
+                await previous.done.wait()
+            if entry.seq < self._abort_below:
+                return Outcome(Status.ABORTED)
+            return await self._execute(entry, on_start)
+        finally:
+            entry.done.set()
+            del self._entries[entry.seq]
+
+    async def _execute(self, entry: _Entry, on_start: Callable[[], None] | None) -> Outcome:
+        if on_start is not None:
+            on_start()
+        with anyio.CancelScope() as scope:
+            entry.scope = scope
+            outcome = await self.runner.run(entry.cell, scope)
+        if scope.cancelled_caught:
+            self.runner.publisher.iopub("error", INTERRUPTED.content())
+            outcome = Outcome(Status.ERROR, INTERRUPTED)
+        if outcome.status is Status.ERROR and entry.cell.stop_on_error:
+            self.abort_queued()
+        return outcome
+
+    def abort_queued(self) -> None:
+        """Abort every cell submitted so far that has not started yet."""
+        self._abort_below = self._seq
+
+    def interrupt(self) -> None:
+        """Cancel every running cell and abort the waiting ones (call on the loop)."""
+        self.abort_queued()
+        for entry in list(self._entries.values()):
+            if entry.scope is not None:
+                entry.scope.cancel()

@@ -1,0 +1,47 @@
+"""``input()`` and ``getpass()`` for cells, answered by the frontend.
+
+The replacements ask the frontend through the current request; a request
+whose frontend does not accept stdin (``allow_stdin`` false) gets
+:class:`~braid_kernel.errors.StdinNotAllowed` at once instead of a hang.
+"""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+from typing import Any, Protocol
+
+from braid_kernel.errors import StdinNotAllowed
+from braid_kernel.routing.context import Request, current_request
+
+
+class InputSource(Protocol):
+    def ask(self, prompt: str, password: bool, request: Request) -> str: ...
+
+
+class CellInput:
+    """The ``input``/``getpass`` functions cells see."""
+
+    def __init__(self, source: InputSource) -> None:
+        self._source = source
+
+    def _ask(self, prompt: object, password: bool) -> str:
+        request = current_request.get()
+        if request is None or not request.allow_stdin:
+            raise StdinNotAllowed("input() is not available: this frontend does not accept stdin "
+                                  "for this request")
+        return self._source.ask(str(prompt), password, request)
+
+    def input(self, prompt: object = "") -> str:
+        """Drop-in for :func:`input`."""
+        return self._ask(prompt, False)
+
+    def getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
+        """Drop-in for :func:`getpass.getpass` (``stream`` is ignored)."""
+        del stream
+        return self._ask(prompt, True)
+
+    def install(self) -> None:
+        """Replace ``builtins.input`` and ``getpass.getpass`` process-wide."""
+        builtins.input = self.input
+        getpass.getpass = self.getpass

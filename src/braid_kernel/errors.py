@@ -1,0 +1,43 @@
+"""The kernel's one exception tree.
+
+Foreign errors are translated at the boundary (``raise ... from exc``) into
+one of these, so callers catch ``BraidError`` subclasses, never library ones.
+"""
+
+from __future__ import annotations
+
+
+class BraidError(Exception):
+    """Base of every error the kernel raises on purpose."""
+
+
+class ConfigError(BraidError):
+    """A bad option, mode or connection file: reported at startup with a fix."""
+
+
+class WireError(BraidError):
+    """An incoming message that cannot be accepted; it is logged and dropped."""
+
+
+class MalformedMessage(WireError):
+    """Frames missing, not JSON, or not the shape the protocol requires."""
+
+
+class BadSignature(WireError):
+    """The HMAC signature does not match the message (wrong key or forgery)."""
+
+
+class ReplayedMessage(WireError):
+    """A signature already seen: the message is a replay."""
+
+
+class MessageTooLarge(WireError):
+    """A message above the configured size limit."""
+
+
+class StdinNotAllowed(BraidError):
+    """``input()`` called by a request whose frontend does not accept stdin."""
+
+
+class UnknownSubshell(BraidError):
+    """A ``subshell_id`` the kernel never created (or already deleted)."""

@@ -1,0 +1,74 @@
+"""Comms (the channel ipywidgets talks over), through the ``comm`` package.
+
+The ``comm`` package lets a kernel supply the comm class and the manager:
+``comm.create_comm`` and ``comm.get_comm_manager`` are pointed at ours.  A
+comm's messages are published with the *current* request as parent — the
+cell that created or updated a widget, or the frontend's comm_msg being
+handled — so nbclient and output areas attribute them correctly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import comm
+from comm.base_comm import BaseComm, CommManager
+
+from braid_kernel.routing.context import Request
+from braid_kernel.routing.dispatch import Handler
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.wire.message import JsonDict
+
+
+class KernelComm(BaseComm):  # type: ignore[misc]
+    """A comm whose messages go out on IOPub through the kernel's publisher."""
+
+    publisher: Publisher | None = None  # set on the class by :func:`install_comms`
+
+    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
+                    buffers: Any = None, **keys: Any) -> None:
+        if self.publisher is None:
+            raise RuntimeError("comms are not connected to a kernel")
+        content: JsonDict = {"data": data if data is not None else {}, "comm_id": self.comm_id, **keys}
+        self.publisher.iopub(msg_type, content, metadata=metadata or {}, buffers=buffers or ())
+
+
+def as_dict(request: Request) -> JsonDict:
+    """The message as comm handlers (ipywidgets) expect it."""
+    msg = request.msg
+    return {"header": msg.header, "parent_header": msg.parent_header, "metadata": msg.metadata,
+            "content": msg.content, "buffers": list(msg.buffers), "msg_id": msg.msg_id,
+            "msg_type": msg.msg_type}
+
+
+class CommService:
+    """Owns the kernel's comm manager and serves the comm messages."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.manager = CommManager()
+        self.publisher = publisher
+
+    def install(self) -> None:
+        """Make ``comm.create_comm`` / ``comm.get_comm_manager`` use this kernel."""
+        comm_class = type("BraidComm", (KernelComm,), {"publisher": self.publisher})
+        comm.create_comm = comm_class
+        comm.get_comm_manager = lambda: self.manager
+
+    def shell_handlers(self) -> dict[str, Handler]:
+        """Handlers for messages that run comm callbacks (user code): on the shell."""
+        def run(method: Callable[[Any, Any, JsonDict], None]) -> Handler:
+            def handle(request: Request) -> None:
+                method(None, None, as_dict(request))
+            return handle
+
+        return {"comm_open": run(self.manager.comm_open), "comm_msg": run(self.manager.comm_msg),
+                "comm_close": run(self.manager.comm_close)}
+
+    def comm_info(self, request: Request) -> JsonDict:
+        """comm_info_request: the open comms, optionally of one target (any thread)."""
+        target = request.field("target_name")
+        comms = {cid: {"target_name": c.target_name}
+                 for cid, c in list(self.manager.comms.items())
+                 if target is None or c.target_name == target}
+        return {"status": "ok", "comms": comms}

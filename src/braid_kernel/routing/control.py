@@ -1,0 +1,40 @@
+"""The control thread: control-channel requests never wait for user code.
+
+Interrupts, shutdown, kernel_info, subshell administration and debugger
+requests are served here, one at a time, on a thread of their own, so they
+are answered even while a cell blocks the main thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from braid_kernel.routing.context import Request
+from braid_kernel.routing.dispatch import SyncDispatcher
+
+
+class ControlThread:
+    """Serves control requests in arrival order on a dedicated thread."""
+
+    def __init__(self, dispatcher: SyncDispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="braid-control", daemon=True)
+        self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
+        self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, request: Request) -> None:
+        self._queue.put(request)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _serve(self) -> None:
+        while (request := self._queue.get()) is not None:
+            self._dispatcher.dispatch(request)

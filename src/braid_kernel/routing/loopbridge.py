@@ -1,0 +1,50 @@
+"""Calling into an event loop from other threads and from signal handlers.
+
+Both anyio backends offer a thread-safe, signal-safe "run this soon" entry
+point: asyncio's ``loop.call_soon_threadsafe`` and trio's
+``TrioToken.run_sync_soon``.  :class:`LoopBridge` captures the one of the
+running loop so the I/O thread, the control thread and the SIGINT handler can
+hand work to it without blocking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sniffio
+
+log = logging.getLogger("braid_kernel.routing")
+
+
+class LoopBridge:
+    """A thread-safe ``call_soon`` into one running event loop."""
+
+    def __init__(self, call_soon: Callable[[Callable[[], object]], object]) -> None:
+        self._call_soon = call_soon
+        self.closed = False
+
+    @classmethod
+    def for_current_loop(cls) -> LoopBridge:
+        """Capture the event loop this coroutine runs on (asyncio or trio)."""
+        library = sniffio.current_async_library()
+        if library == "trio":
+            import trio
+
+            token = trio.lowlevel.current_trio_token()
+            return cls(token.run_sync_soon)
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        return cls(loop.call_soon_threadsafe)
+
+    def call_soon(self, fn: Callable[[], object]) -> bool:
+        """Schedule ``fn()`` on the loop; False if the loop has already ended."""
+        if self.closed:
+            return False
+        try:
+            self._call_soon(fn)
+        except RuntimeError:  # the loop is closed (asyncio) or the run ended (trio)
+            self.closed = True
+            return False
+        return True

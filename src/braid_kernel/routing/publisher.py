@@ -1,0 +1,49 @@
+"""Publishing on behalf of the current request.
+
+A thin layer over the outbox that fills in the parent header from the
+:data:`~braid_kernel.routing.context.current_request` and applies the rule
+that a ``silent`` execution broadcasts nothing but its status (and comm
+traffic, which keeps widget state consistent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from braid_kernel.routing.context import Request, current_request
+from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.wire.message import JsonDict
+
+_ALWAYS_SENT = frozenset({"status", "comm_open", "comm_msg", "comm_close", "debug_event", "shutdown_reply"})
+
+
+class Publisher:
+    """Sends IOPub messages, replies and stream text with the right parent."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def iopub(self, msg_type: str, content: JsonDict, request: Request | None = None,
+              metadata: JsonDict | None = None, buffers: Sequence[Any] = ()) -> None:
+        """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
+        req = request if request is not None else current_request.get()
+        if req is None:
+            self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata, (), buffers)
+            return
+        if req.silent and msg_type not in _ALWAYS_SENT:
+            return
+        self.outbox.send(Channel.IOPUB, msg_type, content, req.header, metadata, (), buffers)
+
+    def status(self, state: str, request: Request) -> None:
+        self.outbox.send(Channel.IOPUB, "status", {"execution_state": state}, request.header)
+
+    def reply(self, request: Request, msg_type: str, content: JsonDict,
+              metadata: JsonDict | None = None) -> None:
+        """Answer ``request`` on the channel it came from, to the client that sent it."""
+        self.outbox.send(request.channel, msg_type, content, request.header, metadata,
+                         request.msg.identities)
+
+    def stream(self, name: str, text: str, request: Request) -> None:
+        if not request.silent:
+            self.outbox.stream(request.header, name, text)

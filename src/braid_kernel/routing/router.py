@@ -1,0 +1,101 @@
+"""The router: where each incoming message goes (runs on the I/O thread).
+
+* stdin -> the stdin broker (``input_reply``);
+* control -> the control thread;
+* shell requests that need no user code (kernel_info, comm_info,
+  is_complete, ...) -> answered right here, so they are served even while
+  a cell blocks the main thread;
+* other shell messages -> the inbox of the shell named by the header's
+  ``subshell_id`` (the main shell when absent); an unknown id is an error
+  reply, never a silent fallback to the main shell.
+
+Messages that fail to decode or verify are logged and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from braid_kernel.errors import WireError
+from braid_kernel.routing.context import Request
+from braid_kernel.routing.dispatch import SyncDispatcher
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.codec import WireCodec
+
+log = logging.getLogger("braid_kernel.routing")
+
+
+class Target(Protocol):
+    """Something that accepts requests from another thread."""
+
+    def submit(self, request: Request) -> bool | None: ...
+
+
+class ShellRegistry:
+    """The shells requests can be routed to: ``None`` is the main shell."""
+
+    def __init__(self) -> None:
+        self._shells: dict[str | None, Target] = {}
+        self._lock = threading.Lock()
+
+    def add(self, subshell_id: str | None, target: Target) -> None:
+        with self._lock:
+            self._shells[subshell_id] = target
+
+    def remove(self, subshell_id: str) -> Target | None:
+        with self._lock:
+            return self._shells.pop(subshell_id, None)
+
+    def get(self, subshell_id: str | None) -> Target | None:
+        return self._shells.get(subshell_id)
+
+    def subshell_ids(self) -> list[str]:
+        with self._lock:
+            return [sid for sid in self._shells if sid is not None]
+
+
+class Router:
+    """Decodes frames and sends each message where it is served."""
+
+    def __init__(self, codec: WireCodec, publisher: Publisher, inline: SyncDispatcher,
+                 control: Target, shells: ShellRegistry, stdin: StdinBroker,
+                 on_rejected: Callable[[Channel, WireError], None] | None = None) -> None:
+        self._codec = codec
+        self._publisher = publisher
+        self._inline = inline
+        self._control = control
+        self._shells = shells
+        self._stdin = stdin
+        self._on_rejected = on_rejected
+
+    def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
+        try:
+            msg = self._codec.decode(frames)
+        except WireError as exc:
+            log.warning("rejected a message on %s: %s", channel.value, exc)
+            if self._on_rejected is not None:
+                self._on_rejected(channel, exc)
+            return
+        request = Request(msg, channel)
+        if channel is Channel.STDIN:
+            self._stdin.deliver(msg)
+        elif channel is Channel.CONTROL:
+            self._control.submit(request)
+        elif msg.msg_type in self._inline.handlers:
+            self._inline.dispatch(request)
+        else:
+            self._to_shell(request)
+
+    def _to_shell(self, request: Request) -> None:
+        sid = request.msg.subshell_id
+        target = self._shells.get(sid)
+        if target is not None and target.submit(request) is not False:
+            return
+        what = f"unknown subshell_id {sid!r}" if sid is not None else "the shell has stopped"
+        log.warning("%s for %s", what, request.msg_type)
+        self._inline.dispatch_error(request, "UnknownSubshell" if sid else "KernelStopping", what)

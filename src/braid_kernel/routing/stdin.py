@@ -1,0 +1,73 @@
+"""stdin: ``input_request`` out, the matching ``input_reply`` back.
+
+A cell's thread calls :meth:`StdinBroker.ask` and blocks until the reply
+arrives on the I/O thread.  Replies are matched to the request they answer
+by their parent ``msg_id``; a reply without one (jupyter_client's
+``kc.input()`` sends only ``{"value": ...}``) answers the oldest question.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from braid_kernel.routing.context import Request
+from braid_kernel.transport.outbox import Channel, Outbox, Outgoing
+from braid_kernel.wire.message import Message, new_header
+
+log = logging.getLogger("braid_kernel.routing")
+
+
+@dataclass(slots=True)
+class _Question:
+    answered: threading.Event = field(default_factory=threading.Event)
+    value: str = ""
+
+
+class StdinBroker:
+    """Asks the frontend for input on behalf of a request; thread-safe."""
+
+    def __init__(self, outbox: Outbox, session: str, username: str) -> None:
+        self._outbox = outbox
+        self._session = session
+        self._username = username
+        self._pending: OrderedDict[str, _Question] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def ask(self, prompt: str, password: bool, request: Request) -> str:
+        """Send ``input_request`` to the client behind ``request`` and wait for its reply.
+
+        Blocks the calling thread; a KeyboardInterrupt (interrupt) ends the wait.
+        """
+        header = new_header("input_request", self._session, self._username, request.msg.subshell_id)
+        question = _Question()
+        with self._lock:
+            self._pending[header["msg_id"]] = question
+        try:
+            self._outbox.post(Outgoing(Channel.STDIN, "input_request",
+                                       {"prompt": prompt, "password": password},
+                                       request.header, None, request.msg.identities, (), header))
+            question.answered.wait()
+            return question.value
+        finally:
+            with self._lock:
+                self._pending.pop(header["msg_id"], None)
+
+    def deliver(self, reply: Message) -> None:
+        """Hand an ``input_reply`` to the question it answers (I/O thread)."""
+        if reply.msg_type != "input_reply":
+            log.warning("ignored %r on the stdin channel", reply.msg_type)
+            return
+        parent_id = reply.parent_header.get("msg_id")
+        with self._lock:
+            question = self._pending.get(parent_id) if isinstance(parent_id, str) else None
+            if question is None and self._pending:
+                question = next(iter(self._pending.values()))
+        if question is None:
+            log.warning("input_reply with no pending input_request: dropped")
+            return
+        value = reply.content.get("value", "")
+        question.value = value if isinstance(value, str) else str(value)
+        question.answered.set()

@@ -1,0 +1,100 @@
+"""The engine's view of IPython (implements :class:`~braid_kernel.engine.host.ShellHost`)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from types import TracebackType
+from typing import Any
+
+from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
+
+from braid_kernel.engine.cell import Cell, ErrorInfo
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.wire.message import JsonDict
+
+
+class IPythonHost:
+    """Adapts a :class:`BraidShell` to what the engine needs."""
+
+    def __init__(self, shell: BraidShell, cell_files: CellFiles, main: bool = True) -> None:
+        self.shell = shell
+        self.cell_files = cell_files
+        self.main = main
+        self.history: list[tuple[int, str]] = []  # a subshell's own input history
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        ns: dict[str, Any] = self.shell.user_ns
+        return ns
+
+    @property
+    def compile_flags(self) -> int:
+        return int(self.shell.compile.flags)
+
+    def prepare(self, raw: str, execution_count: int, store_history: bool) -> tuple[str, str]:
+        code: str = self.shell.transform_cell(raw)
+        filename: str = self.shell.compile.cache(code, execution_count, raw_code=raw)
+        if store_history and self.main:
+            self.shell.history_manager.store_inputs(execution_count, code, raw)
+            self.shell.execution_count = execution_count + 1
+        elif store_history:
+            self.history.append((execution_count, raw))
+        return code, filename
+
+    def transform_ast(self, tree: ast.Module) -> ast.Module:
+        result: ast.Module = self.shell.transform_ast(tree)
+        return result
+
+    def before_cell(self, cell: Cell) -> None:
+        if cell.silent:
+            return
+        info = ExecutionInfo(cell.raw, cell.store_history, cell.silent, True, cell.cell_id)
+        self.shell.events.trigger("pre_execute")
+        self.shell.events.trigger("pre_run_cell", info)
+
+    def after_cell(self, cell: Cell, error: BaseException | None, result: Any) -> None:
+        if cell.silent:
+            return
+        info = ExecutionInfo(cell.raw, cell.store_history, cell.silent, True, cell.cell_id)
+        outcome = ExecutionResult(info)
+        outcome.execution_count = cell.execution_count
+        outcome.error_in_exec = error
+        outcome.result = result
+        self.shell.events.trigger("post_execute")
+        self.shell.events.trigger("post_run_cell", outcome)
+
+    def display_result(self, value: Any) -> None:
+        self.shell.displayhook(value)
+
+    def format_error(self, exc: BaseException) -> ErrorInfo:
+        etype, tb = type(exc), self._user_frames(exc.__traceback__)
+        render = getattr(exc, "_render_traceback_", None)
+        stb: list[str]
+        try:
+            if callable(render):
+                stb = list(render())
+            elif isinstance(exc, SyntaxError):
+                stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
+            else:
+                stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
+        except Exception:  # noqa: BLE001 - a broken formatter must not hide the error
+            stb = [f"{etype.__name__}: {exc}"]
+        sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
+        return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
+
+    def _user_frames(self, tb: TracebackType | None) -> TracebackType | None:
+        """Drop the kernel's frames: the traceback starts at the first cell frame."""
+        first = tb
+        while first is not None and not self.cell_files.is_cell(first.tb_frame.f_code.co_filename):
+            first = first.tb_next
+        return first if first is not None else None
+
+    def user_expressions(self, expressions: dict[str, str]) -> JsonDict:
+        result: JsonDict = self.shell.user_expressions(expressions)
+        return result
+
+    def finish_output(self, cell: Cell) -> None:
+        if cell.store_history and self.main:
+            self.shell.history_manager.store_output(cell.execution_count)

@@ -1,0 +1,33 @@
+"""Building the IPython shell and plugging the kernel into its hooks."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.compiler import CellCompiler
+from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
+from braid_kernel.shell.ipshell import BraidShell
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
+    """Create the process's InteractiveShell (IPython requires exactly one) and
+    swap its display hook, display publisher, pager and compiler for the kernel's.
+    """
+    # Figures render inline unless the user chose a backend.
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    shell: BraidShell = BraidShell.instance()
+    shell.publisher = publisher
+    shell.compile = CellCompiler(cell_files)
+    hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
+    shell.displayhook = hook
+    shell.display_trap.hook = hook
+    sys.displayhook = hook
+    shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
+    shell.set_hook("show_in_pager", page_to_payload, 99)
+    shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
+    return shell

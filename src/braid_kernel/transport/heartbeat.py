@@ -1,0 +1,42 @@
+"""The heartbeat: echo every ping, on a thread that never needs the GIL.
+
+``zmq.proxy`` between a ROUTER socket and itself echoes each message back
+to its sender entirely inside libzmq, so the heartbeat keeps answering even
+while a cell holds the GIL in a pure-Python loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import zmq
+
+from braid_kernel.transport.zmq_io import make_server_socket
+from braid_kernel.wire.connection import ConnectionInfo
+
+log = logging.getLogger("braid_kernel.transport")
+
+
+class Heartbeat:
+    """Binds the heartbeat socket and echoes on a daemon thread until the context ends."""
+
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo) -> None:
+        self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb")
+        self._socket.linger = 0
+        self._thread = threading.Thread(target=self._echo, name="braid-heartbeat", daemon=True)
+        self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
+        self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _echo(self) -> None:
+        try:
+            zmq.proxy(self._socket, self._socket)
+        except zmq.ContextTerminated:
+            pass
+        except zmq.ZMQError as exc:
+            log.warning("heartbeat stopped: %s", exc)
+        finally:
+            self._socket.close(linger=0)

@@ -1,0 +1,165 @@
+"""The outbox: every outgoing message, from any thread, in one FIFO.
+
+Any thread may post; only the I/O thread drains.  Posting is a deque append
+plus, when the I/O thread is asleep, one byte written to a wake-up pipe, so a
+``print`` costs next to nothing.  Draining turns items into signed frames on
+the I/O thread, which also coalesces consecutive stream writes with the same
+parent and stream name into one ``stream`` message: a loop of 100,000 prints
+becomes a few dozen messages, in order, with nothing lost.
+
+Because every message goes through the one FIFO, a cell's stream text always
+reaches the client before the display data, reply or ``idle`` status it
+posted after it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.message import JsonDict
+
+
+class Channel(enum.Enum):
+    """The kernel's sockets (heartbeat excluded: it never carries messages)."""
+
+    SHELL = "shell"
+    CONTROL = "control"
+    STDIN = "stdin"
+    IOPUB = "iopub"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to encode and send on the I/O thread."""
+
+    channel: Channel
+    msg_type: str
+    content: JsonDict
+    parent: JsonDict = field(default_factory=dict)
+    metadata: JsonDict | None = None
+    identities: tuple[bytes, ...] = ()
+    buffers: tuple[Any, ...] = ()
+    header: JsonDict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamText:
+    """Text written to stdout/stderr on behalf of ``parent``."""
+
+    parent: JsonDict
+    name: str
+    text: str
+
+
+Item = Outgoing | StreamText
+Frames = list[bytes]
+MAX_STREAM_CHUNK = 1 << 20  # split coalesced text above 1 MiB into several messages
+
+
+class Outbox:
+    """Thread-safe FIFO of outgoing messages, drained by the I/O thread."""
+
+    def __init__(self) -> None:
+        self._items: deque[Item] = deque()
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._read_fd, False)
+        os.set_blocking(self._write_fd, False)
+        self._asleep = True
+        self.closed = False
+
+    @property
+    def wake_fd(self) -> int:
+        """Readable when items are waiting; the I/O thread polls it."""
+        return self._read_fd
+
+    def post(self, item: Item) -> None:
+        """Queue an item (any thread, also from signal handlers)."""
+        self._items.append(item)
+        if self._asleep:
+            self._asleep = False
+            try:
+                os.write(self._write_fd, b"\0")
+            except (BlockingIOError, OSError):  # pipe full or closed: a wake is pending anyway
+                pass
+
+    def post_wakeup(self) -> None:
+        """Wake the I/O thread without queueing anything (used to stop it)."""
+        try:
+            os.write(self._write_fd, b"\0")
+        except (BlockingIOError, OSError):
+            pass
+
+    def send(self, channel: Channel, msg_type: str, content: JsonDict, parent: JsonDict | None = None,
+             metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
+             buffers: Sequence[Any] = ()) -> None:
+        """Queue a message (convenience for :meth:`post`)."""
+        self.post(Outgoing(channel, msg_type, content, parent or {}, metadata, tuple(identities),
+                           tuple(buffers)))
+
+    def stream(self, parent: JsonDict, name: str, text: str) -> None:
+        """Queue stream text; coalesced with its neighbours when drained."""
+        self.post(StreamText(parent, name, text))
+
+    def take(self) -> list[Item]:
+        """Everything queued so far (I/O thread only); re-arms the wake-up."""
+        try:
+            os.read(self._read_fd, 4096)
+        except BlockingIOError:
+            pass
+        self._asleep = True  # before popping: a post after this line wakes us again
+        items = []
+        pop = self._items.popleft
+        while self._items:
+            items.append(pop())
+        return items
+
+    def close(self) -> None:
+        self.closed = True
+        for fd in (self._read_fd, self._write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def encode_items(items: list[Item], codec: WireCodec,
+                 on_error: Callable[[Item, Exception], None]) -> list[tuple[Channel, Frames]]:
+    """Encode drained items into frames, merging runs of stream text.
+
+    An item that cannot be encoded (content that is not JSON-serializable)
+    is reported through ``on_error`` and skipped; the others still go out.
+    """
+    out: list[tuple[Channel, Frames]] = []
+    i, n = 0, len(items)
+    while i < n:
+        item = items[i]
+        if isinstance(item, StreamText):
+            texts = [item.text]
+            i += 1
+            while i < n:
+                nxt = items[i]
+                if not (isinstance(nxt, StreamText) and nxt.parent is item.parent and nxt.name == item.name):
+                    break
+                texts.append(nxt.text)
+                i += 1
+            text = "".join(texts)
+            for start in range(0, len(text), MAX_STREAM_CHUNK):
+                chunk = text[start : start + MAX_STREAM_CHUNK]
+                frames = codec.encode("stream", {"name": item.name, "text": chunk}, item.parent)
+                out.append((Channel.IOPUB, frames))
+            continue
+        i += 1
+        try:
+            frames = codec.encode(item.msg_type, item.content, item.parent, item.metadata,
+                                  item.identities, item.buffers, item.header)
+        except Exception as exc:  # noqa: BLE001 - reported, never kills the I/O thread
+            on_error(item, exc)
+            continue
+        out.append((item.channel, frames))
+    return out

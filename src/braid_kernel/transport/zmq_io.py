@@ -1,0 +1,160 @@
+"""The I/O thread: every ZeroMQ socket of the kernel lives and dies here.
+
+One thread owns the shell, control and stdin ROUTER sockets and the IOPub
+XPUB socket (a socket belongs to one thread).  It polls them together with
+the outbox's wake-up pipe, hands each incoming frame list to ``on_frames``
+(still on this thread), and sends whatever the outbox holds.  Because it
+never runs user code, a cell that blocks the main thread cannot stop it:
+``zmq.Poller.poll`` releases the GIL while it waits.
+
+New IOPub subscribers are greeted with ``iopub_welcome`` (JEP 65): the XPUB
+socket reports every subscription (``XPUB_VERBOSE``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import zmq
+
+from braid_kernel.transport.outbox import Channel, Frames, Item, Outbox, encode_items
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.connection import ConnectionInfo
+
+log = logging.getLogger("braid_kernel.transport")
+
+OnFrames = Callable[[Channel, list[bytes]], None]
+
+_ROUTERS = (Channel.SHELL, Channel.CONTROL, Channel.STDIN)
+
+
+def make_server_socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, info: ConnectionInfo,
+                       channel: str) -> zmq.Socket[bytes]:
+    """A socket bound to ``channel``'s endpoint, a CurveZMQ server if keys are set."""
+    sock = ctx.socket(kind)
+    sock.linger = 1000
+    if info.curve:
+        sock.curve_server = True
+        sock.curve_secretkey = info.curve_secretkey
+        sock.curve_publickey = info.curve_publickey
+    sock.bind(info.endpoint(channel))
+    return sock
+
+
+class IOThread:
+    """Owns the message sockets; call :meth:`start`, then :meth:`stop` once."""
+
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo, codec: WireCodec,
+                 outbox: Outbox, on_frames: OnFrames) -> None:
+        self._ctx = ctx
+        self._info = info
+        self._codec = codec
+        self._outbox = outbox
+        self._on_frames = on_frames
+        self._stopping = threading.Event()
+        self._sockets: dict[Channel, zmq.Socket[bytes]] = {}
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
+        self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
+        self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        """Bind the sockets (errors re-raised here) and start serving."""
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Send what is queued, then close the sockets and end the thread."""
+        self._stopping.set()
+        self._outbox.post_wakeup()
+        self._thread.join(timeout)
+
+    # ------------------------------------------------------------ thread body
+    def _bind(self) -> None:
+        for channel in _ROUTERS:
+            sock = make_server_socket(self._ctx, zmq.ROUTER, self._info, channel.value)
+            sock.router_handover = 1  # a reconnecting client with the same identity takes over
+            self._sockets[channel] = sock
+        iopub = make_server_socket(self._ctx, zmq.XPUB, self._info, "iopub")
+        iopub.setsockopt(zmq.XPUB_VERBOSE, 1)
+        iopub.sndhwm = 0  # never drop output under load; memory is the bound
+        self._sockets[Channel.IOPUB] = iopub
+
+    def _main(self) -> None:
+        try:
+            self._bind()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        poller = zmq.Poller()
+        for sock in self._sockets.values():
+            poller.register(sock, zmq.POLLIN)
+        poller.register(self._outbox.wake_fd, zmq.POLLIN)
+        try:
+            self._loop(poller)
+        finally:
+            self._flush()
+            for sock in self._sockets.values():
+                sock.close(linger=1000)
+
+    def _loop(self, poller: zmq.Poller) -> None:
+        by_socket = {sock: channel for channel, sock in self._sockets.items()}
+        while not self._stopping.is_set():
+            events = poller.poll()
+            for sock_or_fd, _ in events:
+                channel = by_socket.get(sock_or_fd)  # type: ignore[call-overload]
+                if channel is Channel.IOPUB:
+                    self._subscriptions()
+                elif channel is not None:
+                    self._receive(channel, sock_or_fd)  # type: ignore[arg-type]
+            self._flush()
+
+    def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:
+        # Drain what is ready, bounded so one busy channel cannot starve the others.
+        for _ in range(64):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                return
+            try:
+                self._on_frames(channel, frames)
+            except Exception:
+                log.exception("handling a %s message failed", channel.value)
+
+    def _subscriptions(self) -> None:
+        sock = self._sockets[Channel.IOPUB]
+        while True:
+            try:
+                event = sock.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if event[:1] == b"\x01":  # subscribe (b"\x00" is unsubscribe)
+                topic = event[1:]
+                frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode(errors="replace")})
+                sock.send_multipart([topic, *frames] if topic else frames)
+
+    def _flush(self) -> None:
+        items = self._outbox.take()
+        if not items:
+            return
+        for channel, frames in encode_items(items, self._codec, _log_unencodable):
+            self._send(channel, frames)
+
+    def _send(self, channel: Channel, frames: Frames) -> None:
+        try:
+            self._sockets[channel].send_multipart(frames, copy=len(frames[-1]) < 65536)
+        except zmq.ZMQError as exc:
+            # e.g. the peer on a ROUTER socket went away: the message is undeliverable.
+            log.warning("could not send on %s: %s", channel.value, exc)
+
+
+def _log_unencodable(item: Item, exc: Exception) -> None:
+    log.error("dropped an outgoing %s message that could not be encoded: %s",
+              getattr(item, "msg_type", "stream"), exc)
