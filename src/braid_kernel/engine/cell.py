@@ -27,6 +27,7 @@ class Cell:
     silent: bool = False
     stop_on_error: bool = True
     cell_id: str | None = None
+    received: float = 0.0  # when its request arrived (time.monotonic())
     payloads: list[JsonDict] = field(default_factory=list)
 
     def add_payload(self, payload: JsonDict) -> None:

@@ -51,7 +51,8 @@ class ExecuteHandler:
         return Cell(raw=raw, code=code, execution_count=count, filename=filename,
                     store_history=store_history, silent=silent,
                     stop_on_error=bool(request.field("stop_on_error", True)),
-                    cell_id=cell_id if isinstance(cell_id, str) else None)
+                    cell_id=cell_id if isinstance(cell_id, str) else None,
+                    received=request.received)
 
     async def __call__(self, request: Request) -> Reply:
         started = datetime.now(UTC)

@@ -4,11 +4,13 @@ Each cell runs in its own cancel scope.  In chained mode (the default) a
 cell first waits for the cell submitted before it; in concurrent mode it
 starts at once.  An interrupt cancels every running cell's scope and aborts
 the cells still waiting; a failing cell with ``stop_on_error`` aborts the
-cells submitted before its failure that have not started yet.
+waiting cells whose requests arrived before the failure (the ones the client
+queued behind it), while cells sent after it run normally.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,7 +38,7 @@ class Scheduler:
         self.runner = runner
         self.chained = chained
         self._seq = 0
-        self._abort_below = 0
+        self._abort_before = 0.0
         self._last: _Entry | None = None
         self._entries: dict[int, _Entry] = {}
 
@@ -54,7 +56,7 @@ class Scheduler:
         try:
             if self.chained and previous is not None:
                 await previous.done.wait()
-            if entry.seq < self._abort_below:
+            if entry.cell.received < self._abort_before:
                 return Outcome(Status.ABORTED)
             return await self._execute(entry, on_start)
         finally:
@@ -75,8 +77,8 @@ class Scheduler:
         return outcome
 
     def abort_queued(self) -> None:
-        """Abort every cell submitted so far that has not started yet."""
-        self._abort_below = self._seq
+        """Abort every waiting cell whose request has already arrived."""
+        self._abort_before = time.monotonic()
 
     def interrupt(self) -> None:
         """Cancel every running cell and abort the waiting ones (call on the loop)."""

@@ -22,6 +22,7 @@ class Request:
 
     msg: Message
     channel: Channel
+    received: float = 0.0  # time.monotonic() when the I/O thread decoded it
 
     @property
     def header(self) -> JsonDict:

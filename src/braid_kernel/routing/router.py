@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -81,7 +82,7 @@ class Router:
             if self._on_rejected is not None:
                 self._on_rejected(channel, exc)
             return
-        request = Request(msg, channel)
+        request = Request(msg, channel, time.monotonic())
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:
