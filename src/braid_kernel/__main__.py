@@ -1,0 +1,14 @@
+"""``python -m braid_kernel``: the ``braid-kernel`` command line (see :mod:`braid_kernel.app.cli`).
+
+``python -m braid_kernel -f FILE``, with no subcommand, starts a kernel as ``start -f FILE`` does,
+so ipykernel-style kernelspecs and launchers work unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from braid_kernel.app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

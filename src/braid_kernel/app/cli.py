@@ -1,0 +1,326 @@
+"""The ``braid-kernel`` command line: install, uninstall and list kernelspecs, and start a kernel.
+
+:func:`main` never raises for user mistakes: bad options print a message naming what to use
+instead and return 2; filesystem failures return 1.  ``start`` is the one place a
+:class:`KernelConfig` is parsed from text.  Launchers append their own arguments to a kernelspec's
+``argv`` (``jupyter run`` appends the files it was given; ``jupyter console`` and older frontends
+pass traitlets options such as ``--Session.key=...``), so ``start`` ignores unknown arguments with a
+warning on stderr, except ones that look like misspellings of its own options, which are errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import enum
+import importlib
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from braid_kernel.app import kernelspec
+from braid_kernel.app.config import LOG_LEVELS, GuiLoop, KernelConfig, SubshellNamespace
+from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
+from braid_kernel.errors import ConfigError
+
+__all__ = ("main", "parse_start_args")
+
+_PROG = "braid-kernel"
+_COMMANDS = ("install", "uninstall", "list", "start")
+# The long options of `start`, against which unknown launcher options are checked for typos.
+_START_FLAGS = (
+    "--connection-file",
+    "--modes",
+    "--backend",
+    "--uvloop",
+    "--loop",
+    "--subshell-namespace",
+    "--session-idle-timeout",
+    "--log-level",
+    "--no-debugger",
+)
+_TRAITLETS_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(=.*)?", re.DOTALL)
+E = TypeVar("E", bound=enum.Enum)
+
+
+class _UsageError(ConfigError):
+    """A command line argparse rejected; the message already carries the usage line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of exiting, so :func:`main` owns every exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
+
+
+def _modes(text: str) -> Mode:
+    try:
+        return parse_modes(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _choice(kind: type[E], what: str) -> Callable[[str], E]:
+    """An argparse type converting text to a member of ``kind``, naming the accepted values on error."""
+    accepted = " or ".join(member.value for member in kind)
+
+    def convert(text: str) -> E:
+        try:
+            return kind(text.lower())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"unknown {what} {text!r}: use {accepted}") from None
+
+    return convert
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def _log_level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown log level {text!r}: use one of {', '.join(LOG_LEVELS)}")
+    return text.upper()
+
+
+def _enum_option(
+    parser: argparse.ArgumentParser, flag: str, kind: type[E], default: E | None, doc: str
+) -> None:
+    """An option taking one value of ``kind``; errors name the accepted values."""
+    accepted = ",".join(member.value for member in kind)
+    convert = _choice(kind, flag.lstrip("-").replace("-", " "))
+    parser.add_argument(flag, type=convert, default=default, metavar=f"{{{accepted}}}", help=doc)
+
+
+def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``install`` (written into the kernelspec) and ``start``."""
+    _enum_option(parser, "--backend", Backend, Backend.ASYNCIO, "async backend (default: asyncio)")
+    parser.add_argument("--uvloop", action="store_true", help="run asyncio on uvloop")
+    _enum_option(parser, "--loop", GuiLoop, None, "host the backend as a guest of this GUI event loop")
+    _enum_option(
+        parser, "--subshell-namespace", SubshellNamespace, SubshellNamespace.SHARED,
+        "whether subshells share the main namespace (default: shared)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--session-idle-timeout", type=_seconds, default=None, metavar="SECONDS",
+        help="forget a session idle this long (default: never)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-level", type=_log_level, default="WARNING", metavar="LEVEL",
+        help=f"one of {', '.join(LOG_LEVELS)} (default: WARNING)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-debugger", dest="debugger", action="store_false", help="do not offer the debugger"
+    )
+
+
+def _add_location_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--user", action="store_true", help=f"{verb} the current user's kernelspecs")
+    group.add_argument("--sys-prefix", action="store_true", help=f"{verb} {sys.prefix}/share/jupyter")
+    group.add_argument("--prefix", type=Path, metavar="PREFIX", help=f"{verb} PREFIX/share/jupyter")
+
+
+def _location(ns: argparse.Namespace) -> kernelspec.Location | None:
+    if ns.user:
+        return kernelspec.Location(kernelspec.Scope.USER)
+    if ns.sys_prefix:
+        return kernelspec.Location(kernelspec.Scope.SYS_PREFIX)
+    if ns.prefix is not None:
+        return kernelspec.Location(kernelspec.Scope.PREFIX, ns.prefix)
+    return None
+
+
+def _configure_start(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "-f", "--connection-file", type=Path, default=None, metavar="CONNECTION_FILE",
+        help="the connection file written by the launcher",
+    )  # fmt: skip
+    parser.add_argument(
+        "--modes", type=_modes, default=Mode(0), metavar="MODES",
+        help="dash-joined modes: concurrent, react, cache, multi (default: chained)",
+    )  # fmt: skip
+    _add_runtime_options(parser)
+    return parser
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog=_PROG, allow_abbrev=False, description="An asynchronous Python Jupyter kernel.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {kernelspec.braid_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    install = commands.add_parser(
+        "install", allow_abbrev=False, help="install a kernelspec",
+        description="Install a kernelspec. Without a location it goes under sys.prefix when run from a "
+        "virtualenv or conda env, else into the user's kernelspecs.",
+    )  # fmt: skip
+    install.add_argument(
+        "modes", nargs="?", type=_modes, default=Mode(0), metavar="MODES",
+        help="dash-joined modes in any order, e.g. react-concurrent",
+    )  # fmt: skip
+    _add_location_options(install, "install into")
+    install.add_argument("--name", help="kernelspec name (default: derived from the options)")
+    install.add_argument("--display-name", help="name shown by frontends (default: derived)")
+    _add_runtime_options(install)
+    uninstall = commands.add_parser("uninstall", allow_abbrev=False, help="remove braid kernelspecs")
+    uninstall.add_argument("names", nargs="*", metavar="NAME", help='kernelspec names (default: "braid")')
+    uninstall.add_argument("--all", action="store_true", help="remove every braid kernelspec")
+    _add_location_options(uninstall, "only search")
+    listing = commands.add_parser("list", allow_abbrev=False, help="list installed braid kernelspecs")
+    _add_location_options(listing, "only search")
+    start = commands.add_parser(
+        "start", allow_abbrev=False, help="start a kernel",
+        description="Start a kernel. Arguments launchers append (files, --Class.trait=value) are "
+        "ignored with a warning.",
+    )  # fmt: skip
+    _configure_start(start)
+    return parser
+
+
+def _config_from(ns: argparse.Namespace, modes: Mode, connection_file: Path | None) -> KernelConfig:
+    return KernelConfig(
+        connection_file=connection_file,
+        modes=modes,
+        backend=ns.backend,
+        uvloop=ns.uvloop,
+        loop=ns.loop,
+        subshell_namespace=ns.subshell_namespace,
+        session_idle_timeout=ns.session_idle_timeout,
+        log_level=ns.log_level,
+        debugger=ns.debugger,
+    )
+
+
+def _launcher_extras(extras: Sequence[str]) -> list[str]:
+    """Check arguments ``start`` does not know: misspelt own options raise, the rest are returned."""
+    for arg in extras:
+        if arg.startswith("-") and not _TRAITLETS_OPTION.fullmatch(arg):
+            flag = arg.split("=", 1)[0]
+            close = difflib.get_close_matches(flag, _START_FLAGS, n=1, cutoff=0.75)
+            if close:
+                raise _UsageError(
+                    f"{_PROG} start: error: unrecognized option {flag}: did you mean {close[0]}?"
+                )
+    return list(extras)
+
+
+def parse_start_args(argv: Sequence[str]) -> tuple[KernelConfig, list[str]]:
+    """Parse ``start``'s arguments into a config plus the launcher arguments it will ignore.
+
+    Raises :class:`ConfigError` for a bad value of one of its own options or a near-miss spelling
+    of one; any other unknown argument is tolerated and returned.
+    """
+    parser = _configure_start(_Parser(prog=f"{_PROG} start", allow_abbrev=False))
+    ns, extras = parser.parse_known_args(list(argv))
+    return _config_from(ns, ns.modes, ns.connection_file), _launcher_extras(extras)
+
+
+def _run_kernel(config: KernelConfig) -> int:
+    # Imported on demand: the kernel pulls in zmq, IPython and anyio, which the other commands
+    # (and `--help`) should not wait for.  import_module keeps this module checkable on its own.
+    module = importlib.import_module("braid_kernel.app.kernel")
+    run_kernel: Callable[[KernelConfig], int] = module.run_kernel
+    return run_kernel(config)
+
+
+def _cmd_start(ns: argparse.Namespace, extras: list[str]) -> int:
+    config = _config_from(ns, ns.modes, ns.connection_file)
+    ignored = _launcher_extras(extras)
+    if ignored:
+        print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
+    return _run_kernel(config)
+
+
+def _cmd_install(ns: argparse.Namespace) -> int:
+    config = _config_from(ns, ns.modes, None)
+    location = _location(ns) or kernelspec.default_location()
+    destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
+    print(f"Installed kernelspec {destination.name} in {destination}")
+    return 0
+
+
+def _cmd_uninstall(ns: argparse.Namespace) -> int:
+    if ns.all and ns.names:
+        raise ConfigError("give kernelspec names or --all, not both")
+    location = _location(ns)
+    if ns.all:
+        removed = kernelspec.uninstall_all(location)
+    else:
+        removed = kernelspec.uninstall_specs(ns.names or ["braid"], location)
+    for path in removed:
+        print(f"Removed {path}")
+    if not removed:
+        print("No braid kernelspecs found.")
+    return 0
+
+
+def _describe(spec: kernelspec.InstalledSpec) -> str:
+    try:
+        config, _ = parse_start_args(spec.options)
+    except ConfigError:
+        return f"unreadable options: {' '.join(spec.options)}"
+    parts = [f"modes={format_modes(config.modes) or 'chained'}", f"backend={config.backend.value}"]
+    if config.uvloop:
+        parts.append("uvloop")
+    if config.loop is not None:
+        parts.append(f"loop={config.loop.value}")
+    return " ".join(parts)
+
+
+def _cmd_list(ns: argparse.Namespace) -> int:
+    specs = kernelspec.find_specs(_location(ns))
+    if not specs:
+        print("No braid kernelspecs found.")
+    width = max((len(spec.name) for spec in specs), default=0)
+    for spec in specs:
+        print(f"{spec.name:<{width}}  {spec.resource_dir}  {_describe(spec)}")
+    return 0
+
+
+def _dispatch(argv: list[str]) -> int:
+    try:
+        ns, extras = _build_parser().parse_known_args(argv)
+    except SystemExit as exc:  # --help and --version; a kernel's own SystemExit is not caught here
+        return exc.code if isinstance(exc.code, int) else 0
+    if ns.command == "start":
+        return _cmd_start(ns, extras)
+    if extras:
+        raise _UsageError(f"{_PROG} {ns.command}: error: unrecognized arguments: {' '.join(extras)}")
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "install": _cmd_install,
+        "uninstall": _cmd_uninstall,
+        "list": _cmd_list,
+    }
+    try:
+        return handlers[ns.command](ns)
+    except OSError as exc:
+        hint = "; try --user or --sys-prefix" if ns.command == "install" else ""
+        print(f"{_PROG}: error: {exc}{hint}", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the process exit code.
+
+    Arguments starting with an option (``-f FILE``, as ipykernel-style kernelspecs pass) mean
+    ``start``.  Returns 0 on success, 2 for a bad command line or option value (with the message on
+    stderr), 1 when the filesystem refuses an install or removal, else what the kernel returns.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0].startswith("-") and args[0] not in ("-h", "--help", "--version"):
+        args.insert(0, "start")
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        message = str(exc) if isinstance(exc, _UsageError) else f"{_PROG}: error: {exc}"
+        print(message, file=sys.stderr)
+        return 2

@@ -1,0 +1,138 @@
+"""Startup configuration: one frozen record holding every choice a kernel process makes at launch.
+
+:class:`KernelConfig` is built in exactly one place (the ``start`` command of :mod:`braid_kernel.app.cli`)
+and handed to the composition root; nothing reads options from anywhere else.  The same record drives
+the kernelspec writer, so the name a kernelspec is installed under, its display name and the options
+on its ``argv`` always agree (see :func:`kernelspec_name` and :func:`display_name`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from braid_kernel.engine.modes import Backend, Mode
+from braid_kernel.errors import ConfigError
+
+__all__ = (
+    "LOG_LEVELS",
+    "GuiLoop",
+    "KernelConfig",
+    "SubshellNamespace",
+    "display_name",
+    "kernelspec_name",
+)
+
+#: Accepted values of :attr:`KernelConfig.log_level` (the standard :mod:`logging` level names).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# The empty flag set; a module constant because a call in a dataclass default reads as mutable.
+_CHAINED = Mode(0)
+
+
+class GuiLoop(enum.Enum):
+    """A GUI event loop hosting the async backend as a guest (``None`` in the config: no GUI host)."""
+
+    TK = "tk"
+    QT = "qt"
+
+
+class SubshellNamespace(enum.Enum):
+    """Whether JEP 91 subshells share the main shell's user namespace or each get their own."""
+
+    SHARED = "shared"
+    ISOLATED = "isolated"
+
+
+@dataclass(frozen=True, slots=True)
+class KernelConfig:
+    """Everything a kernel process needs at startup; immutable and validated on construction.
+
+    ``connection_file`` is ``None`` when the launcher gave none (the kernel then decides, for
+    instance by writing its own).  ``modes`` is a flag set, ``Mode(0)`` meaning chained execution.
+    ``session_idle_timeout`` is in seconds, ``None`` turns idle-session reaping off.
+    ``log_level`` is one of :data:`LOG_LEVELS`.
+
+    Raises :class:`ConfigError` for combinations that cannot work: uvloop on the trio backend, a
+    non-positive idle timeout, an unknown log level.
+    """
+
+    connection_file: Path | None = None
+    modes: Mode = _CHAINED
+    backend: Backend = Backend.ASYNCIO
+    uvloop: bool = False
+    loop: GuiLoop | None = None
+    subshell_namespace: SubshellNamespace = SubshellNamespace.SHARED
+    session_idle_timeout: float | None = None
+    log_level: str = "WARNING"
+    debugger: bool = True
+
+    def __post_init__(self) -> None:
+        if self.uvloop and self.backend is not Backend.ASYNCIO:
+            raise ConfigError("uvloop only applies to the asyncio backend: drop --uvloop or use asyncio")
+        if self.session_idle_timeout is not None and not self.session_idle_timeout > 0:
+            raise ConfigError(
+                f"session idle timeout must be a positive number of seconds, got {self.session_idle_timeout}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"unknown log level {self.log_level!r}: choose among {', '.join(LOG_LEVELS)}")
+
+    @property
+    def spec_name(self) -> str:
+        """The kernelspec name these options are installed under by default."""
+        return kernelspec_name(self.modes, self.backend, self.uvloop, self.loop)
+
+    @property
+    def spec_display_name(self) -> str:
+        """The name frontends show for a kernelspec with these options, by default."""
+        return display_name(self.modes, self.backend, self.uvloop, self.loop)
+
+
+def _name_groups(modes: Mode, backend: Backend, uvloop: bool, loop: GuiLoop | None) -> list[list[str]]:
+    """The non-default choices in canonical order: modes (sorted), backend, uvloop, GUI loop."""
+    groups: list[list[str]] = []
+    if modes.names:
+        groups.append(list(modes.names))
+    if backend is Backend.TRIO:
+        groups.append([backend.value])
+    if uvloop:
+        groups.append(["uvloop"])
+    if loop is not None:
+        groups.append([loop.value])
+    return groups
+
+
+def kernelspec_name(
+    modes: Mode,
+    backend: Backend = Backend.ASYNCIO,
+    uvloop: bool = False,
+    loop: GuiLoop | None = None,
+) -> str:
+    """``"braid"`` followed by each non-default choice, dash-joined, in a fixed order.
+
+    Modes come first, sorted by name, then ``trio`` for the trio backend, ``uvloop``, and the GUI
+    loop; the result is independent of the order options were given in, so one set of choices has
+    exactly one name: ``kernelspec_name(Mode.REACT | Mode.CONCURRENT) == "braid-concurrent-react"``.
+    """
+    parts = ["braid"]
+    for group in _name_groups(modes, backend, uvloop, loop):
+        parts.extend(group)
+    return "-".join(parts)
+
+
+def display_name(
+    modes: Mode,
+    backend: Backend = Backend.ASYNCIO,
+    uvloop: bool = False,
+    loop: GuiLoop | None = None,
+) -> str:
+    """The human name for the same choices as :func:`kernelspec_name`.
+
+    ``"Python 3 (braid)"`` for the defaults; otherwise the choices after a colon, modes joined by
+    commas and groups by semicolons: ``"Python 3 (braid: concurrent, react; trio; tk)"``.
+    """
+    groups = _name_groups(modes, backend, uvloop, loop)
+    if not groups:
+        return "Python 3 (braid)"
+    return f"Python 3 (braid: {'; '.join(', '.join(group) for group in groups)})"
