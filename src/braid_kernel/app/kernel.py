@@ -37,6 +37,7 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
+from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
@@ -66,6 +67,7 @@ class Kernel:
         self.shell = build_shell(self.publisher, self.cell_files)
         self.requests = ShellRequests(self.shell)
         self.comms = CommService(self.publisher)
+        self.shell.kernel = KernelFacade(self.comms.manager)
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.shells = ShellFactory(self)
@@ -188,10 +190,9 @@ class Kernel:
         )
         self._io = IOThread(ctx, self.info, codec, self.outbox, router.on_frames)
         heartbeat = Heartbeat(ctx, self.info)
+        self._heartbeat = heartbeat
         self._install_io_hooks()
         self.comms.install()
-        self._io.start()
-        heartbeat.start()
         self.control.start()
         self.shells.install_interrupts()
         try:
@@ -205,6 +206,12 @@ class Kernel:
             self.control.stop()
             self._io.stop()
         return 0
+
+    def on_main_shell_ready(self) -> None:
+        """Open the sockets once the main shell can take requests: a kernel that
+        answers kernel_info runs the next cell at once (no startup race)."""
+        self._io.start()
+        self._heartbeat.start()
 
     def _backend_options(self) -> dict[str, Any]:
         if self.config.uvloop:

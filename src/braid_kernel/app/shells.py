@@ -77,6 +77,7 @@ class ShellFactory:
             if self._interrupter is not None:
                 self._interrupter.attach(inbox.bridge, scheduler.interrupt)
             self.kernel.registry.add(None, inbox)
+            self.kernel.on_main_shell_ready()
             await dispatcher.serve(inbox.receive)
 
     async def serve_subshell(self, sid: str, inbox: ShellInbox) -> None:

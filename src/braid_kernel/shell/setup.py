@@ -30,4 +30,6 @@ def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
+    # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
+    shell.config.setdefault("IPKernelApp", {})
     return shell
