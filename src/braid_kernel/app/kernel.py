@@ -30,6 +30,7 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.integrations.comms import CommService
+from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
@@ -38,6 +39,7 @@ from braid_kernel.routing.router import Router, ShellRegistry
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.facade import KernelFacade
+from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
@@ -68,6 +70,7 @@ class Kernel:
         self.requests = ShellRequests(self.shell)
         self.comms = CommService(self.publisher)
         self.shell.kernel = KernelFacade(self.comms.manager)
+        untraced(self.shell.history_manager.save_thread)  # kernel machinery, not user code
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.shells = ShellFactory(self)
@@ -212,6 +215,8 @@ class Kernel:
         answers kernel_info runs the next cell at once (no startup race)."""
         self._io.start()
         self._heartbeat.start()
+        host = IPythonHost(self.shell, self.cell_files)
+        threading.Thread(target=_warm_up, args=(host,), name="braid-warmup", daemon=True).start()
 
     def _backend_options(self) -> dict[str, Any]:
         if self.config.uvloop:
@@ -219,10 +224,22 @@ class Kernel:
         return {}
 
     def _install_io_hooks(self) -> None:
-        sys.stdout = OutStream("stdout", self.publisher, fallback=sys.__stdout__)
-        sys.stderr = OutStream("stderr", self.publisher, fallback=sys.__stderr__)
+        sys.stdout = OutStream("stdout", self.outbox, fallback=sys.__stdout__)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=sys.__stderr__)
         CellInput(self.stdin).install()
         propagate_context_to_threads()
+
+
+def _warm_up(host: IPythonHost) -> None:
+    """Prepare in the background what the first traceback and completion need,
+    so the first error or interrupt is not 40 ms late."""
+    import importlib
+
+    try:
+        host.warm_up()
+        importlib.import_module("jedi")
+    except Exception:  # noqa: BLE001 - an optimisation only
+        log.debug("warm-up failed", exc_info=True)
 
 
 def _check_supported(config: KernelConfig) -> None:

@@ -9,7 +9,7 @@ Tasks inherit it automatically; threads started by a cell inherit it too
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from braid_kernel.transport.outbox import Channel
@@ -23,6 +23,11 @@ class Request:
     msg: Message
     channel: Channel
     received: float = 0.0  # time.monotonic() when the I/O thread decoded it
+    silent: bool = field(init=False)  # execute_request with silent: no IOPub output at all
+
+    def __post_init__(self) -> None:
+        silent = self.msg.msg_type == "execute_request" and bool(self.msg.content.get("silent", False))
+        object.__setattr__(self, "silent", silent)  # computed once: read on every write
 
     @property
     def header(self) -> JsonDict:
@@ -35,11 +40,6 @@ class Request:
     @property
     def content(self) -> JsonDict:
         return self.msg.content
-
-    @property
-    def silent(self) -> bool:
-        """True for ``execute_request`` with ``silent``: no IOPub output at all."""
-        return self.msg.msg_type == "execute_request" and bool(self.msg.content.get("silent", False))
 
     @property
     def allow_stdin(self) -> bool:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import ast
+import os
 import sys
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
+import braid_kernel
 from braid_kernel.engine.cell import Cell, ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.shell.ipshell import BraidShell
 from braid_kernel.wire.message import JsonDict
+
+_PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 
 
 class IPythonHost:
@@ -85,11 +90,31 @@ class IPythonHost:
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 
     def _user_frames(self, tb: TracebackType | None) -> TracebackType | None:
-        """Drop the kernel's frames: the traceback starts at the first cell frame."""
-        first = tb
-        while first is not None and not self.cell_files.is_cell(first.tb_frame.f_code.co_filename):
-            first = first.tb_next
-        return first if first is not None else None
+        """The user's part of a traceback: it starts at the first cell frame, and
+        the kernel's own frames (e.g. the SIGINT handler that raised
+        KeyboardInterrupt) are left out wherever they appear."""
+        while tb is not None and not self.cell_files.is_cell(tb.tb_frame.f_code.co_filename):
+            tb = tb.tb_next
+        kept: list[TracebackType] = []
+        while tb is not None:
+            if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                kept.append(tb)
+            tb = tb.tb_next
+        rebuilt: TracebackType | None = None
+        for entry in reversed(kept):
+            rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+        return rebuilt
+
+    def warm_up(self) -> None:
+        """Format one traceback with a private formatter (any thread), so the
+        first real error or interrupt does not pay for imports and caches."""
+        code = "def _braid_warm_up():\n    return 1 / 0\n_braid_warm_up()\n"
+        filename = self.cell_files.register(code)
+        formatter = type(self.shell.InteractiveTB)(mode=self.shell.InteractiveTB.mode)
+        try:
+            exec(compile(code, filename, "exec"), {})  # noqa: S102 - fixed code, for the side effect
+        except ZeroDivisionError as exc:
+            formatter.structured_traceback(type(exc), exc, self._user_frames(exc.__traceback__))
 
     def user_expressions(self, expressions: dict[str, str]) -> JsonDict:
         result: JsonDict = self.shell.user_expressions(expressions)

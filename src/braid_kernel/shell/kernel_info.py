@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 import IPython
 
@@ -19,10 +18,9 @@ HELP_LINKS = [
 
 
 def implementation_version() -> str:
-    try:
-        return version("braid-kernel")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0"
+    from braid_kernel import __version__
+
+    return __version__
 
 
 def kernel_info_content(banner: str, features: list[str], debugger: bool) -> JsonDict:

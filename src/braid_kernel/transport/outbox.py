@@ -48,14 +48,9 @@ class Outgoing:
     header: JsonDict | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StreamText:
-    """Text written to stdout/stderr on behalf of ``parent``."""
-
-    parent: JsonDict
-    name: str
-    text: str
-
+StreamText = tuple[JsonDict, str, str]
+"""Text written to a stream: ``(parent header, stream name, text)``; a plain
+tuple because it is built on every ``print``."""
 
 Item = Outgoing | StreamText
 Frames = list[bytes]
@@ -66,11 +61,13 @@ class Outbox:
     """Thread-safe FIFO of outgoing messages, drained by the I/O thread."""
 
     def __init__(self) -> None:
-        self._items: deque[Item] = deque()
+        # Public for the hot path of print: append to ``items``, then call
+        # :meth:`wake` when ``asleep`` is true (what :meth:`post` does).
+        self.items: deque[Item] = deque()
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._read_fd, False)
         os.set_blocking(self._write_fd, False)
-        self._asleep = True
+        self.asleep = True
         self.closed = False
 
     @property
@@ -80,9 +77,9 @@ class Outbox:
 
     def post(self, item: Item) -> None:
         """Queue an item (any thread, also from signal handlers)."""
-        self._items.append(item)
-        if self._asleep:
-            self._asleep = False
+        self.items.append(item)
+        if self.asleep:
+            self.asleep = False
             try:
                 os.write(self._write_fd, b"\0")
             except (BlockingIOError, OSError):  # pipe full or closed: a wake is pending anyway
@@ -104,7 +101,18 @@ class Outbox:
 
     def stream(self, parent: JsonDict, name: str, text: str) -> None:
         """Queue stream text; coalesced with its neighbours when drained."""
-        self.post(StreamText(parent, name, text))
+        self.items.append((parent, name, text))
+        if self.asleep:
+            self.wake()
+
+    def wake(self) -> None:
+        """Wake the I/O thread unless a wake-up is already pending."""
+        if self.asleep:
+            self.asleep = False
+            try:
+                os.write(self._write_fd, b"\0")
+            except (BlockingIOError, OSError):
+                pass
 
     def take(self) -> list[Item]:
         """Everything queued so far (I/O thread only); re-arms the wake-up."""
@@ -112,10 +120,10 @@ class Outbox:
             os.read(self._read_fd, 4096)
         except BlockingIOError:
             pass
-        self._asleep = True  # before popping: a post after this line wakes us again
+        self.asleep = True  # before popping: a post after this line wakes us again
         items = []
-        pop = self._items.popleft
-        while self._items:
+        pop = self.items.popleft
+        while self.items:
             items.append(pop())
         return items
 
@@ -139,20 +147,20 @@ def encode_items(items: list[Item], codec: WireCodec,
     i, n = 0, len(items)
     while i < n:
         item = items[i]
-        if isinstance(item, StreamText):
-            texts = [item.text]
+        if isinstance(item, tuple):
+            parent, name, first = item
+            texts = [first]
             i += 1
             while i < n:
                 nxt = items[i]
-                if not (isinstance(nxt, StreamText) and nxt.parent is item.parent and nxt.name == item.name):
+                if not (isinstance(nxt, tuple) and nxt[0] is parent and nxt[1] == name):
                     break
-                texts.append(nxt.text)
+                texts.append(nxt[2])
                 i += 1
             text = "".join(texts)
             for start in range(0, len(text), MAX_STREAM_CHUNK):
                 chunk = text[start : start + MAX_STREAM_CHUNK]
-                frames = codec.encode("stream", {"name": item.name, "text": chunk}, item.parent)
-                out.append((Channel.IOPUB, frames))
+                out.append((Channel.IOPUB, codec.encode("stream", {"name": name, "text": chunk}, parent)))
             continue
         i += 1
         try:
