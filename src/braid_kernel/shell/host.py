@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ class IPythonHost:
         self.cell_files = cell_files
         self.main = main
         self.history: list[tuple[int, str]] = []  # a subshell's own input history
+        # IPython's input transformation is pure text in, text out and costs
+        # ~100 us per cell: remember recent results (re-run cells, benchmarks).
+        self._transform = functools.lru_cache(maxsize=256)(shell.transform_cell)
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -39,7 +43,7 @@ class IPythonHost:
         return int(self.shell.compile.flags)
 
     def prepare(self, raw: str, execution_count: int, store_history: bool) -> tuple[str, str]:
-        code: str = self.shell.transform_cell(raw)
+        code: str = self._transform(raw)
         filename: str = self.shell.compile.cache(code, execution_count, raw_code=raw)
         if store_history and self.main:
             self.shell.history_manager.store_inputs(execution_count, code, raw)

@@ -56,6 +56,7 @@ class ShellRequests:
 
     def history(self, request: Request) -> JsonDict:
         manager = self.shell.history_manager
+        manager.writeout_cache()  # cells are written in batches; answer with all of them
         kind = request.field("hist_access_type", "tail")
         raw, output = bool(request.field("raw", True)), bool(request.field("output", False))
         entries: Any
@@ -67,7 +68,6 @@ class ShellRequests:
                                         int(request.field("start", 1) or 1),
                                         request.field("stop"), raw=raw, output=output)
         elif kind == "search":
-            manager.writeout_cache()
             n = request.field("n")
             entries = manager.search(str(request.field("pattern", "*")), raw=raw, output=output,
                                      n=int(n) if n else None, unique=bool(request.field("unique", False)))

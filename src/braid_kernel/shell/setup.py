@@ -12,6 +12,7 @@ from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, p
 from braid_kernel.shell.ipshell import BraidShell
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+HISTORY_BATCH = 16
 
 
 def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
@@ -29,6 +30,10 @@ def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
     sys.displayhook = hook
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
+    # Write history to SQLite in batches: a write per cell made the saving thread
+    # take the GIL (and an fsync) on every execution. History requests write
+    # the cache out first, and IPython writes it out at exit.
+    shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     shell.config.setdefault("IPKernelApp", {})
