@@ -186,10 +186,10 @@ class Kernel:
         router = Router(
             codec,
             self.publisher,
-            SyncDispatcher(self.publisher, self.inline_handlers()),
-            self.control,
-            self.registry,
-            self.stdin,
+            inline=SyncDispatcher(self.publisher, self.inline_handlers()),
+            control=self.control,
+            shells=self.registry,
+            stdin=self.stdin,
         )
         self._io = IOThread(ctx, self.info, codec, self.outbox, router.on_frames)
         heartbeat = Heartbeat(ctx, self.info)
@@ -238,7 +238,7 @@ def _warm_up(host: IPythonHost) -> None:
     try:
         host.warm_up()
         importlib.import_module("jedi")
-    except Exception:  # noqa: BLE001 - an optimisation only
+    except Exception:
         log.debug("warm-up failed", exc_info=True)
 
 

@@ -58,7 +58,7 @@ class ExecuteHandler:
         started = datetime.now(UTC)
         try:
             cell = self.make_cell(request)
-        except Exception as exc:  # noqa: BLE001 - a transformation error is the user's error
+        except Exception as exc:
             info = self.host.format_error(exc)
             self.publisher.iopub("error", info.content())
             content = {"status": "error", "execution_count": self.counter.value, **info.content(),

@@ -43,7 +43,7 @@ class CellRunner:
             if scope.cancel_called:
                 raise  # our interrupt: the scheduler reports it
             error = _UserCancelled("a task the cell awaited was cancelled")
-        except BaseException as exc:  # noqa: BLE001 - the cell's error, never the kernel's
+        except BaseException as exc:
             error = exc
         finally:
             self.host.after_cell(cell, error, result)

@@ -27,11 +27,11 @@ class OutStream(io.TextIOBase):
         super().__init__()
         self._name = name
         self._outbox = outbox
-        self.write = self._make_write()  # type: ignore[method-assign]
+        self.write = self._make_write()  # type: ignore[method-assign,assignment]
         self._fallback = fallback
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self._name
 
     @property

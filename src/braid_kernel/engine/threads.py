@@ -38,4 +38,4 @@ def propagate_context_to_threads() -> None:
         return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
 
     threading.Thread.start = start  # type: ignore[method-assign]
-    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign,assignment]

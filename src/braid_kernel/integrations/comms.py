@@ -21,7 +21,7 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.wire.message import JsonDict
 
 
-class KernelComm(BaseComm):  # type: ignore[misc]
+class KernelComm(BaseComm):
     """A comm whose messages go out on IOPub through the kernel's publisher."""
 
     publisher: Publisher | None = None  # set on the class by :func:`install_comms`

@@ -19,7 +19,6 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 from anyio.abc import ObjectReceiveStream
@@ -101,7 +100,7 @@ class SyncDispatcher(_Bookkeeping):
                 if inspect.isawaitable(result):
                     raise TypeError(f"async handler for {request.msg_type} on a sync dispatcher")
                 self.finish(request, result)
-            except Exception as exc:  # noqa: BLE001 - becomes an error reply
+            except Exception as exc:
                 self.fail(request, exc)
         finally:
             current_request.reset(token)
@@ -141,7 +140,7 @@ class AsyncDispatcher(_Bookkeeping):
                 if inspect.isawaitable(result):
                     result = await result
                 self.finish(request, result)
-            except Exception as exc:  # noqa: BLE001 - becomes an error reply
+            except Exception as exc:
                 self.fail(request, exc)
         finally:
             self.publisher.status("idle", request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from functools import partial
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.loopbridge import LoopBridge
@@ -20,8 +21,8 @@ class ShellInbox:
 
     def __init__(self) -> None:
         send, receive = anyio.create_memory_object_stream[Request](max_buffer_size=math.inf)
-        self._send: ObjectSendStream[Request] = send
-        self.receive: ObjectReceiveStream[Request] = receive
+        self._send: MemoryObjectSendStream[Request] = send
+        self.receive: MemoryObjectReceiveStream[Request] = receive
         self.bridge = LoopBridge.for_current_loop()
 
     def submit(self, request: Request) -> bool:
@@ -29,10 +30,8 @@ class ShellInbox:
         return self.bridge.call_soon(partial(self._put, request))
 
     def _put(self, request: Request) -> None:
-        try:
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._send.send_nowait(request)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass
 
     def close(self) -> None:
         """Stop accepting requests (call on the shell's loop)."""

@@ -29,11 +29,11 @@ class Publisher:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
         req = request if request is not None else current_request.get()
         if req is None:
-            self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata, (), buffers)
+            self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata=metadata, buffers=buffers)
             return
         if req.silent and msg_type not in _ALWAYS_SENT:
             return
-        self.outbox.send(Channel.IOPUB, msg_type, content, req.header, metadata, (), buffers)
+        self.outbox.send(Channel.IOPUB, msg_type, content, req.header, metadata=metadata, buffers=buffers)
 
     def status(self, state: str, request: Request) -> None:
         self.outbox.send(Channel.IOPUB, "status", {"execution_state": state}, request.header)
@@ -41,8 +41,8 @@ class Publisher:
     def reply(self, request: Request, msg_type: str, content: JsonDict,
               metadata: JsonDict | None = None) -> None:
         """Answer ``request`` on the channel it came from, to the client that sent it."""
-        self.outbox.send(request.channel, msg_type, content, request.header, metadata,
-                         request.msg.identities)
+        self.outbox.send(request.channel, msg_type, content, request.header, metadata=metadata,
+                         identities=request.msg.identities)
 
     def stream(self, name: str, text: str, request: Request) -> None:
         if not request.silent:

@@ -45,7 +45,7 @@ class CellDisplayHook(DisplayHook):  # type: ignore[misc]
             return False
         try:
             return bool(self.semicolon_at_end_of_expression(cell.raw))
-        except Exception:  # noqa: BLE001 - tokenizer errors on odd input: show the value
+        except Exception:
             return False
 
     def __call__(self, result: Any = None) -> None:

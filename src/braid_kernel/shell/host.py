@@ -88,7 +88,7 @@ class IPythonHost:
                 stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
-        except Exception:  # noqa: BLE001 - a broken formatter must not hide the error
+        except Exception:
             stb = [f"{etype.__name__}: {exc}"]
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
@@ -116,7 +116,7 @@ class IPythonHost:
         filename = self.cell_files.register(code)
         formatter = type(self.shell.InteractiveTB)(mode=self.shell.InteractiveTB.mode)
         try:
-            exec(compile(code, filename, "exec"), {})  # noqa: S102 - fixed code, for the side effect
+            exec(compile(code, filename, "exec"), {})
         except ZeroDivisionError as exc:
             formatter.structured_traceback(type(exc), exc, self._user_frames(exc.__traceback__))
 

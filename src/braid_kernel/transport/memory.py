@@ -64,6 +64,9 @@ class MemoryTransport:
         return encode_items(items, self._codec, self._record_unencodable)
 
     def _record_unencodable(self, item: Item, exc: Exception) -> None:
-        log.error("dropped an outgoing %s message that could not be encoded: %s",
-                  getattr(item, "msg_type", "stream"), exc)
+        log.error(
+            "dropped an outgoing %s message that could not be encoded: %s",
+            getattr(item, "msg_type", "stream"),
+            exc,
+        )
         self.unencodable.append((item, exc))

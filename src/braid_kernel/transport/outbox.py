@@ -14,6 +14,7 @@ posted after it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from collections import deque
@@ -79,21 +80,21 @@ class Outbox:
         """Queue an item (any thread, also from signal handlers)."""
         self.items.append(item)
         if self.asleep:
+            self.wake()
+
+    def wake(self) -> None:
+        """Wake the I/O thread unless a wake-up is already pending."""
+        if self.asleep:
             self.asleep = False
-            try:
-                os.write(self._write_fd, b"\0")
-            except (BlockingIOError, OSError):  # pipe full or closed: a wake is pending anyway
-                pass
+            self.post_wakeup()
 
     def post_wakeup(self) -> None:
-        """Wake the I/O thread without queueing anything (used to stop it)."""
-        try:
+        """Make the wake-up pipe readable (a full pipe already is)."""
+        with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._write_fd, b"\0")
-        except (BlockingIOError, OSError):
-            pass
 
     def send(self, channel: Channel, msg_type: str, content: JsonDict, parent: JsonDict | None = None,
-             metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
+             *, metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
              buffers: Sequence[Any] = ()) -> None:
         """Queue a message (convenience for :meth:`post`)."""
         self.post(Outgoing(channel, msg_type, content, parent or {}, metadata, tuple(identities),
@@ -105,21 +106,10 @@ class Outbox:
         if self.asleep:
             self.wake()
 
-    def wake(self) -> None:
-        """Wake the I/O thread unless a wake-up is already pending."""
-        if self.asleep:
-            self.asleep = False
-            try:
-                os.write(self._write_fd, b"\0")
-            except (BlockingIOError, OSError):
-                pass
-
     def take(self) -> list[Item]:
         """Everything queued so far (I/O thread only); re-arms the wake-up."""
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.read(self._read_fd, 4096)
-        except BlockingIOError:
-            pass
         self.asleep = True  # before popping: a post after this line wakes us again
         items = []
         pop = self.items.popleft
@@ -130,10 +120,8 @@ class Outbox:
     def close(self) -> None:
         self.closed = True
         for fd in (self._read_fd, self._write_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 def encode_items(items: list[Item], codec: WireCodec,
@@ -164,9 +152,9 @@ def encode_items(items: list[Item], codec: WireCodec,
             continue
         i += 1
         try:
-            frames = codec.encode(item.msg_type, item.content, item.parent, item.metadata,
-                                  item.identities, item.buffers, item.header)
-        except Exception as exc:  # noqa: BLE001 - reported, never kills the I/O thread
+            frames = codec.encode(item.msg_type, item.content, item.parent, metadata=item.metadata,
+                                  identities=item.identities, buffers=item.buffers, header=item.header)
+        except Exception as exc:
             on_error(item, exc)
             continue
         out.append((item.channel, frames))

@@ -88,7 +88,7 @@ class IOThread:
     def _main(self) -> None:
         try:
             self._bind()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in start()
+        except BaseException as exc:
             self._error = exc
             self._ready.set()
             return
@@ -109,11 +109,11 @@ class IOThread:
         while not self._stopping.is_set():
             events = poller.poll()
             for sock_or_fd, _ in events:
-                channel = by_socket.get(sock_or_fd)  # type: ignore[call-overload]
+                channel = by_socket.get(sock_or_fd)
                 if channel is Channel.IOPUB:
                     self._subscriptions()
                 elif channel is not None:
-                    self._receive(channel, sock_or_fd)  # type: ignore[arg-type]
+                    self._receive(channel, sock_or_fd)
             self._flush()
 
     def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:

@@ -84,7 +84,7 @@ class WireCodec:
         return new_header(msg_type, self.session, self.username, subshell_id)
 
     def encode(self, msg_type: str, content: JsonDict, parent: JsonDict | None = None,
-               metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
+               *, metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
                buffers: Sequence[bytes | memoryview] = (), header: JsonDict | None = None) -> list[bytes]:
         """Build, sign and frame a message.  ``header`` overrides the fresh one.
 

@@ -22,10 +22,12 @@ def _default(obj: Any) -> Any:
         return base64.b64encode(bytes(obj)).decode("ascii")
     if isinstance(obj, set | frozenset):
         return list(obj)
+    tolist = getattr(obj, "tolist", None)  # numpy arrays orjson cannot take natively
+    if callable(tolist) and getattr(obj, "ndim", False):
+        return tolist()
     item = getattr(obj, "item", None)  # numpy scalar types orjson does not know
     if callable(item):
         return item()
-    tolist = getattr(obj, "tolist", None)
     if callable(tolist):
         return tolist()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
