@@ -63,8 +63,7 @@ class ShellFactory:
     def _build(self, main: bool) -> tuple[Scheduler, AsyncDispatcher]:
         k = self.kernel
         host = IPythonHost(k.shell, k.cell_files, main=main)
-        scheduler = Scheduler(CellRunner(host, k.publisher),
-                              chained=Mode.CONCURRENT not in k.config.modes)
+        scheduler = Scheduler(CellRunner(host, k.publisher), chained=Mode.CONCURRENT not in k.config.modes)
         dispatcher = AsyncDispatcher(k.publisher, self.handlers(ExecuteHandler(host, scheduler, k.publisher)))
         return scheduler, dispatcher
 
@@ -110,8 +109,9 @@ class ShellFactory:
         frame = sys._current_frames().get(thread.ident or -1)
         if self._interrupter is None or not self._interrupter.in_cell_code(frame):
             return
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0),
-                                                   ctypes.py_object(KeyboardInterrupt))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident or 0), ctypes.py_object(KeyboardInterrupt)
+        )
 
     def stop_main(self) -> None:
         """Stop serving the main shell (any thread)."""

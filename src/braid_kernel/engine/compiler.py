@@ -27,8 +27,9 @@ class CompiledCell:
     last_expression: CodeType | None
 
 
-def compile_cell(source: str, filename: str, flags: int = 0,
-                 transform: Callable[[ast.Module], ast.Module] | None = None) -> CompiledCell:
+def compile_cell(
+    source: str, filename: str, flags: int = 0, transform: Callable[[ast.Module], ast.Module] | None = None
+) -> CompiledCell:
     """Parse and compile ``source``; raises ``SyntaxError`` for invalid code."""
     tree = ast.parse(source, filename, "exec")
     if transform is not None:

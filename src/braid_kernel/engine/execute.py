@@ -32,8 +32,13 @@ class ExecutionCounter:
 class ExecuteHandler:
     """Turns execute_requests into cells, runs them, and builds the reply."""
 
-    def __init__(self, host: ShellHost, scheduler: Scheduler, publisher: Publisher,
-                 counter: ExecutionCounter | None = None) -> None:
+    def __init__(
+        self,
+        host: ShellHost,
+        scheduler: Scheduler,
+        publisher: Publisher,
+        counter: ExecutionCounter | None = None,
+    ) -> None:
         self.host = host
         self.scheduler = scheduler
         self.publisher = publisher
@@ -48,11 +53,17 @@ class ExecuteHandler:
         count = self.counter.next() if store_history else self.counter.value
         code, filename = self.host.prepare(raw, count, store_history)
         cell_id = request.msg.metadata.get("cellId")
-        return Cell(raw=raw, code=code, execution_count=count, filename=filename,
-                    store_history=store_history, silent=silent,
-                    stop_on_error=bool(request.field("stop_on_error", True)),
-                    cell_id=cell_id if isinstance(cell_id, str) else None,
-                    received=request.received)
+        return Cell(
+            raw=raw,
+            code=code,
+            execution_count=count,
+            filename=filename,
+            store_history=store_history,
+            silent=silent,
+            stop_on_error=bool(request.field("stop_on_error", True)),
+            cell_id=cell_id if isinstance(cell_id, str) else None,
+            received=request.received,
+        )
 
     async def __call__(self, request: Request) -> Reply:
         started = datetime.now(UTC)
@@ -61,19 +72,27 @@ class ExecuteHandler:
         except Exception as exc:
             info = self.host.format_error(exc)
             self.publisher.iopub("error", info.content())
-            content = {"status": "error", "execution_count": self.counter.value, **info.content(),
-                       "user_expressions": {}, "payload": []}
+            content = {
+                "status": "error",
+                "execution_count": self.counter.value,
+                **info.content(),
+                "user_expressions": {},
+                "payload": [],
+            }
             return Reply(content, {"started": started, "status": "error"})
 
         def announce() -> None:
             if not cell.silent:
-                self.publisher.iopub("execute_input", {"code": cell.raw,
-                                                       "execution_count": cell.execution_count})
+                self.publisher.iopub(
+                    "execute_input", {"code": cell.raw, "execution_count": cell.execution_count}
+                )
 
         outcome = await self.scheduler.run(cell, announce)
         self.host.finish_output(cell)
-        return Reply(self.reply_content(cell, outcome, request),
-                     {"started": started, "status": outcome.status.value, "dependencies_met": True})
+        return Reply(
+            self.reply_content(cell, outcome, request),
+            {"started": started, "status": outcome.status.value, "dependencies_met": True},
+        )
 
     def reply_content(self, cell: Cell, outcome: Outcome, request: Request) -> JsonDict:
         content: JsonDict = {"status": outcome.status.value, "execution_count": cell.execution_count}
@@ -84,7 +103,8 @@ class ExecuteHandler:
             content["user_expressions"] = {}
         else:
             expressions = request.field("user_expressions") or {}
-            content["user_expressions"] = (self.host.user_expressions(expressions)
-                                           if isinstance(expressions, dict) else {})
+            content["user_expressions"] = (
+                self.host.user_expressions(expressions) if isinstance(expressions, dict) else {}
+            )
         content["payload"] = cell.payloads
         return content

@@ -31,8 +31,9 @@ class CellRunner:
         error: BaseException | None = None
         result = None
         try:
-            compiled = compile_cell(cell.code, cell.filename, self.host.compile_flags,
-                                    self.host.transform_ast)
+            compiled = compile_cell(
+                cell.code, cell.filename, self.host.compile_flags, self.host.transform_ast
+            )
             namespace = self.host.user_ns
             if compiled.body is not None:
                 await run_code(compiled.body, namespace)

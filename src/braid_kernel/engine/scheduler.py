@@ -19,8 +19,11 @@ import anyio
 from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status
 from braid_kernel.engine.runner import CellRunner
 
-INTERRUPTED = ErrorInfo("KeyboardInterrupt", "Interrupted by the user", [
-    "\x1b[0;31mKeyboardInterrupt\x1b[0m: Interrupted by the user"])
+INTERRUPTED = ErrorInfo(
+    "KeyboardInterrupt",
+    "Interrupted by the user",
+    ["\x1b[0;31mKeyboardInterrupt\x1b[0m: Interrupted by the user"],
+)
 
 
 @dataclass(slots=True)

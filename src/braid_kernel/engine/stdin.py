@@ -28,8 +28,9 @@ class CellInput:
     def _ask(self, prompt: object, password: bool) -> str:
         request = current_request.get()
         if request is None or not request.allow_stdin:
-            raise StdinNotAllowed("input() is not available: this frontend does not accept stdin "
-                                  "for this request")
+            raise StdinNotAllowed(
+                "input() is not available: this frontend does not accept stdin for this request"
+            )
         return self._source.ask(str(prompt), password, request)
 
     def input(self, prompt: object = "") -> str:

@@ -26,8 +26,9 @@ class KernelComm(BaseComm):
 
     publisher: Publisher | None = None  # set on the class by :func:`install_comms`
 
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
-                    buffers: Any = None, **keys: Any) -> None:
+    def publish_msg(
+        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
         if self.publisher is None:
             raise RuntimeError("comms are not connected to a kernel")
         content: JsonDict = {"data": data if data is not None else {}, "comm_id": self.comm_id, **keys}
@@ -37,9 +38,15 @@ class KernelComm(BaseComm):
 def as_dict(request: Request) -> JsonDict:
     """The message as comm handlers (ipywidgets) expect it."""
     msg = request.msg
-    return {"header": msg.header, "parent_header": msg.parent_header, "metadata": msg.metadata,
-            "content": msg.content, "buffers": list(msg.buffers), "msg_id": msg.msg_id,
-            "msg_type": msg.msg_type}
+    return {
+        "header": msg.header,
+        "parent_header": msg.parent_header,
+        "metadata": msg.metadata,
+        "content": msg.content,
+        "buffers": list(msg.buffers),
+        "msg_id": msg.msg_id,
+        "msg_type": msg.msg_type,
+    }
 
 
 class CommService:
@@ -57,18 +64,25 @@ class CommService:
 
     def shell_handlers(self) -> dict[str, Handler]:
         """Handlers for messages that run comm callbacks (user code): on the shell."""
+
         def run(method: Callable[[Any, Any, JsonDict], None]) -> Handler:
             def handle(request: Request) -> None:
                 method(None, None, as_dict(request))
+
             return handle
 
-        return {"comm_open": run(self.manager.comm_open), "comm_msg": run(self.manager.comm_msg),
-                "comm_close": run(self.manager.comm_close)}
+        return {
+            "comm_open": run(self.manager.comm_open),
+            "comm_msg": run(self.manager.comm_msg),
+            "comm_close": run(self.manager.comm_close),
+        }
 
     def comm_info(self, request: Request) -> JsonDict:
         """comm_info_request: the open comms, optionally of one target (any thread)."""
         target = request.field("target_name")
-        comms = {cid: {"target_name": c.target_name}
-                 for cid, c in list(self.manager.comms.items())
-                 if target is None or c.target_name == target}
+        comms = {
+            cid: {"target_name": c.target_name}
+            for cid, c in list(self.manager.comms.items())
+            if target is None or c.target_name == target
+        }
         return {"status": "ok", "comms": comms}

@@ -66,8 +66,12 @@ class _Bookkeeping:
         log.warning("unknown message type %r on %s", request.msg_type, request.channel.value)
         rtype = reply_type(request.msg_type)
         if rtype is not None:
-            content = {"status": "error", "ename": "UnknownMessageType",
-                       "evalue": f"this kernel does not handle {request.msg_type!r}", "traceback": []}
+            content = {
+                "status": "error",
+                "ename": "UnknownMessageType",
+                "evalue": f"this kernel does not handle {request.msg_type!r}",
+                "traceback": [],
+            }
             self.publisher.reply(request, rtype, content)
 
     def finish(self, request: Request, result: Result) -> None:
@@ -106,15 +110,15 @@ class SyncDispatcher(_Bookkeeping):
             current_request.reset(token)
             self.publisher.status("idle", request)
 
-
     def dispatch_error(self, request: Request, ename: str, evalue: str) -> None:
         """Answer ``request`` with an error without running any handler."""
         log.warning("%s: %s", request.msg_type, evalue)
         self.publisher.status("busy", request)
         rtype = reply_type(request.msg_type)
         if rtype is not None:
-            self.publisher.reply(request, rtype,
-                                 {"status": "error", "ename": ename, "evalue": evalue, "traceback": []})
+            self.publisher.reply(
+                request, rtype, {"status": "error", "ename": ename, "evalue": evalue, "traceback": []}
+            )
         self.publisher.status("idle", request)
 
 

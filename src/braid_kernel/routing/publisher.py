@@ -24,8 +24,14 @@ class Publisher:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
 
-    def iopub(self, msg_type: str, content: JsonDict, request: Request | None = None,
-              metadata: JsonDict | None = None, buffers: Sequence[Any] = ()) -> None:
+    def iopub(
+        self,
+        msg_type: str,
+        content: JsonDict,
+        request: Request | None = None,
+        metadata: JsonDict | None = None,
+        buffers: Sequence[Any] = (),
+    ) -> None:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
         req = request if request is not None else current_request.get()
         if req is None:
@@ -38,11 +44,18 @@ class Publisher:
     def status(self, state: str, request: Request) -> None:
         self.outbox.send(Channel.IOPUB, "status", {"execution_state": state}, request.header)
 
-    def reply(self, request: Request, msg_type: str, content: JsonDict,
-              metadata: JsonDict | None = None) -> None:
+    def reply(
+        self, request: Request, msg_type: str, content: JsonDict, metadata: JsonDict | None = None
+    ) -> None:
         """Answer ``request`` on the channel it came from, to the client that sent it."""
-        self.outbox.send(request.channel, msg_type, content, request.header, metadata=metadata,
-                         identities=request.msg.identities)
+        self.outbox.send(
+            request.channel,
+            msg_type,
+            content,
+            request.header,
+            metadata=metadata,
+            identities=request.msg.identities,
+        )
 
     def stream(self, name: str, text: str, request: Request) -> None:
         if not request.silent:

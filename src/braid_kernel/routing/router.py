@@ -63,9 +63,17 @@ class ShellRegistry:
 class Router:
     """Decodes frames and sends each message where it is served."""
 
-    def __init__(self, codec: WireCodec, publisher: Publisher, *, inline: SyncDispatcher,
-                 control: Target, shells: ShellRegistry, stdin: StdinBroker,
-                 on_rejected: Callable[[Channel, WireError], None] | None = None) -> None:
+    def __init__(
+        self,
+        codec: WireCodec,
+        publisher: Publisher,
+        *,
+        inline: SyncDispatcher,
+        control: Target,
+        shells: ShellRegistry,
+        stdin: StdinBroker,
+        on_rejected: Callable[[Channel, WireError], None] | None = None,
+    ) -> None:
         self._codec = codec
         self._publisher = publisher
         self._inline = inline

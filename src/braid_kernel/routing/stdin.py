@@ -46,9 +46,18 @@ class StdinBroker:
         with self._lock:
             self._pending[header["msg_id"]] = question
         try:
-            self._outbox.post(Outgoing(Channel.STDIN, "input_request",
-                                       {"prompt": prompt, "password": password},
-                                       request.header, None, request.msg.identities, (), header))
+            self._outbox.post(
+                Outgoing(
+                    Channel.STDIN,
+                    "input_request",
+                    {"prompt": prompt, "password": password},
+                    request.header,
+                    None,
+                    request.msg.identities,
+                    (),
+                    header,
+                )
+            )
             question.answered.wait()
             return question.value
         finally:

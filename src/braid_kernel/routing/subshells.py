@@ -46,8 +46,11 @@ class SubshellManager:
         """Start a subshell and return its id once it accepts requests."""
         sid = uuid.uuid4().hex
         ready = threading.Event()
-        entry = _Subshell(threading.Thread(target=self._thread_main, args=(sid, ready),
-                                           name=f"braid-subshell-{sid[:8]}", daemon=True))
+        entry = _Subshell(
+            threading.Thread(
+                target=self._thread_main, args=(sid, ready), name=f"braid-subshell-{sid[:8]}", daemon=True
+            )
+        )
         with self._lock:
             self._subshells[sid] = entry
         entry.thread.start()

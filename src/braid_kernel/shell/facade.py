@@ -29,8 +29,14 @@ class KernelFacade:
         if request is None:
             return {}
         msg = request.msg
-        return {"header": msg.header, "parent_header": msg.parent_header, "metadata": msg.metadata,
-                "content": msg.content, "msg_id": msg.msg_id, "msg_type": msg.msg_type}
+        return {
+            "header": msg.header,
+            "parent_header": msg.parent_header,
+            "metadata": msg.metadata,
+            "content": msg.content,
+            "msg_id": msg.msg_id,
+            "msg_type": msg.msg_type,
+        }
 
     @property
     def _parent_header(self) -> JsonDict:

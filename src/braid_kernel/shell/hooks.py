@@ -66,8 +66,9 @@ class CellDisplayHook(DisplayHook):  # type: ignore[misc]
             return
         data, metadata = self._pending
         self._pending = None
-        self._publisher.iopub("execute_result", {
-            "execution_count": self.prompt_count, "data": data, "metadata": metadata})
+        self._publisher.iopub(
+            "execute_result", {"execution_count": self.prompt_count, "data": data, "metadata": metadata}
+        )
 
 
 class RequestDisplayPublisher(DisplayPublisher):  # type: ignore[misc]
@@ -77,8 +78,16 @@ class RequestDisplayPublisher(DisplayPublisher):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._publisher = publisher
 
-    def publish(self, data: JsonDict, metadata: JsonDict | None = None, source: str | None = None,
-                *, transient: JsonDict | None = None, update: bool = False, **kwargs: Any) -> None:
+    def publish(
+        self,
+        data: JsonDict,
+        metadata: JsonDict | None = None,
+        source: str | None = None,
+        *,
+        transient: JsonDict | None = None,
+        update: bool = False,
+        **kwargs: Any,
+    ) -> None:
         del source, kwargs
         content: JsonDict = {"data": data, "metadata": metadata or {}, "transient": transient or {}}
         self._publisher.iopub("update_display_data" if update else "display_data", content)
@@ -87,8 +96,9 @@ class RequestDisplayPublisher(DisplayPublisher):  # type: ignore[misc]
         self._publisher.iopub("clear_output", {"wait": bool(wait)})
 
 
-def page_to_payload(shell: Any, data: Any, start: int = 0, screen_lines: int = 0,
-                    pager_cmd: str | None = None) -> None:
+def page_to_payload(
+    shell: Any, data: Any, start: int = 0, screen_lines: int = 0, pager_cmd: str | None = None
+) -> None:
     """IPython ``show_in_pager`` hook: the pager's text goes into the reply payload."""
     del shell, screen_lines, pager_cmd
     cell = current_cell.get()

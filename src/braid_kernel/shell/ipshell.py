@@ -30,7 +30,8 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
             return
         raise RuntimeError(
             f"GUI event loop {gui!r} is not available in this kernel: use %matplotlib inline, "
-            "or install a kernelspec with an event loop host (braid-kernel install --loop tk|qt)")
+            "or install a kernelspec with an event loop host (braid-kernel install --loop tk|qt)"
+        )
 
     def ask_exit(self) -> None:
         """``exit``/``quit``: ask the frontend to close (kernel keeps running)."""

@@ -10,7 +10,10 @@ import IPython
 from braid_kernel.wire.message import PROTOCOL_VERSION, JsonDict
 
 HELP_LINKS = [
-    {"text": "Python Reference", "url": f"https://docs.python.org/{sys.version_info.major}.{sys.version_info.minor}"},
+    {
+        "text": "Python Reference",
+        "url": f"https://docs.python.org/{sys.version_info.major}.{sys.version_info.minor}",
+    },
     {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/en/stable/"},
     {"text": "braid-kernel", "url": "https://pypi.org/project/braid-kernel/"},
     {"text": "Markdown Reference", "url": "https://commonmark.org/help/"},

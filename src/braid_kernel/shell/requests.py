@@ -29,10 +29,17 @@ class ShellRequests:
         with provisionalcompleter():
             found = list(rectify_completions(code, self.shell.Completer.completions(code, pos)))
         start, end = (found[0].start, found[0].end) if found else (pos, pos)
-        types = [{"start": c.start, "end": c.end, "text": c.text, "type": c.type,
-                  "signature": c.signature} for c in found]
-        return {"status": "ok", "matches": [c.text for c in found], "cursor_start": start,
-                "cursor_end": end, "metadata": {"_jupyter_types_experimental": types}}
+        types = [
+            {"start": c.start, "end": c.end, "text": c.text, "type": c.type, "signature": c.signature}
+            for c in found
+        ]
+        return {
+            "status": "ok",
+            "matches": [c.text for c in found],
+            "cursor_start": start,
+            "cursor_end": end,
+            "metadata": {"_jupyter_types_experimental": types},
+        }
 
     def inspect(self, request: Request) -> JsonDict:
         code = str(request.field("code", ""))
@@ -61,16 +68,26 @@ class ShellRequests:
         raw, output = bool(request.field("raw", True)), bool(request.field("output", False))
         entries: Any
         if kind == "tail":
-            entries = manager.get_tail(int(request.field("n", 10) or 10), raw=raw, output=output,
-                                       include_latest=True)
+            entries = manager.get_tail(
+                int(request.field("n", 10) or 10), raw=raw, output=output, include_latest=True
+            )
         elif kind == "range":
-            entries = manager.get_range(int(request.field("session", 0) or 0),
-                                        int(request.field("start", 1) or 1),
-                                        request.field("stop"), raw=raw, output=output)
+            entries = manager.get_range(
+                int(request.field("session", 0) or 0),
+                int(request.field("start", 1) or 1),
+                request.field("stop"),
+                raw=raw,
+                output=output,
+            )
         elif kind == "search":
             n = request.field("n")
-            entries = manager.search(str(request.field("pattern", "*")), raw=raw, output=output,
-                                     n=int(n) if n else None, unique=bool(request.field("unique", False)))
+            entries = manager.search(
+                str(request.field("pattern", "*")),
+                raw=raw,
+                output=output,
+                n=int(n) if n else None,
+                unique=bool(request.field("unique", False)),
+            )
         else:
             raise ValueError(f"unknown hist_access_type {kind!r}: use tail, range or search")
         return {"status": "ok", "history": [list(entry) for entry in entries]}

@@ -93,12 +93,21 @@ class Outbox:
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._write_fd, b"\0")
 
-    def send(self, channel: Channel, msg_type: str, content: JsonDict, parent: JsonDict | None = None,
-             *, metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
-             buffers: Sequence[Any] = ()) -> None:
+    def send(
+        self,
+        channel: Channel,
+        msg_type: str,
+        content: JsonDict,
+        parent: JsonDict | None = None,
+        *,
+        metadata: JsonDict | None = None,
+        identities: Sequence[bytes] = (),
+        buffers: Sequence[Any] = (),
+    ) -> None:
         """Queue a message (convenience for :meth:`post`)."""
-        self.post(Outgoing(channel, msg_type, content, parent or {}, metadata, tuple(identities),
-                           tuple(buffers)))
+        self.post(
+            Outgoing(channel, msg_type, content, parent or {}, metadata, tuple(identities), tuple(buffers))
+        )
 
     def stream(self, parent: JsonDict, name: str, text: str) -> None:
         """Queue stream text; coalesced with its neighbours when drained."""
@@ -124,8 +133,9 @@ class Outbox:
                 os.close(fd)
 
 
-def encode_items(items: list[Item], codec: WireCodec,
-                 on_error: Callable[[Item, Exception], None]) -> list[tuple[Channel, Frames]]:
+def encode_items(
+    items: list[Item], codec: WireCodec, on_error: Callable[[Item, Exception], None]
+) -> list[tuple[Channel, Frames]]:
     """Encode drained items into frames, merging runs of stream text.
 
     An item that cannot be encoded (content that is not JSON-serializable)
@@ -152,8 +162,15 @@ def encode_items(items: list[Item], codec: WireCodec,
             continue
         i += 1
         try:
-            frames = codec.encode(item.msg_type, item.content, item.parent, metadata=item.metadata,
-                                  identities=item.identities, buffers=item.buffers, header=item.header)
+            frames = codec.encode(
+                item.msg_type,
+                item.content,
+                item.parent,
+                metadata=item.metadata,
+                identities=item.identities,
+                buffers=item.buffers,
+                header=item.header,
+            )
         except Exception as exc:
             on_error(item, exc)
             continue

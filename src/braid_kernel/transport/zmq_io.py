@@ -30,8 +30,9 @@ OnFrames = Callable[[Channel, list[bytes]], None]
 _ROUTERS = (Channel.SHELL, Channel.CONTROL, Channel.STDIN)
 
 
-def make_server_socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, info: ConnectionInfo,
-                       channel: str) -> zmq.Socket[bytes]:
+def make_server_socket(
+    ctx: zmq.Context[zmq.Socket[bytes]], kind: int, info: ConnectionInfo, channel: str
+) -> zmq.Socket[bytes]:
     """A socket bound to ``channel``'s endpoint, a CurveZMQ server if keys are set."""
     sock = ctx.socket(kind)
     sock.linger = 1000
@@ -46,8 +47,14 @@ def make_server_socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, info: Con
 class IOThread:
     """Owns the message sockets; call :meth:`start`, then :meth:`stop` once."""
 
-    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo, codec: WireCodec,
-                 outbox: Outbox, on_frames: OnFrames) -> None:
+    def __init__(
+        self,
+        ctx: zmq.Context[zmq.Socket[bytes]],
+        info: ConnectionInfo,
+        codec: WireCodec,
+        outbox: Outbox,
+        on_frames: OnFrames,
+    ) -> None:
         self._ctx = ctx
         self._info = info
         self._codec = codec
@@ -156,5 +163,8 @@ class IOThread:
 
 
 def _log_unencodable(item: Item, exc: Exception) -> None:
-    log.error("dropped an outgoing %s message that could not be encoded: %s",
-              getattr(item, "msg_type", "stream"), exc)
+    log.error(
+        "dropped an outgoing %s message that could not be encoded: %s",
+        getattr(item, "msg_type", "stream"),
+        exc,
+    )

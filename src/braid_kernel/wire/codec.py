@@ -31,8 +31,9 @@ def _frame_bytes(frame: bytes | memoryview | Any) -> bytes:
 class WireCodec:
     """Encode and decode signed Jupyter messages for one kernel session."""
 
-    def __init__(self, signer: Signer, session: str, username: str = "kernel",
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, signer: Signer, session: str, username: str = "kernel", max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.signer = signer
         self.session = session
         self.username = username
@@ -59,14 +60,22 @@ class WireCodec:
             raise MalformedMessage(f"expected 5 frames after the delimiter, got {len(body)}")
         signature, json_frames = body[0], body[1:5]
         self.signer.verify(signature, json_frames)
-        header, parent, metadata, content = (self._load(f, name) for f, name in zip(
-            json_frames, ("header", "parent_header", "metadata", "content"), strict=True))
+        header, parent, metadata, content = (
+            self._load(f, name)
+            for f, name in zip(json_frames, ("header", "parent_header", "metadata", "content"), strict=True)
+        )
         if not isinstance(header.get("msg_type"), str) or not header.get("msg_type"):
             raise MalformedMessage("header has no msg_type")
         if not isinstance(header.get("msg_id"), str):
             raise MalformedMessage("header has no msg_id")
-        return Message(header=header, parent_header=parent, metadata=metadata, content=content,
-                       identities=tuple(parts[:split]), buffers=tuple(body[5:]))
+        return Message(
+            header=header,
+            parent_header=parent,
+            metadata=metadata,
+            content=content,
+            identities=tuple(parts[:split]),
+            buffers=tuple(body[5:]),
+        )
 
     @staticmethod
     def _load(frame: bytes, name: str) -> JsonDict:
@@ -83,9 +92,17 @@ class WireCodec:
         """A new header for this kernel's session."""
         return new_header(msg_type, self.session, self.username, subshell_id)
 
-    def encode(self, msg_type: str, content: JsonDict, parent: JsonDict | None = None,
-               *, metadata: JsonDict | None = None, identities: Sequence[bytes] = (),
-               buffers: Sequence[bytes | memoryview] = (), header: JsonDict | None = None) -> list[bytes]:
+    def encode(
+        self,
+        msg_type: str,
+        content: JsonDict,
+        parent: JsonDict | None = None,
+        *,
+        metadata: JsonDict | None = None,
+        identities: Sequence[bytes] = (),
+        buffers: Sequence[bytes | memoryview] = (),
+        header: JsonDict | None = None,
+    ) -> list[bytes]:
         """Build, sign and frame a message.  ``header`` overrides the fresh one.
 
         The parent's ``subshell_id`` is carried into the new header, so every

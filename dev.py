@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Set up a development environment and run the project's two jobs.
+
+    python3 dev.py tour            execute examples/tour.ipynb through the kernel, print its outputs
+    python3 dev.py test [ARGS...]  ruff, ruff format, mypy, import-linter, pytest, conformance suite
+
+Both commands first make sure ``.venv`` is ready: created if missing or broken,
+``pip install -e '.[dev]'`` re-run whenever pyproject.toml changed (a stamp file
+in .venv records what was installed), and the ``braid`` and ``braid-concurrent``
+kernelspecs installed into it.  ARGS after ``test`` go to the pytest run over
+tests/ (the conformance suite always runs whole).
+
+This file needs nothing but the standard library, so it runs on a machine with
+only Python >= 3.11.  The work that needs the project's dependencies runs in
+the venv's interpreter (the private ``_show-notebook`` command).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".dev-stamp"
+TOUR = ROOT / "examples" / "tour.ipynb"
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+KERNEL = "braid"
+KERNELSPECS = ((), ("concurrent",))  # `braid-kernel install [MODES] --sys-prefix` for each
+MIN_PYTHON = (3, 11)
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# A line that sums up a tool's run ("Found 3 errors.", "12 passed in 3s", "Contracts: 2 kept, ...").
+SUMMARY = re.compile(r"\b(passed|failed|Found \d+|errors? in|reformatted|Contracts:|All checks passed)")
+
+
+def say(text: str) -> None:
+    print(f"[dev] {text}", flush=True)
+
+
+def venv_bin(name: str) -> Path:
+    if sys.platform == "win32":
+        return VENV / "Scripts" / f"{name}.exe"
+    return VENV / "bin" / name
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of every child: the venv first on PATH, its kernelspecs preferred."""
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = os.pathsep.join([str(venv_bin("python").parent), env.get("PATH", "")])
+    env.pop("PYTHONHOME", None)
+    # A `braid` kernelspec in the user's own Jupyter dir must not shadow the one just installed.
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    if sys.stdout.isatty():  # children write into a pipe; keep their colours for a terminal
+        env.update(FORCE_COLOR="1", PY_COLORS="1", MYPY_FORCE_COLOR="1")
+    env.update(extra)
+    return env
+
+
+def run(cmd: Sequence[str | Path], **kwargs: Any) -> int:
+    """Run a command from the repo root without stdin; its exit code."""
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, stdin=subprocess.DEVNULL, **kwargs)
+
+
+# ---------------------------------------------------------------------------- setup
+def venv_python_version() -> str | None:
+    """``major.minor`` of the venv's interpreter, None if it is missing or broken."""
+    python = venv_bin("python")
+    if not python.exists():
+        return None
+    try:
+        out = subprocess.run(
+            [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def wanted_stamp(python_version: str) -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    return f"pyproject.toml sha256 {digest}\npython {python_version}\n"
+
+
+def ensure_venv() -> None:
+    """Create .venv, (re)install the project into it when stale, install the kernelspecs."""
+    version = venv_python_version()
+    if version is None or tuple(int(p) for p in version.split(".")) < MIN_PYTHON:
+        say(f"creating {VENV.name} with {sys.executable}")
+        if run([sys.executable, "-m", "venv", "--clear", VENV]) != 0:
+            sys.exit("dev.py: could not create the venv (on Debian/Ubuntu: apt install python3-venv)")
+        version = venv_python_version()
+        if version is None:
+            sys.exit(f"dev.py: {venv_bin('python')} does not run after creating the venv")
+    stamp = wanted_stamp(version)
+    if not STAMP.exists() or STAMP.read_text(encoding="utf-8") != stamp:
+        say("installing braid-kernel[dev] into .venv (pyproject.toml changed or first run)")
+        pip_install = ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev]"]
+        if run([venv_bin("python"), *pip_install], env=child_env()) != 0:
+            sys.exit("dev.py: pip install -e '.[dev]' failed (see above)")
+        STAMP.write_text(stamp, encoding="utf-8")
+    for modes in KERNELSPECS:
+        cmd = [venv_bin("braid-kernel"), "install", *modes, "--sys-prefix"]
+        result = subprocess.run(
+            [str(c) for c in cmd],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env=child_env(),
+            check=False,
+        )
+        if result.returncode != 0:
+            sys.exit(f"dev.py: {' '.join(map(str, cmd))} failed:\n{result.stdout}{result.stderr}")
+    say("environment ready: .venv with kernelspecs braid, braid-concurrent")
+
+
+# ---------------------------------------------------------------------------- tour
+def cmd_tour(args: Sequence[str]) -> int:
+    if args:
+        sys.exit("dev.py: tour takes no arguments")
+    ensure_venv()
+    say(f"executing {TOUR.relative_to(ROOT)} with kernel {KERNEL!r}")
+    return run([venv_bin("python"), __file__, "_show-notebook", TOUR, KERNEL], env=child_env())
+
+
+def show_notebook(path: Path, kernel: str) -> int:
+    """Execute a notebook with nbclient, printing each code cell and its outputs (venv only)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is not annotated
+    shown = 0
+
+    def on_cell_executed(cell: Any, cell_index: int, **_: Any) -> None:
+        nonlocal shown
+        for earlier in nb.cells[shown:cell_index]:  # headings of the markdown in between
+            if earlier.cell_type == "markdown" and earlier.source.startswith("#"):
+                print(f"\n{earlier.source.splitlines()[0]}")
+        shown = cell_index + 1
+        print_cell(cell, color=sys.stdout.isatty())
+
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=120,
+        startup_timeout=60,
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=on_cell_executed,
+    )
+    started = time.monotonic()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        sys.stdout.flush()
+        print(f"\nFAILED: a cell of {path.name} raised {exc.ename}: {exc.evalue}", file=sys.stderr)
+        return 1
+    cells = sum(c.cell_type == "code" for c in nb.cells)
+    print(f"\nOK: {cells} code cells of {path.name} ran in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def print_cell(cell: Any, color: bool) -> None:
+    count = cell.get("execution_count") or " "
+    lines = cell.source.splitlines() or [""]
+    prompt = f"In [{count}]: "
+    print(f"\n{prompt}{lines[0]}")
+    for line in lines[1:]:
+        print(" " * len(prompt) + line if line else "")
+    for output in merge_streams(cell.outputs):
+        for text in render_output(output):
+            print(text if color else ANSI.sub("", text))
+
+
+def merge_streams(outputs: list[Any]) -> list[Any]:
+    """Join consecutive stream outputs of one stream (a ``print`` may arrive in pieces)."""
+    merged: list[Any] = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if output["output_type"] == "stream" and last is not None and last.get("name") == output["name"]:
+            merged[-1] = {**last, "text": last["text"] + output["text"]}
+        else:
+            merged.append(output)
+    return merged
+
+
+def render_output(output: Any) -> list[str]:
+    """An output as terminal text: streams, text/plain, errors, and one line per other mime type."""
+    kind = output["output_type"]
+    if kind == "stream":
+        return [output["text"].rstrip("\n")]
+    if kind == "error":
+        return [*output["traceback"]] or [f"{output['ename']}: {output['evalue']}"]
+    texts: list[str] = []
+    data = output.get("data", {})
+    plain = data.get("text/plain")
+    if plain is not None:
+        prefix = f"Out[{output['execution_count']}]: " if kind == "execute_result" else ""
+        texts.append(prefix + plain)
+    for mime, value in data.items():
+        if mime == "text/plain":
+            continue
+        if mime.startswith("image/") and mime != "image/svg+xml":
+            texts.append(f"[{mime} {len(base64.b64decode(value))} bytes]")
+        else:
+            texts.append(f"[{mime} {len(value if isinstance(value, str) else str(value))} chars]")
+    return texts
+
+
+# ---------------------------------------------------------------------------- test
+@dataclass
+class Step:
+    name: str
+    cmd: list[str | Path]
+    env: dict[str, str]
+    skip: str = ""  # why the step does not run, if it does not
+
+
+@dataclass
+class Outcome:
+    step: Step
+    code: int
+    seconds: float
+    last_line: str
+
+    @property
+    def verdict(self) -> str:
+        if self.step.skip:
+            return "SKIP"
+        return "PASS" if self.code == 0 else "FAIL"
+
+
+def test_steps(pytest_args: Sequence[str]) -> list[Step]:
+    python, env = venv_bin("python"), child_env()
+    conformance_env = child_env(KERNEL_NAME=KERNEL)
+    no_conformance = "" if CONFORMANCE.is_dir() else f"{CONFORMANCE} not found"
+    return [
+        Step("ruff check", [venv_bin("ruff"), "check", "."], env),
+        Step("ruff format", [venv_bin("ruff"), "format", "--check", "."], env),
+        Step("mypy", [python, "-m", "mypy"], env),
+        Step("import-linter", [venv_bin("lint-imports")], env),
+        Step("pytest", [python, "-m", "pytest", "-n", "2", *pytest_args], env),
+        Step(
+            "conformance", [python, "-m", "pytest", "-n", "2", CONFORMANCE], conformance_env, no_conformance
+        ),
+    ]
+
+
+def run_step(step: Step) -> Outcome:
+    """Run one step, echoing its output live; keep its summing-up line for the summary."""
+    if step.skip:
+        say(f"skipping {step.name}: {step.skip}")
+        return Outcome(step, 0, 0.0, step.skip)
+    say(f"{step.name}: {' '.join(os.path.relpath(c, ROOT) if isinstance(c, Path) else c for c in step.cmd)}")
+    started, last, summary = time.monotonic(), "", ""
+    with subprocess.Popen(
+        [str(c) for c in step.cmd],
+        cwd=ROOT,
+        env=step.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            plain = ANSI.sub("", line).strip(" =\n")
+            if plain:
+                last = plain
+                if SUMMARY.search(plain):
+                    summary = plain
+    return Outcome(step, proc.returncode, time.monotonic() - started, summary or last)
+
+
+def cmd_test(pytest_args: Sequence[str]) -> int:
+    ensure_venv()
+    started = time.monotonic()
+    outcomes = [run_step(step) for step in test_steps(pytest_args)]
+    print("\n" + "=" * 30 + " dev.py test summary " + "=" * 30)
+    for o in outcomes:
+        status = "" if o.code == 0 or o.step.skip else f" (exit {o.code})"
+        print(f"{o.verdict}  {o.step.name:<14} {o.seconds:6.1f}s  {o.last_line[:100]}{status}")
+    failed = [o.step.name for o in outcomes if o.verdict == "FAIL"]
+    total = time.monotonic() - started
+    print(f"{'FAILED: ' + ', '.join(failed) if failed else 'all steps passed'} ({total:.0f}s)")
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------- main
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"tour": cmd_tour, "test": cmd_test}
+
+
+def main(argv: Sequence[str]) -> int:
+    if sys.version_info < MIN_PYTHON:
+        wanted = ".".join(map(str, MIN_PYTHON))
+        sys.exit(f"dev.py: Python >= {wanted} is required, this is {sys.version.split()[0]}")
+    if argv[:1] == ["_show-notebook"] and len(argv) == 3:
+        return show_notebook(Path(argv[1]), argv[2])
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

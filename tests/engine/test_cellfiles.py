@@ -1,0 +1,111 @@
+"""Cell file names: MurmurHash2 as JupyterLab's debugger computes it, and linecache entries."""
+
+from __future__ import annotations
+
+import linecache
+import random
+import struct
+from pathlib import Path
+
+import pytest
+
+from braid_kernel.engine.cellfiles import HASH_SEED, CellFiles, murmur2
+
+# Computed with Austin Appleby's reference C implementation (MurmurHash2.cpp, public domain),
+# compiled with gcc on x86-64: (input, seed, hash).
+REFERENCE = [
+    (b"", 0, 0),
+    (b"", 1, 1540447798),
+    (b"", 0xFFFFFFFF, 3008980656),
+    (b"a", 0, 2456313694),
+    (b"ab", 0x9747B28C, 316155434),
+    (b"abc", 1, 1621425345),
+    (b"abcd", 0, 646393889),
+    (b"abcde", 0xB2A1D5EE, 2135454647),
+    (b"Hello, world!", 0x9747B28C, 3199900434),
+    (b"The quick brown fox jumps over the lazy dog", 0, 556214736),
+    (b"The quick brown fox jumps over the lazy dog", 0xB2A1D5EE, 893006809),
+    (b"print('hello')\n", 0xB2A1D5EE, 3546499855),
+    (b"x = 1\ny = 2\nx + y", 0xFFFFFFFF, 3105271820),
+    ("héllo wörld ✓".encode(), 0xB2A1D5EE, 2810607790),
+]
+
+
+def reference_murmur2(key: bytes, seed: int) -> int:
+    """A test-only transliteration of the C reference (switch fall-through and all)."""
+    m, mask = 0x5BD1E995, 0xFFFFFFFF
+    length = len(key)
+    h = (seed ^ length) & mask
+    blocks = length // 4
+    for (block,) in struct.iter_unpack("<I", key[: blocks * 4]):
+        k = (block * m) & mask
+        k ^= k >> 24
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+    rest = key[blocks * 4 :]
+    if len(rest) == 3:
+        h ^= rest[2] << 16
+    if len(rest) >= 2:
+        h ^= rest[1] << 8
+    if len(rest) >= 1:
+        h ^= rest[0]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h
+
+
+@pytest.mark.parametrize(("data", "seed", "expected"), REFERENCE)
+def test_murmur2_matches_the_c_reference(data: bytes, seed: int, expected: int) -> None:
+    assert murmur2(data, seed) == expected
+
+
+@pytest.mark.parametrize(("data", "seed", "expected"), REFERENCE)
+def test_test_reference_matches_the_c_reference(data: bytes, seed: int, expected: int) -> None:
+    assert reference_murmur2(data, seed) == expected
+
+
+def test_murmur2_matches_the_reference_on_every_tail_length_and_random_input() -> None:
+    rng = random.Random(20261122)
+    for length in [*range(0, 40), 255, 256, 1023, 4097]:
+        data = rng.randbytes(length)
+        seed = rng.getrandbits(32)
+        assert murmur2(data, seed) == reference_murmur2(data, seed), (length, seed)
+
+
+def test_cell_file_name_is_prefix_hash_of_utf8_code_and_suffix(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path)
+    code = "print('héllo')\n"
+    expected_hash = reference_murmur2(code.encode("utf-8"), HASH_SEED)
+    assert files.filename(code) == f"{tmp_path}/{expected_hash}.py"
+    assert files.prefix == f"{tmp_path}/"
+
+
+def test_same_code_gets_the_same_name_and_other_code_another(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path)
+    assert files.filename("a = 1") == files.filename("a = 1")
+    assert files.filename("a = 1") != files.filename("a = 2")
+
+
+def test_is_cell_recognises_only_names_it_produces(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path)
+    assert files.is_cell(files.filename("x"))
+    assert not files.is_cell("/usr/lib/python3.11/asyncio/tasks.py")
+    assert not files.is_cell(f"{tmp_path}/notes.txt")
+
+
+def test_registered_cell_source_is_in_linecache(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path)
+    name = files.register("a = 1\nb = 2")
+    assert linecache.getline(name, 2) == "b = 2\n"
+    linecache.checkcache(name)  # does not drop the entry: there is no file to compare with
+    assert linecache.getline(name, 1) == "a = 1\n"
+    assert not Path(name).exists()
+
+
+def test_dumped_cell_is_a_real_file_with_the_code(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path / "cells")
+    name = files.dump("x = 40 + 2\n")
+    assert Path(name).read_text(encoding="utf-8") == "x = 40 + 2\n"
+    assert files.is_cell(name)

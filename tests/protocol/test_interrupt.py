@@ -1,0 +1,79 @@
+"""Interrupts: interrupt_request and raw SIGINT stop the running cell and never kill the kernel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.protocol.kernel_client import Executed, RunningKernel
+
+pytestmark = pytest.mark.timeout(60)
+
+BLOCKING = "import time\nprint('cell-started', flush=True)\ntime.sleep(60)"
+AWAITING = "import asyncio\nprint('cell-started', flush=True)\nawait asyncio.sleep(60)"
+
+
+def _start(kernel: RunningKernel, code: str) -> str:
+    cell = kernel.execute_request(code)
+    kernel.stream_until(cell, "cell-started")
+    return cell
+
+
+def _assert_interrupted(done: Executed) -> None:
+    assert done.status == "error", done.describe()
+    assert done.content["ename"] == "KeyboardInterrupt", done.describe()
+    errors = done.of_type("error")
+    assert [e["content"]["ename"] for e in errors] == ["KeyboardInterrupt"], done.describe()
+
+
+def _assert_serves_next_cell(kernel: RunningKernel) -> None:
+    assert kernel.is_alive()
+    assert kernel.value("'next cell runs'") == "'next cell runs'"
+
+
+@pytest.mark.parametrize("code", [BLOCKING, AWAITING], ids=["time_sleep", "asyncio_sleep"])
+def test_interrupt_request_stops_a_sleeping_cell(fresh_kernel: RunningKernel, code: str) -> None:
+    cell = _start(fresh_kernel, code)
+    started = time.monotonic()
+    reply = fresh_kernel.request("interrupt_request", channel="control")
+    assert reply["msg_type"] == "interrupt_reply"
+    assert reply["content"]["status"] == "ok"
+    done = fresh_kernel.finish(cell, timeout=15)
+    assert time.monotonic() - started < 15
+    _assert_interrupted(done)
+    _assert_serves_next_cell(fresh_kernel)
+
+
+def test_interrupt_request_aborts_cells_queued_behind_the_interrupted_one(
+    fresh_kernel: RunningKernel,
+) -> None:
+    fresh_kernel.run("queued_ran = []")
+    cell = _start(fresh_kernel, BLOCKING)
+    queued = fresh_kernel.execute_request("queued_ran.append(1)")
+    fresh_kernel.request("interrupt_request", channel="control")
+    _assert_interrupted(fresh_kernel.finish(cell, timeout=15))
+    assert fresh_kernel.reply(queued)["content"]["status"] == "aborted"
+    assert fresh_kernel.value("queued_ran") == "[]"
+
+
+@pytest.mark.parametrize("code", [BLOCKING, AWAITING], ids=["time_sleep", "asyncio_sleep"])
+def test_raw_sigint_interrupts_the_running_cell_and_the_kernel_survives(
+    fresh_kernel: RunningKernel, code: str
+) -> None:
+    cell = _start(fresh_kernel, code)
+    os.kill(fresh_kernel.pid, signal.SIGINT)
+    _assert_interrupted(fresh_kernel.finish(cell, timeout=15))
+    _assert_serves_next_cell(fresh_kernel)
+
+
+def test_sigint_when_idle_does_not_kill_the_kernel(fresh_kernel: RunningKernel) -> None:
+    fresh_kernel.run("idle_state = 'kept'")
+    os.kill(fresh_kernel.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert fresh_kernel.is_alive(), "a SIGINT while idle killed the kernel"
+    done = fresh_kernel.run("idle_state")
+    assert done.result == "'kept'"
+    assert not done.of_type("error")

@@ -1,0 +1,48 @@
+"""How kernels are launched: CurveZMQ encryption and the extra argv launchers append."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psutil
+import pytest
+
+from tests.protocol.kernel_client import RawChannel, RunningKernel
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_curve_encrypted_kernel_serves_an_encrypted_client(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    kernel = start_kernel(transport_encryption="required")
+    assert kernel.km.curve_publickey, "the connection file has no CurveZMQ server key"
+    assert kernel.value("6 * 7") == "42"
+    assert kernel.kernel_info("control")["implementation"] == "braid-kernel"
+
+
+def test_plaintext_client_gets_no_reply_from_a_curve_kernel(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    kernel = start_kernel(transport_encryption="required")
+    plaintext = RawChannel(kernel)  # the right HMAC key, but no CurveZMQ keys
+    try:
+        msg_id = plaintext.send("kernel_info_request", {})
+        assert plaintext.wait_reply(msg_id, timeout=2) is None, "a plaintext client was answered"
+    finally:
+        plaintext.close()
+    encrypted = RawChannel(kernel, curve_serverkey=kernel.km.curve_publickey)
+    try:
+        msg_id = encrypted.send("kernel_info_request", {})
+        assert encrypted.wait_reply(msg_id, timeout=10) is not None, "an encrypted raw client got no reply"
+    finally:
+        encrypted.close()
+    assert kernel.value("'encrypted client unaffected'") == "'encrypted client unaffected'"
+
+
+def test_kernel_tolerates_extra_launcher_arguments(start_kernel: Callable[..., RunningKernel]) -> None:
+    kernel = start_kernel(extra_arguments=["--Foo.bar=1", "somefile.py"])
+    assert psutil.Process(kernel.pid).cmdline()[-2:] == ["--Foo.bar=1", "somefile.py"]
+    assert kernel.is_alive()
+    assert kernel.kernel_info()["implementation"] == "braid-kernel"
+    assert kernel.value("'served despite extra argv'") == "'served despite extra argv'"

@@ -1,0 +1,153 @@
+"""stdin: input_request to the asking client, and each input_reply to the question it answers.
+
+``StdinBroker.ask`` blocks the calling thread (a cell's), so each question is
+asked from a thread of the test; replies arrive through the router on the
+stdin channel, as the I/O thread would deliver them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from braid_kernel.routing.context import Request
+from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.message import JsonDict, Message
+from tests.routing.rig import WAIT, Rig
+
+
+@dataclass
+class Asker:
+    """A thread blocked in ``StdinBroker.ask`` for one request."""
+
+    request: Request
+    answers: list[str] = field(default_factory=list)
+    thread: threading.Thread | None = None
+
+    def start(self, rig: Rig, prompt: str, password: bool) -> None:
+        def run() -> None:
+            self.answers.append(rig.stdin.ask(prompt, password, self.request))
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def waiting(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def answer(self) -> str:
+        assert self.thread is not None
+        self.thread.join(WAIT)
+        assert not self.thread.is_alive(), "input() is still waiting"
+        return self.answers[0]
+
+
+@pytest.fixture
+def askers(rig: Rig) -> Iterator[list[Asker]]:
+    started: list[Asker] = []
+    yield started
+    stuck = [a for a in started if a.waiting()]
+    for _ in stuck:  # never leave a thread blocked in ask(): answer the oldest until none waits
+        reply(rig, "", None)
+    assert not stuck, "a question never got its reply"
+
+
+def ask(
+    rig: Rig,
+    askers: list[Asker],
+    prompt: str,
+    *,
+    password: bool = False,
+    subshell_id: str | None = None,
+    identity: bytes = b"frontend-1",
+) -> tuple[Asker, Message]:
+    """Start a thread asking ``prompt``; return it and the input_request the client received."""
+    frames, _ = rig.client.frames(
+        "execute_request",
+        {"code": "input()", "allow_stdin": True},
+        subshell_id=subshell_id,
+        identity=identity,
+    )
+    asker = Asker(Request(rig.codec.decode(frames), Channel.SHELL))
+    askers.append(asker)
+    asker.start(rig, prompt, password)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        sent = rig.sent()
+        if sent:
+            [(channel, question)] = sent
+            assert channel is Channel.STDIN
+            return asker, question
+        time.sleep(0.001)
+    raise AssertionError("no input_request was sent")
+
+
+def reply(rig: Rig, value: object, parent: JsonDict | None, *, status: bool = True) -> None:
+    content: JsonDict = {"value": value, "status": "ok"} if status else {"value": value}
+    rig.send(Channel.STDIN, "input_reply", content, parent=parent)
+
+
+def test_input_request_goes_to_the_asking_client_parented_to_its_request(
+    rig: Rig, askers: list[Asker]
+) -> None:
+    asker, question = ask(rig, askers, "Name? ", password=True, identity=b"the-asker")
+    assert question.msg_type == "input_request"
+    assert question.content == {"prompt": "Name? ", "password": True}
+    assert question.parent_header == asker.request.header
+    assert question.identities == (b"the-asker",)
+    reply(rig, "x", question.header)
+    assert asker.answer() == "x"
+
+
+def test_input_request_of_a_subshell_names_the_subshell(rig: Rig, askers: list[Asker]) -> None:
+    asker, question = ask(rig, askers, "? ", subshell_id="sub-1")
+    assert question.header["subshell_id"] == "sub-1"
+    reply(rig, "y", question.header)
+    assert asker.answer() == "y"
+
+
+def test_reply_is_matched_to_its_question_by_parent(rig: Rig, askers: list[Asker]) -> None:
+    first, q1 = ask(rig, askers, "first? ")
+    second, q2 = ask(rig, askers, "second? ")
+
+    reply(rig, "to second", q2.header)
+    assert second.answer() == "to second"
+    assert first.waiting()
+
+    reply(rig, "to first", q1.header)
+    assert first.answer() == "to first"
+
+
+def test_reply_without_parent_answers_the_oldest_question(rig: Rig, askers: list[Asker]) -> None:
+    # jupyter_client's kc.input() sends only {"value": ...}, with an empty parent header.
+    first, _ = ask(rig, askers, "first? ")
+    second, _ = ask(rig, askers, "second? ")
+
+    reply(rig, "one", None, status=False)
+    assert first.answer() == "one"
+    assert second.waiting()
+
+    reply(rig, "two", None, status=False)
+    assert second.answer() == "two"
+
+
+def test_non_string_value_is_converted_to_text(rig: Rig, askers: list[Asker]) -> None:
+    asker, question = ask(rig, askers, "? ")
+    reply(rig, 42, question.header)
+    assert asker.answer() == "42"
+
+
+def test_reply_with_no_pending_question_is_dropped(rig: Rig) -> None:
+    reply(rig, "nobody asked", {"msg_id": "gone"})
+    assert rig.sent() == []
+
+
+def test_other_messages_on_stdin_are_ignored(rig: Rig, askers: list[Asker]) -> None:
+    asker, question = ask(rig, askers, "? ")
+    rig.send(Channel.STDIN, "execute_request", {"code": "1"})
+    assert asker.waiting()
+    reply(rig, "real", question.header)
+    assert asker.answer() == "real"

@@ -1,0 +1,227 @@
+"""The outbox: one FIFO for every outgoing message, and stream coalescing when drained."""
+
+from __future__ import annotations
+
+import select
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Channel, Item, Outbox, Outgoing, encode_items
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.message import Message
+from braid_kernel.wire.signing import Signer
+
+KEY = b"outbox-key"
+
+
+@pytest.fixture
+def outbox() -> Iterator[Outbox]:
+    box = Outbox()
+    yield box
+    box.close()
+
+
+def kernel_codec() -> WireCodec:
+    return WireCodec(Signer(KEY), "kernel-session")
+
+
+def encode(items: list[Item]) -> tuple[list[tuple[Channel, Message]], list[tuple[Item, Exception]]]:
+    """Encode as the I/O thread does; decode each result as a client would."""
+    errors: list[tuple[Item, Exception]] = []
+    client = WireCodec(Signer(KEY), "client")
+    out = encode_items(items, kernel_codec(), lambda item, exc: errors.append((item, exc)))
+    return [(channel, client.decode(frames)) for channel, frames in out], errors
+
+
+def streams(messages: list[tuple[Channel, Message]]) -> list[tuple[str, str, str]]:
+    """(parent msg_id, stream name, text) of each stream message."""
+    return [
+        (m.parent_header["msg_id"], m.content["name"], m.content["text"])
+        for _, m in messages
+        if m.msg_type == "stream"
+    ]
+
+
+def readable(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+# ------------------------------------------------------------------ the FIFO
+def test_take_returns_items_in_posting_order(outbox: Outbox) -> None:
+    parent = {"msg_id": "p"}
+    outbox.send(Channel.IOPUB, "status", {"execution_state": "busy"}, parent)
+    outbox.stream(parent, "stdout", "hi")
+    outbox.send(Channel.SHELL, "execute_reply", {"status": "ok"}, parent)
+    items = outbox.take()
+    assert [getattr(i, "msg_type", "stream") for i in items] == ["status", "stream", "execute_reply"]
+    assert outbox.take() == []
+
+
+def test_each_threads_posts_stay_in_order_and_none_is_lost(outbox: Outbox) -> None:
+    threads, per_thread = 8, 2000
+    start = threading.Barrier(threads)
+
+    def post(tid: int) -> None:
+        start.wait()
+        for n in range(per_thread):
+            outbox.send(Channel.IOPUB, "t", {"tid": tid, "n": n})
+
+    workers = [threading.Thread(target=post, args=(t,)) for t in range(threads)]
+    taken: list[Item] = []
+    for w in workers:
+        w.start()
+    while any(w.is_alive() for w in workers):
+        taken.extend(outbox.take())  # drained while posting goes on, as the I/O thread does
+    for w in workers:
+        w.join()
+    taken.extend(outbox.take())
+
+    seen: dict[int, list[int]] = {t: [] for t in range(threads)}
+    for item in taken:
+        assert isinstance(item, Outgoing)
+        seen[item.content["tid"]].append(item.content["n"])
+    assert all(ns == list(range(per_thread)) for ns in seen.values())
+
+
+def test_post_after_another_threads_post_comes_after_it(outbox: Outbox) -> None:
+    first_posted = threading.Event()
+
+    def first() -> None:
+        outbox.send(Channel.IOPUB, "first", {})
+        first_posted.set()
+
+    t = threading.Thread(target=first)
+    t.start()
+    assert first_posted.wait(10)
+    outbox.send(Channel.IOPUB, "second", {})
+    t.join()
+    assert [i.msg_type for i in outbox.take() if isinstance(i, Outgoing)] == ["first", "second"]
+
+
+def test_posting_wakes_the_reader_and_take_rearms_it(outbox: Outbox) -> None:
+    assert not readable(outbox.wake_fd)
+    outbox.stream({}, "stdout", "a")
+    assert readable(outbox.wake_fd)
+    outbox.take()
+    assert not readable(outbox.wake_fd)
+    outbox.stream({}, "stdout", "b")
+    assert readable(outbox.wake_fd)
+
+
+def test_post_wakeup_wakes_without_queueing(outbox: Outbox) -> None:
+    outbox.post_wakeup()
+    assert readable(outbox.wake_fd)
+    assert outbox.take() == []
+
+
+# ------------------------------------------------------------------ coalescing
+def test_consecutive_writes_of_one_parent_and_stream_become_one_message(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1"}
+    for i in range(1000):
+        outbox.stream(parent, "stdout", f"{i}\n")
+    messages, _ = encode(outbox.take())
+    assert streams(messages) == [("p1", "stdout", "".join(f"{i}\n" for i in range(1000)))]
+
+
+def test_stdout_and_stderr_are_not_merged(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1"}
+    outbox.stream(parent, "stdout", "a")
+    outbox.stream(parent, "stderr", "b")
+    outbox.stream(parent, "stdout", "c")
+    messages, _ = encode(outbox.take())
+    assert streams(messages) == [("p1", "stdout", "a"), ("p1", "stderr", "b"), ("p1", "stdout", "c")]
+
+
+def test_interleaved_parents_are_not_merged(outbox: Outbox) -> None:
+    p1, p2 = {"msg_id": "p1"}, {"msg_id": "p2"}
+    for parent, text in ((p1, "a1"), (p1, "a2"), (p2, "b"), (p1, "a3")):
+        outbox.stream(parent, "stdout", text)
+    messages, _ = encode(outbox.take())
+    assert streams(messages) == [("p1", "stdout", "a1a2"), ("p2", "stdout", "b"), ("p1", "stdout", "a3")]
+
+
+def test_equal_but_distinct_parent_headers_are_not_merged(outbox: Outbox) -> None:
+    # Coalescing is by parent identity (the request's own header object), never by equality.
+    outbox.stream({"msg_id": "p"}, "stdout", "a")
+    outbox.stream({"msg_id": "p"}, "stdout", "b")
+    messages, _ = encode(outbox.take())
+    assert streams(messages) == [("p", "stdout", "a"), ("p", "stdout", "b")]
+
+
+def test_another_message_in_between_ends_the_run_and_keeps_order(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1"}
+    outbox.stream(parent, "stdout", "before")
+    outbox.send(Channel.IOPUB, "display_data", {"data": {"text/plain": "x"}, "metadata": {}}, parent)
+    outbox.stream(parent, "stdout", "after")
+    outbox.send(Channel.SHELL, "execute_reply", {"status": "ok"}, parent)
+    messages, _ = encode(outbox.take())
+    assert [(c, m.msg_type) for c, m in messages] == [
+        (Channel.IOPUB, "stream"),
+        (Channel.IOPUB, "display_data"),
+        (Channel.IOPUB, "stream"),
+        (Channel.SHELL, "execute_reply"),
+    ]
+    assert [m.content["text"] for _, m in messages if m.msg_type == "stream"] == ["before", "after"]
+
+
+def test_stream_messages_are_parented_and_go_on_iopub(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1", "msg_type": "execute_request", "subshell_id": "s1"}
+    outbox.stream(parent, "stderr", "oops")
+    messages, _ = encode(outbox.take())
+    [(channel, msg)] = messages
+    assert channel is Channel.IOPUB
+    assert msg.parent_header == parent
+    assert msg.header["subshell_id"] == "s1"
+    assert msg.content == {"name": "stderr", "text": "oops"}
+
+
+def test_text_above_the_chunk_size_is_split_in_order(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1"}
+    text = "".join(chr(ord("a") + i % 26) for i in range(MAX_STREAM_CHUNK * 2 + 123))
+    outbox.stream(parent, "stdout", text[:1000])
+    outbox.stream(parent, "stdout", text[1000:])
+    messages, _ = encode(outbox.take())
+    texts = [t for _, _, t in streams(messages)]
+    assert len(texts) == 3
+    assert all(len(t) <= MAX_STREAM_CHUNK for t in texts)
+    assert "".join(texts) == text
+
+
+# ------------------------------------------------------------------ encoding errors
+def test_unencodable_item_is_reported_and_skipped(outbox: Outbox) -> None:
+    parent = {"msg_id": "p1"}
+    bad = Outgoing(Channel.IOPUB, "display_data", {"data": {"x": object()}}, parent)
+    outbox.send(Channel.IOPUB, "status", {"execution_state": "busy"}, parent)
+    outbox.post(bad)
+    outbox.stream(parent, "stdout", "still sent")
+    outbox.send(Channel.IOPUB, "status", {"execution_state": "idle"}, parent)
+    messages, errors = encode(outbox.take())
+    assert [m.msg_type for _, m in messages] == ["status", "stream", "status"]
+    assert len(errors) == 1
+    assert errors[0][0] is bad
+    assert isinstance(errors[0][1], TypeError)
+
+
+def test_outgoing_keeps_identities_metadata_buffers_and_header() -> None:
+    own = kernel_codec().header("input_request")
+    item = Outgoing(
+        Channel.STDIN,
+        "input_request",
+        {"prompt": "?", "password": False},
+        {"msg_id": "p"},
+        {"m": 1},
+        (b"client",),
+        (b"buf",),
+        own,
+    )
+    out = encode_items([item], kernel_codec(), lambda i, e: None)
+    [(channel, frames)] = out
+    msg = WireCodec(Signer(KEY), "client").decode(frames)
+    assert channel is Channel.STDIN
+    assert frames[0] == b"client"
+    assert msg.identities == (b"client",)
+    assert msg.metadata == {"m": 1}
+    assert msg.buffers == (b"buf",)
+    assert msg.msg_id == own["msg_id"]
