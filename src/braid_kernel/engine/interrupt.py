@@ -7,17 +7,28 @@ top-level code — blocked in ``time.sleep``, spinning in a loop, waiting for
 does.  Otherwise the loop is idle or running kernel code: raising would hit
 the kernel, so the handler asks the loop to cancel the running cells
 instead.  Either way the kernel lives on; SIGINT never kills it.
+
+A signal that lands just before the main thread enters a blocking call
+(``time.sleep``, the loop's ``select``) is only handled when that call
+returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
+``RESEND_INTERVAL`` until the handler acknowledges it; copies that arrive
+within ``DUPLICATE_WINDOW`` of an acknowledged one are ignored.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.loopbridge import LoopBridge
+
+RESEND_INTERVAL = 0.05
+RESEND_FOR = 2.0
+DUPLICATE_WINDOW = 0.2
 
 
 class Interrupter:
@@ -28,6 +39,9 @@ class Interrupter:
         self._bridge: LoopBridge | None = None
         self._cancel_cells: Callable[[], None] | None = None
         self._main_ident = threading.main_thread().ident
+        self._acknowledged = threading.Event()
+        self._last_handled = -DUPLICATE_WINDOW
+        self._lock = threading.Lock()
 
     def attach(self, bridge: LoopBridge, cancel_cells: Callable[[], None]) -> None:
         """Connect to the main shell's loop once it runs."""
@@ -38,9 +52,17 @@ class Interrupter:
         signal.signal(signal.SIGINT, self._on_sigint)
 
     def interrupt(self) -> None:
-        """Interrupt the main thread from any thread (as a SIGINT would)."""
-        if self._main_ident is not None:
-            signal.pthread_kill(self._main_ident, signal.SIGINT)
+        """Interrupt the main thread from any thread other than it (as a SIGINT
+        would); returns once the handler has run, or after ``RESEND_FOR``."""
+        if self._main_ident is None:
+            return
+        with self._lock:  # one interrupt at a time
+            self._acknowledged.clear()
+            deadline = time.monotonic() + RESEND_FOR
+            while time.monotonic() < deadline:
+                signal.pthread_kill(self._main_ident, signal.SIGINT)
+                if self._acknowledged.wait(RESEND_INTERVAL):
+                    return
 
     def in_cell_code(self, frame: FrameType | None) -> bool:
         """True when ``frame``'s stack runs a cell's top-level code."""
@@ -53,6 +75,11 @@ class Interrupter:
 
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         del signum
+        now = time.monotonic()
+        if now - self._last_handled < DUPLICATE_WINDOW:
+            return  # a re-sent copy of an interrupt already handled
+        self._last_handled = now
+        self._acknowledged.set()
         if self.in_cell_code(frame):
             raise KeyboardInterrupt
         if self._bridge is not None and self._cancel_cells is not None:
