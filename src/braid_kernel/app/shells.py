@@ -3,8 +3,8 @@
 Each shell is a dispatcher serving an inbox on an event loop, with its own
 scheduler and execution count.  The main shell runs on the main thread;
 subshells run on their own threads (see
-:mod:`braid_kernel.routing.subshells`) and share the main namespace unless
-created with ``{"namespace": "isolated"}``.
+:mod:`braid_kernel.routing.subshells`) and share the main namespace (an
+``{"namespace": "isolated"}`` request is recorded but not applied yet).
 """
 
 from __future__ import annotations
