@@ -71,6 +71,15 @@ class ShellFactory:
         """Serve the main shell until the kernel stops (runs on the main thread)."""
         inbox = ShellInbox()
         scheduler, dispatcher = self._build(main=True)
+        # Names kept from akernel so its users' notebooks keep working; hidden from %who.
+        self.kernel.shell.push(
+            {
+                "__unchain_execution__": scheduler.unchain,
+                "__chain_execution__": scheduler.chain,
+                "__task__": scheduler.wait_for,
+            },
+            interactive=False,
+        )
         with anyio.CancelScope() as scope:
             self._main = _Running(inbox.bridge, scheduler, scope)
             if self._interrupter is not None:

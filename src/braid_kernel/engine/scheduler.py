@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status
+from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status, current_cell
 from braid_kernel.engine.runner import CellRunner
 
+DONE_HISTORY = 10_000
 INTERRUPTED = ErrorInfo(
     "KeyboardInterrupt",
     "Interrupted by the user",
@@ -32,6 +33,7 @@ class _Entry:
     cell: Cell
     done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope | None = None
+    previous: anyio.Event | None = None
 
 
 class Scheduler:
@@ -44,6 +46,7 @@ class Scheduler:
         self._abort_before = 0.0
         self._last: _Entry | None = None
         self._entries: dict[int, _Entry] = {}
+        self._done_by_count: dict[int, anyio.Event] = {}  # the last DONE_HISTORY cells
 
     @property
     def running(self) -> list[Cell]:
@@ -55,7 +58,9 @@ class Scheduler:
         entry = _Entry(self._seq, cell)
         self._seq += 1
         previous, self._last = self._last, entry
+        entry.previous = previous.done if previous is not None else None
         self._entries[entry.seq] = entry
+        self._remember(entry)
         try:
             if self.chained and previous is not None:
                 await previous.done.wait()
@@ -65,6 +70,34 @@ class Scheduler:
         finally:
             entry.done.set()
             del self._entries[entry.seq]
+
+    def _remember(self, entry: _Entry) -> None:
+        if entry.cell.store_history:
+            self._done_by_count[entry.cell.execution_count] = entry.done
+            if len(self._done_by_count) > DONE_HISTORY:
+                del self._done_by_count[next(iter(self._done_by_count))]
+
+    async def wait_for(self, execution_count: int | None = None) -> None:
+        """``await __task__()``: wait for the cell submitted before the calling
+        cell, or for the cell with ``execution_count``; returns at once when
+        that cell has finished or is unknown."""
+        event: anyio.Event | None
+        if execution_count is None:
+            cell = current_cell.get()
+            entry = next((e for e in self._entries.values() if e.cell is cell), None)
+            event = entry.previous if entry is not None else None
+        else:
+            event = self._done_by_count.get(execution_count)
+        if event is not None:
+            await event.wait()
+
+    def chain(self) -> None:
+        """``__chain_execution__()``: cells submitted from now on wait for their predecessor."""
+        self.chained = True
+
+    def unchain(self) -> None:
+        """``__unchain_execution__()``: cells submitted from now on start at once."""
+        self.chained = False
 
     async def _execute(self, entry: _Entry, on_start: Callable[[], None] | None) -> Outcome:
         if on_start is not None:
