@@ -10,7 +10,6 @@ jupyter_client is imported lazily so that starting a kernel does not pay for it.
 from __future__ import annotations
 
 import enum
-import importlib.metadata
 import json
 import os
 import re
@@ -279,6 +278,8 @@ def braid_version() -> str:
     version = getattr(braid_kernel, "__version__", None)
     if isinstance(version, str):
         return version
+    import importlib.metadata  # slow to import (~40 ms): not on the kernel's start path
+
     try:
         return importlib.metadata.version("braid-kernel")
     except importlib.metadata.PackageNotFoundError:
