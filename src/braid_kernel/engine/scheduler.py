@@ -48,11 +48,6 @@ class Scheduler:
         self._entries: dict[int, _Entry] = {}
         self._done_by_count: dict[int, anyio.Event] = {}  # the last DONE_HISTORY cells
 
-    @property
-    def running(self) -> list[Cell]:
-        """Cells started and not yet finished."""
-        return [e.cell for e in self._entries.values() if e.scope is not None]
-
     async def run(self, cell: Cell, on_start: Callable[[], None] | None = None) -> Outcome:
         """Run ``cell`` when its turn comes; returns how it ended."""
         entry = _Entry(self._seq, cell)

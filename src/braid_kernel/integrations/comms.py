@@ -35,20 +35,6 @@ class KernelComm(BaseComm):
         self.publisher.iopub(msg_type, content, metadata=metadata or {}, buffers=buffers or ())
 
 
-def as_dict(request: Request) -> JsonDict:
-    """The message as comm handlers (ipywidgets) expect it."""
-    msg = request.msg
-    return {
-        "header": msg.header,
-        "parent_header": msg.parent_header,
-        "metadata": msg.metadata,
-        "content": msg.content,
-        "buffers": list(msg.buffers),
-        "msg_id": msg.msg_id,
-        "msg_type": msg.msg_type,
-    }
-
-
 class CommService:
     """Owns the kernel's comm manager and serves the comm messages."""
 
@@ -67,7 +53,7 @@ class CommService:
 
         def run(method: Callable[[Any, Any, JsonDict], None]) -> Handler:
             def handle(request: Request) -> None:
-                method(None, None, as_dict(request))
+                method(None, None, request.msg.as_dict())
 
             return handle
 

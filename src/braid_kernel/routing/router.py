@@ -55,10 +55,6 @@ class ShellRegistry:
     def get(self, subshell_id: str | None) -> Target | None:
         return self._shells.get(subshell_id)
 
-    def subshell_ids(self) -> list[str]:
-        with self._lock:
-            return [sid for sid in self._shells if sid is not None]
-
 
 class Router:
     """Decodes frames and sends each message where it is served."""

@@ -28,15 +28,7 @@ class KernelFacade:
         request = current_request.get()
         if request is None:
             return {}
-        msg = request.msg
-        return {
-            "header": msg.header,
-            "parent_header": msg.parent_header,
-            "metadata": msg.metadata,
-            "content": msg.content,
-            "msg_id": msg.msg_id,
-            "msg_type": msg.msg_type,
-        }
+        return request.msg.as_dict()
 
     @property
     def _parent_header(self) -> JsonDict:

@@ -69,7 +69,6 @@ class Outbox:
         os.set_blocking(self._read_fd, False)
         os.set_blocking(self._write_fd, False)
         self.asleep = True
-        self.closed = False
 
     @property
     def wake_fd(self) -> int:
@@ -127,7 +126,6 @@ class Outbox:
         return items
 
     def close(self) -> None:
-        self.closed = True
         for fd in (self._read_fd, self._write_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)

@@ -42,6 +42,19 @@ class Message:
     def session(self) -> str:
         return str(self.header.get("session", ""))
 
+    def as_dict(self) -> JsonDict:
+        """The message as a jupyter_client-style dict (what comm handlers and
+        ``kernel.get_parent()`` callers expect)."""
+        return {
+            "header": self.header,
+            "parent_header": self.parent_header,
+            "metadata": self.metadata,
+            "content": self.content,
+            "buffers": list(self.buffers),
+            "msg_id": self.msg_id,
+            "msg_type": self.msg_type,
+        }
+
     @property
     def subshell_id(self) -> str | None:
         sid = self.header.get("subshell_id")
