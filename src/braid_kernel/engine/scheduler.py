@@ -3,15 +3,18 @@
 Each cell runs in its own cancel scope.  In chained mode (the default) a
 cell first waits for the cell submitted before it; in concurrent mode it
 starts at once.  An interrupt cancels every running cell's scope and aborts
-the cells still waiting; a failing cell with ``stop_on_error`` aborts the
-waiting cells whose requests arrived before the failure (the ones the client
-queued behind it), while cells sent after it run normally.
+the cells still waiting; ``%braid cancel N`` does the same for cell N only.
+A failing cell with ``stop_on_error`` aborts the cells submitted after it
+whose requests arrived before the failure (the ones the client queued behind
+it) and that have not started: cells already running concurrently go on,
+and cells sent after the failure run normally.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import anyio
@@ -20,11 +23,29 @@ from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status, current_c
 from braid_kernel.engine.runner import CellRunner
 
 DONE_HISTORY = 10_000
+ABORT_RULES_KEPT = 32
 INTERRUPTED = ErrorInfo(
     "KeyboardInterrupt",
     "Interrupted by the user",
     ["\x1b[0;31mKeyboardInterrupt\x1b[0m: Interrupted by the user"],
 )
+
+
+def _cancelled_info(count: int) -> ErrorInfo:
+    text = f"Cancelled with %braid cancel {count}"
+    return ErrorInfo("KeyboardInterrupt", text, [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {text}"])
+
+
+@dataclass(frozen=True, slots=True)
+class _AbortRule:
+    """Waiting cells numbered ``from_seq`` or later whose requests arrived
+    before ``before`` (time.monotonic()) are aborted instead of run."""
+
+    from_seq: int
+    before: float
+
+    def covers(self, entry: _Entry) -> bool:
+        return entry.seq >= self.from_seq and entry.cell.received < self.before
 
 
 @dataclass(slots=True)
@@ -34,6 +55,11 @@ class _Entry:
     done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope | None = None
     previous: anyio.Event | None = None
+    cancelled: ErrorInfo | None = None  # set by cancel(): how the cell is reported
+
+
+#: The scheduler of the shell whose cell is running (for ``%braid mode``/``cancel``).
+current_scheduler: ContextVar[Scheduler | None] = ContextVar("braid_current_scheduler", default=None)
 
 
 class Scheduler:
@@ -43,7 +69,7 @@ class Scheduler:
         self.runner = runner
         self.chained = chained
         self._seq = 0
-        self._abort_before = 0.0
+        self._abort_rules: list[_AbortRule] = []
         self._last: _Entry | None = None
         self._entries: dict[int, _Entry] = {}
         self._done_by_count: dict[int, anyio.Event] = {}  # the last DONE_HISTORY cells
@@ -56,13 +82,15 @@ class Scheduler:
         entry.previous = previous.done if previous is not None else None
         self._entries[entry.seq] = entry
         self._remember(entry)
+        token = current_scheduler.set(self)
         try:
             if self.chained and previous is not None:
                 await previous.done.wait()
-            if entry.cell.received < self._abort_before:
+            if entry.cancelled is not None or any(rule.covers(entry) for rule in self._abort_rules):
                 return Outcome(Status.ABORTED)
             return await self._execute(entry, on_start)
         finally:
+            current_scheduler.reset(token)
             entry.done.set()
             del self._entries[entry.seq]
 
@@ -101,15 +129,19 @@ class Scheduler:
             entry.scope = scope
             outcome = await self.runner.run(entry.cell, scope)
         if scope.cancelled_caught:
-            self.runner.publisher.iopub("error", INTERRUPTED.content())
-            outcome = Outcome(Status.ERROR, INTERRUPTED)
+            info = entry.cancelled or INTERRUPTED
+            self.runner.publisher.iopub("error", info.content())
+            outcome = Outcome(Status.ERROR, info)
         if outcome.status is Status.ERROR and entry.cell.stop_on_error:
-            self.abort_queued()
+            self.abort_queued(after=entry.seq)
         return outcome
 
-    def abort_queued(self) -> None:
-        """Abort every waiting cell whose request has already arrived."""
-        self._abort_before = time.monotonic()
+    def abort_queued(self, after: int = -1) -> None:
+        """Abort the waiting cells submitted after cell number ``after`` (all by
+        default) whose requests have already arrived."""
+        self._abort_rules.append(_AbortRule(after + 1, time.monotonic()))
+        # Requests arrive within moments of their abort; old rules cover nothing new.
+        del self._abort_rules[:-ABORT_RULES_KEPT]
 
     def interrupt(self) -> None:
         """Cancel every running cell and abort the waiting ones (call on the loop)."""
@@ -117,3 +149,22 @@ class Scheduler:
         for entry in list(self._entries.values()):
             if entry.scope is not None:
                 entry.scope.cancel()
+
+    def cancel(self, execution_count: int) -> bool:
+        """``%braid cancel N``: cancel cell N if it runs, abort it if it waits.
+
+        Returns False when no running or waiting cell has that number.
+        """
+        found = False
+        for entry in list(self._entries.values()):
+            if entry.cell.execution_count != execution_count or not entry.cell.store_history:
+                continue
+            found = True
+            entry.cancelled = _cancelled_info(execution_count)
+            if entry.scope is not None:
+                entry.scope.cancel()
+        return found
+
+    def running_counts(self) -> list[int]:
+        """Execution counts of the cells running now (started, not finished)."""
+        return [e.cell.execution_count for e in self._entries.values() if e.scope is not None]

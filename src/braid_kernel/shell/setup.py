@@ -7,9 +7,11 @@ import sys
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.compiler import CellCompiler
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
@@ -34,6 +36,9 @@ def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
     # take the GIL (and an fsync) on every execution. History requests write
     # the cache out first, and IPython writes it out at exit.
     shell.history_manager.db_cache_size = HISTORY_BATCH
+    shell.braid = BraidCommands()
+    register_scheduler_commands(shell.braid)
+    shell.register_magic_function(shell.braid, "line_cell", "braid")
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     shell.config.setdefault("IPKernelApp", {})
