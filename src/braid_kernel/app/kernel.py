@@ -15,40 +15,27 @@ import logging
 import os
 import sys
 import threading
-import uuid
-from typing import Any
+from typing import Any, TextIO
 
 import anyio
 import zmq
 
 from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.shells import ShellFactory
-from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.app.core import KernelCore
+from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.errors import BraidError, ConfigError
-from braid_kernel.integrations.comms import CommService
-from braid_kernel.integrations.debugger import untraced
-from braid_kernel.routing.context import Request
 from braid_kernel.routing.control import ControlThread
-from braid_kernel.routing.dispatch import Handler, SyncDispatcher
-from braid_kernel.routing.publisher import Publisher
-from braid_kernel.routing.router import Router, ShellRegistry
-from braid_kernel.routing.stdin import StdinBroker
-from braid_kernel.routing.subshells import SubshellManager
-from braid_kernel.shell.facade import KernelFacade
+from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
-from braid_kernel.shell.kernel_info import kernel_info_content
-from braid_kernel.shell.requests import ShellRequests
-from braid_kernel.shell.setup import build_shell
 from braid_kernel.transport.heartbeat import Heartbeat
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.transport.zmq_io import IOThread
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
-from braid_kernel.wire.message import JsonDict
 from braid_kernel.wire.signing import Signer
 
 log = logging.getLogger("braid_kernel")
@@ -56,113 +43,14 @@ log = logging.getLogger("braid_kernel")
 SHUTDOWN_GRACE = 3.0  # seconds a blocked main thread gets before the process exits anyway
 
 
-class Kernel:
+class Kernel(KernelCore):
     """Everything one kernel process runs; :meth:`run` blocks until shutdown."""
 
     def __init__(self, config: KernelConfig, info: ConnectionInfo) -> None:
-        self.config = config
+        super().__init__(config, Outbox())
         self.info = info
-        self.session = uuid.uuid4().hex
-        self.outbox = Outbox()
-        self.publisher = Publisher(self.outbox)
-        self.cell_files = CellFiles()
-        self.shell = build_shell(self.publisher, self.cell_files)
-        self.requests = ShellRequests(self.shell)
-        self.comms = CommService(self.publisher)
-        self.shell.kernel = KernelFacade(self.comms.manager)
-        untraced(self.shell.history_manager.save_thread)  # kernel machinery, not user code
-        self.stdin = StdinBroker(self.outbox, self.session, "braid")
-        self.registry = ShellRegistry()
-        self.shells = ShellFactory(self)
-        self.subshells = SubshellManager(self.registry, self.shells.serve_subshell, config.backend.value)
-        self.debugger: Any = None
-        self.kernel_info = kernel_info_content(self.shell.banner, self._features(), config.debugger)
-        self.control = ControlThread(SyncDispatcher(self.publisher, self._control_handlers()))
+        self.control = ControlThread(SyncDispatcher(self.publisher, self.control_handlers()))
         self._exiting = threading.Event()
-
-    def _features(self) -> list[str]:
-        features = ["kernel subshells"]
-        if self.config.debugger:
-            features.append("debugger")
-        return features
-
-    # ------------------------------------------------------------ handlers
-    def _kernel_info(self, request: Request) -> JsonDict:
-        del request
-        return self.kernel_info
-
-    def inline_handlers(self) -> dict[str, Handler]:
-        """Shell requests answered on the I/O thread (no user code involved)."""
-        return {
-            "kernel_info_request": self._kernel_info,
-            "comm_info_request": self.comms.comm_info,
-            "is_complete_request": self.requests.is_complete,
-            "shutdown_request": self._shutdown,
-            "interrupt_request": self._interrupt,
-        }
-
-    def _control_handlers(self) -> dict[str, Handler]:
-        return {
-            "kernel_info_request": self._kernel_info,
-            "shutdown_request": self._shutdown,
-            "interrupt_request": self._interrupt,
-            "create_subshell_request": self._create_subshell,
-            "delete_subshell_request": self._delete_subshell,
-            "list_subshell_request": self._list_subshells,
-            "debug_request": self._debug,
-            "comm_info_request": self.comms.comm_info,
-            "is_complete_request": self.requests.is_complete,
-        }
-
-    def _interrupt(self, request: Request) -> JsonDict:
-        del request
-        self.shells.interrupt_all()
-        return {"status": "ok"}
-
-    def _shutdown(self, request: Request) -> None:
-        """Reply (on the request's channel and on IOPub), then stop the kernel."""
-        content = {"status": "ok", "restart": bool(request.field("restart", False))}
-        self.publisher.iopub("shutdown_reply", content, request)
-        self.publisher.reply(request, "shutdown_reply", content)
-        self.stop()
-
-    def _create_subshell(self, request: Request) -> JsonDict:
-        namespace = request.field("namespace", self.config.subshell_namespace.value)
-        sid = self.subshells.create()
-        self.shells.set_namespace(sid, str(namespace))
-        return {"status": "ok", "subshell_id": sid}
-
-    def _delete_subshell(self, request: Request) -> JsonDict:
-        sid = str(request.field("subshell_id", ""))
-        self.subshells.delete(sid)
-        return {"status": "ok"}
-
-    def _list_subshells(self, request: Request) -> JsonDict:
-        del request
-        return {"status": "ok", "subshell_id": self.subshells.list()}
-
-    def _debug(self, request: Request) -> JsonDict:
-        if self.debugger is None:
-            self.debugger = self._make_debugger()
-        reply: JsonDict = self.debugger.handle(dict(request.content))
-        return reply
-
-    def _make_debugger(self) -> Any:
-        from braid_kernel.integrations.debugger import Debugger
-
-        def send_event(event: JsonDict) -> None:
-            self.publisher.iopub("debug_event", event, request=None)
-
-        def rich_repr(obj: Any) -> tuple[JsonDict, JsonDict]:
-            data, metadata = self.shell.display_formatter.format(obj)
-            return data, metadata
-
-        return Debugger(
-            send_event=send_event,
-            cell_files=self.cell_files,
-            user_namespace=lambda: self.shell.user_ns,
-            rich_repr=rich_repr,
-        )
 
     # ------------------------------------------------------------ lifecycle
     def stop(self) -> None:
@@ -170,7 +58,7 @@ class Kernel:
         if self._exiting.is_set():
             return
         self._exiting.set()
-        self.shells.stop_main()
+        super().stop()
         timer = threading.Timer(SHUTDOWN_GRACE, self._force_exit)
         timer.daemon = True
         timer.start()
@@ -183,14 +71,7 @@ class Kernel:
     def run(self) -> int:
         ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
-        router = Router(
-            codec,
-            self.publisher,
-            inline=SyncDispatcher(self.publisher, self.inline_handlers()),
-            control=self.control,
-            shells=self.registry,
-            stdin=self.stdin,
-        )
+        router = self.router(codec, self.control)
         self._io = IOThread(ctx, self.info, codec, self.outbox, router.on_frames)
         heartbeat = Heartbeat(ctx, self.info)
         self._heartbeat = heartbeat
@@ -207,6 +88,8 @@ class Kernel:
         finally:
             self.subshells.delete_all()
             self.control.stop()
+            if self.fd_capture is not None:
+                self.fd_capture.uninstall()
             self._io.stop()
         return 0
 
@@ -224,10 +107,25 @@ class Kernel:
         return {}
 
     def _install_io_hooks(self) -> None:
-        sys.stdout = OutStream("stdout", self.outbox, fallback=sys.__stdout__)
-        sys.stderr = OutStream("stderr", self.outbox, fallback=sys.__stderr__)
+        out, err = _capture_fds(self)
+        sys.stdout = OutStream("stdout", self.outbox, fallback=out)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=err)
         CellInput(self.stdin).install()
         propagate_context_to_threads()
+
+
+def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
+    """Route fd-level output (C code, ``os.system``) to cells; the kernel's own
+    log and text written outside any request go to the original descriptors."""
+    if os.name != "posix" or not kernel.config.capture_fd:
+        return sys.__stdout__, sys.__stderr__
+    capture = FdCapture(kernel.outbox, RunningCells())
+    out, err = capture.install()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
+            handler.setStream(err)
+    kernel.fd_capture = capture
+    return out, err
 
 
 def _warm_up(host: IPythonHost) -> None:

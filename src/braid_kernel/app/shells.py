@@ -27,7 +27,7 @@ from braid_kernel.routing.loopbridge import LoopBridge
 from braid_kernel.shell.host import IPythonHost
 
 if TYPE_CHECKING:
-    from braid_kernel.app.kernel import Kernel
+    from braid_kernel.app.core import KernelCore
 
 
 class _Running:
@@ -43,7 +43,7 @@ class _Running:
 class ShellFactory:
     """Builds and serves shells for one kernel."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: KernelCore) -> None:
         self.kernel = kernel
         self._main: _Running | None = None
         self._subshells: dict[str, _Running] = {}
@@ -109,6 +109,8 @@ class ShellFactory:
         """Interrupt the main shell and every subshell (any thread)."""
         if self._interrupter is not None:
             self._interrupter.interrupt()
+        elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
+            self._main.bridge.call_soon(self._main.scheduler.interrupt)
         for running in list(self._subshells.values()):
             running.bridge.call_soon(running.scheduler.interrupt)
             self._interrupt_thread(running.thread)

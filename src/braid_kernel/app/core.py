@@ -1,0 +1,168 @@
+"""The kernel without its transport: what a ZeroMQ process and an in-process kernel share.
+
+:class:`KernelCore` wires the IPython shell, the publisher, comms, stdin,
+the shells (main and subshells) and every request handler around one
+:class:`~braid_kernel.transport.outbox.Outbox`.  It knows nothing of sockets
+or of who drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` adds
+the ZeroMQ threads and the process-wide hooks of a kernel process, and
+:class:`~braid_kernel.app.inprocess.kernel.InProcessKernel` adds an in-memory
+transport driven by the host's event loop.  Both fill in the two hooks
+:meth:`KernelCore.on_main_shell_ready` and :meth:`KernelCore.stop`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.shells import ShellFactory
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.integrations.comms import CommService
+from braid_kernel.integrations.debugger import untraced
+from braid_kernel.routing.context import Request
+from braid_kernel.routing.dispatch import Handler, SyncDispatcher
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.routing.router import Router, ShellRegistry, Target
+from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.routing.subshells import SubshellManager
+from braid_kernel.shell.facade import KernelFacade
+from braid_kernel.shell.kernel_info import kernel_info_content
+from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.shell.setup import build_shell
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.message import JsonDict
+
+log = logging.getLogger("braid_kernel")
+
+
+class KernelCore:
+    """The shell, the handlers and the routing targets of one kernel, around ``outbox``."""
+
+    def __init__(self, config: KernelConfig, outbox: Outbox) -> None:
+        self.config = config
+        self.session = uuid.uuid4().hex
+        self.outbox = outbox
+        self.publisher = Publisher(self.outbox)
+        self.cell_files = CellFiles()
+        self.shell = build_shell(self.publisher, self.cell_files)
+        self.requests = ShellRequests(self.shell)
+        self.comms = CommService(self.publisher)
+        self.shell.kernel = KernelFacade(self.comms.manager)
+        save_thread = self.shell.history_manager.save_thread
+        if save_thread is not None:  # None with an in-memory history
+            untraced(save_thread)  # kernel machinery, not user code
+        self.stdin = StdinBroker(self.outbox, self.session, "braid")
+        self.registry = ShellRegistry()
+        self.shells = ShellFactory(self)
+        self.subshells = SubshellManager(
+            self.registry, self.shells.serve_subshell, config.backend.value, cancel=self.shells.cancel_subshell
+        )
+        self.debugger: Any = None
+        self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
+        self.kernel_info = kernel_info_content(self.shell.banner, self._features(), config.debugger)
+
+    def _features(self) -> list[str]:
+        features = ["kernel subshells"]
+        if self.config.debugger:
+            features.append("debugger")
+        return features
+
+    # ------------------------------------------------------------ transport hooks
+    def on_main_shell_ready(self) -> None:
+        """Called on the main shell's loop once it takes requests: open the transport."""
+
+    def stop(self) -> None:
+        """Begin shutdown (any thread): stop serving the main shell."""
+        self.shells.stop_main()
+
+    def router(self, codec: WireCodec, control: Target) -> Router:
+        """The router for frames decoded by ``codec``; control requests go to ``control``."""
+        return Router(
+            codec,
+            self.publisher,
+            inline=SyncDispatcher(self.publisher, self.inline_handlers()),
+            control=control,
+            shells=self.registry,
+            stdin=self.stdin,
+        )
+
+    # ------------------------------------------------------------ handlers
+    def _kernel_info(self, request: Request) -> JsonDict:
+        del request
+        return self.kernel_info
+
+    def inline_handlers(self) -> dict[str, Handler]:
+        """Shell requests answered where they are received (no user code involved)."""
+        return {
+            "kernel_info_request": self._kernel_info,
+            "comm_info_request": self.comms.comm_info,
+            "is_complete_request": self.requests.is_complete,
+            "shutdown_request": self._shutdown,
+            "interrupt_request": self._interrupt,
+        }
+
+    def control_handlers(self) -> dict[str, Handler]:
+        """Control-channel requests."""
+        return {
+            "kernel_info_request": self._kernel_info,
+            "shutdown_request": self._shutdown,
+            "interrupt_request": self._interrupt,
+            "create_subshell_request": self._create_subshell,
+            "delete_subshell_request": self._delete_subshell,
+            "list_subshell_request": self._list_subshells,
+            "debug_request": self._debug,
+            "comm_info_request": self.comms.comm_info,
+            "is_complete_request": self.requests.is_complete,
+        }
+
+    def _interrupt(self, request: Request) -> JsonDict:
+        del request
+        self.shells.interrupt_all()
+        return {"status": "ok"}
+
+    def _shutdown(self, request: Request) -> None:
+        """Reply (on the request's channel and on IOPub), then stop the kernel."""
+        content = {"status": "ok", "restart": bool(request.field("restart", False))}
+        self.publisher.iopub("shutdown_reply", content, request)
+        self.publisher.reply(request, "shutdown_reply", content)
+        self.stop()
+
+    def _create_subshell(self, request: Request) -> JsonDict:
+        sid = self.subshells.create(self.shells.subshell_server(request.field("namespace")))
+        return {"status": "ok", "subshell_id": sid}
+
+    def _delete_subshell(self, request: Request) -> JsonDict:
+        sid = str(request.field("subshell_id", ""))
+        self.subshells.delete(sid)
+        return {"status": "ok"}
+
+    def _list_subshells(self, request: Request) -> JsonDict:
+        del request
+        return {"status": "ok", "subshell_id": self.subshells.list()}
+
+    def _debug(self, request: Request) -> JsonDict:
+        if self.debugger is None:
+            self.debugger = self._make_debugger()
+        reply: JsonDict = self.debugger.handle(dict(request.content))
+        return reply
+
+    def _make_debugger(self) -> Any:
+        from braid_kernel.integrations.debugger import Debugger
+
+        def send_event(event: JsonDict) -> None:
+            self.publisher.iopub("debug_event", event, request=None)
+
+        def rich_repr(obj: Any) -> tuple[JsonDict, JsonDict]:
+            data, metadata = self.shell.display_formatter.format(obj)
+            return data, metadata
+
+        return Debugger(
+            send_event=send_event,
+            cell_files=self.cell_files,
+            user_namespace=lambda: self.shell.user_ns,
+            rich_repr=rich_repr,
+        )
