@@ -41,6 +41,7 @@ _START_FLAGS = (
     "--session-idle-timeout",
     "--log-level",
     "--no-debugger",
+    "--no-capture-fd",
 )
 _TRAITLETS_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(=.*)?", re.DOTALL)
 E = TypeVar("E", bound=enum.Enum)
@@ -122,6 +123,10 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-debugger", dest="debugger", action="store_false", help="do not offer the debugger"
     )
+    parser.add_argument(
+        "--no-capture-fd", dest="capture_fd", action="store_false",
+        help="leave fds 1 and 2 alone (C-level and os.system output then goes to the kernel log)",
+    )  # fmt: skip
 
 
 def _add_location_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -197,6 +202,7 @@ def _config_from(ns: argparse.Namespace, modes: Mode, connection_file: Path | No
         session_idle_timeout=ns.session_idle_timeout,
         log_level=ns.log_level,
         debugger=ns.debugger,
+        capture_fd=ns.capture_fd,
     )
 
 

@@ -54,8 +54,8 @@ class KernelConfig:
     ``session_idle_timeout`` is in seconds, ``None`` turns idle-session reaping off.
     ``log_level`` is one of :data:`LOG_LEVELS`.
 
-    Raises :class:`ConfigError` for combinations that cannot work: uvloop on the trio backend, a
-    non-positive idle timeout, an unknown log level.
+    Raises :class:`ConfigError` for combinations that cannot work: uvloop on the trio backend or
+    under a GUI loop, a non-positive idle timeout, an unknown log level.
     """
 
     connection_file: Path | None = None
@@ -67,10 +67,13 @@ class KernelConfig:
     session_idle_timeout: float | None = None
     log_level: str = "WARNING"
     debugger: bool = True
+    capture_fd: bool = True  # route fd 1/2 output (C code, os.system) to cells
 
     def __post_init__(self) -> None:
         if self.uvloop and self.backend is not Backend.ASYNCIO:
             raise ConfigError("uvloop only applies to the asyncio backend: drop --uvloop or use asyncio")
+        if self.uvloop and self.loop is not None:
+            raise ConfigError("uvloop cannot run as the guest of a GUI loop: drop --uvloop or --loop")
         if self.session_idle_timeout is not None and not self.session_idle_timeout > 0:
             raise ConfigError(
                 f"session idle timeout must be a positive number of seconds, got {self.session_idle_timeout}"

@@ -124,6 +124,8 @@ def config_options(config: KernelConfig) -> list[str]:
         options += ["--log-level", config.log_level]
     if not config.debugger:
         options.append("--no-debugger")
+    if not config.capture_fd:
+        options.append("--no-capture-fd")
     return options
 
 

@@ -13,20 +13,25 @@ import anyio
 
 from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status, current_cell
 from braid_kernel.engine.compiler import compile_cell, run_code
+from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.host import ShellHost
+from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 
 
 class CellRunner:
     """Executes cells in a host's namespace and publishes what they produce."""
 
-    def __init__(self, host: ShellHost, publisher: Publisher) -> None:
+    def __init__(self, host: ShellHost, publisher: Publisher, fd_output: FdCapture | None = None) -> None:
         self.host = host
         self.publisher = publisher
+        self.fd_output = fd_output
 
     async def run(self, cell: Cell, scope: anyio.CancelScope) -> Outcome:
         """Run ``cell`` (inside ``scope``, which an interrupt cancels)."""
         token = current_cell.set(cell)
+        if self.fd_output is not None:
+            self.fd_output.cell_started(id(cell), current_request.get())
         self.host.before_cell(cell)
         error: BaseException | None = None
         result = None
@@ -47,6 +52,8 @@ class CellRunner:
         except BaseException as exc:
             error = exc
         finally:
+            if self.fd_output is not None:
+                self.fd_output.cell_finished(id(cell))
             self.host.after_cell(cell, error, result)
             current_cell.reset(token)
         if error is None:

@@ -1,0 +1,195 @@
+"""Output written below Python: file descriptors 1 and 2, routed to cells.
+
+C extensions, ``os.system`` and ``subprocess.run`` without capture write to
+the process's file descriptors, not to ``sys.stdout``.  :class:`FdCapture`
+replaces fds 1 and 2 with pipes and a reader thread (``braid-fdcapture``)
+turns what arrives into ``stream`` output:
+
+* while exactly one cell runs, to that cell;
+* while several run (concurrent mode, subshells), to the cell that started
+  last — the kernel cannot know which one a C library wrote for;
+* while no cell runs, to the kernel's log (the original stdout/stderr, which
+  the process that launched the kernel reads).
+
+When a cell ends, :meth:`FdCapture.cell_finished` first flushes C stdio and
+reads whatever the pipes hold, so ``os.system("echo hi")`` shows its text in
+its own cell, before the reply.  The kernel's own logging is moved to the
+original stderr, so it never lands in a cell.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import logging
+import os
+import select
+import sys
+import threading
+from typing import TextIO
+
+from braid_kernel.routing.context import Request
+from braid_kernel.transport.outbox import Outbox
+
+log = logging.getLogger("braid_kernel.fdcapture")
+
+CHUNK = 65536
+STREAMS = ((1, "stdout"), (2, "stderr"))
+
+
+class RunningCells:
+    """The requests of the cells running now, in start order (all shells)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[int, Request] = {}
+
+    def started(self, key: int, request: Request) -> None:
+        with self._lock:
+            self._running[key] = request
+
+    def finished(self, key: int) -> None:
+        with self._lock:
+            self._running.pop(key, None)
+
+    def target(self) -> Request | None:
+        """The request fd output goes to: the last started running cell's."""
+        with self._lock:
+            if not self._running:
+                return None
+            return next(reversed(self._running.values()))
+
+
+class _Pipe:
+    """One captured descriptor: its pipe, the saved original, a decoder."""
+
+    def __init__(self, fd: int, name: str) -> None:
+        self.fd = fd
+        self.name = name
+        self.original = os.dup(fd)
+        self.read_fd, write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.dup2(write_fd, fd)
+        os.close(write_fd)
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.lock = threading.Lock()
+
+    def restore(self) -> None:
+        os.dup2(self.original, self.fd)
+        os.close(self.read_fd)
+
+
+class FdCapture:
+    """Captures fds 1 and 2 for the kernel's lifetime (see the module docstring)."""
+
+    def __init__(self, outbox: Outbox, running: RunningCells) -> None:
+        self.outbox = outbox
+        self.running = running
+        self._pipes: list[_Pipe] = []
+        self._stop_r, self._stop_w = -1, -1
+        self._thread: threading.Thread | None = None
+        self._libc_fflush = _libc_fflush()
+
+    # ------------------------------------------------------------ lifecycle
+    def install(self) -> tuple[TextIO, TextIO]:
+        """Swap fds 1 and 2 for pipes; returns text streams on the originals
+        (for the kernel's own log and for output outside any request)."""
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+        self._pipes = [_Pipe(fd, name) for fd, name in STREAMS]
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._read_loop, name="braid-fdcapture", daemon=True)
+        self._thread.start()
+        out, err = (
+            os.fdopen(os.dup(p.original), "w", buffering=1, encoding="utf-8", errors="replace")
+            for p in self._pipes
+        )
+        return out, err
+
+    def uninstall(self) -> None:
+        """Read what is left, put the original descriptors back, stop the thread."""
+        if not self._pipes:
+            return
+        self.drain()
+        with contextlib.suppress(OSError):
+            os.write(self._stop_w, b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        for pipe in self._pipes:
+            with pipe.lock:
+                pipe.restore()
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+        self._pipes = []
+
+    # ------------------------------------------------------------ cells
+    def cell_started(self, key: int, request: Request | None) -> None:
+        if request is not None:
+            self.running.started(key, request)
+
+    def cell_finished(self, key: int) -> None:
+        """Publish the cell's pending fd output, then forget the cell."""
+        self.drain()
+        self.running.finished(key)
+
+    # ------------------------------------------------------------ reading
+    def drain(self) -> None:
+        """Flush C stdio and route everything the pipes hold now (any thread)."""
+        if self._libc_fflush is not None:
+            self._libc_fflush(None)
+        for pipe in self._pipes:
+            self._read(pipe)
+
+    def _read_loop(self) -> None:
+        by_fd = {p.read_fd: p for p in self._pipes}
+        watched = [*by_fd, self._stop_r]
+        while True:
+            try:
+                ready, _, _ = select.select(watched, [], [])
+            except (OSError, ValueError):
+                return
+            if self._stop_r in ready:
+                return
+            for fd in ready:
+                self._read(by_fd[fd])
+
+    def _read(self, pipe: _Pipe) -> None:
+        with pipe.lock:
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(pipe.read_fd, CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    return
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            if chunks:
+                self._route(pipe, b"".join(chunks))
+
+    def _route(self, pipe: _Pipe, data: bytes) -> None:
+        request = self.running.target()
+        if request is None:
+            with contextlib.suppress(OSError):
+                os.write(pipe.original, data)
+            return
+        text = pipe.decoder.decode(data)
+        if text and not request.silent:
+            self.outbox.stream(request.msg.header, pipe.name, text)
+
+
+def _libc_fflush() -> ctypes._NamedFuncPointer | None:
+    """libc's ``fflush`` (``fflush(NULL)`` flushes every C stdio stream)."""
+    try:
+        libc = ctypes.CDLL(None)
+        fflush = libc.fflush
+    except (OSError, AttributeError):
+        return None
+    fflush.argtypes = [ctypes.c_void_p]
+    fflush.restype = ctypes.c_int
+    return fflush
