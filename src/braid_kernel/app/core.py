@@ -59,7 +59,10 @@ class KernelCore:
         self.registry = ShellRegistry()
         self.shells = ShellFactory(self)
         self.subshells = SubshellManager(
-            self.registry, self.shells.serve_subshell, config.backend.value, cancel=self.shells.cancel_subshell
+            self.registry,
+            self.shells.serve_subshell,
+            config.backend.value,
+            cancel=self.shells.cancel_subshell,
         )
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2

@@ -3,31 +3,46 @@
 Each shell is a dispatcher serving an inbox on an event loop, with its own
 scheduler and execution count.  The main shell runs on the main thread;
 subshells run on their own threads (see
-:mod:`braid_kernel.routing.subshells`) and share the main namespace (an
-``{"namespace": "isolated"}`` request is recorded but not applied yet).
+:mod:`braid_kernel.routing.subshells`) and share the main namespace, unless
+created isolated: then they run with their own
+:class:`~braid_kernel.shell.namespaces.IsolatedNamespace` (variables,
+``In``/``Out``, input history, completer).
+
+Interrupts reach every shell: the main thread through SIGINT
+(:class:`~braid_kernel.engine.interrupt.Interrupter`), each subshell through
+its loop (awaiting cells are cancelled) and, when its thread runs cell code,
+:class:`~braid_kernel.engine.threadinterrupt.ThreadInterrupts`.
 """
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
 
+from braid_kernel.app.config import SubshellNamespace
+from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.loopbridge import LoopBridge
 from braid_kernel.shell.host import IPythonHost
+from braid_kernel.shell.namespaces import IsolatedNamespace
 
 if TYPE_CHECKING:
     from braid_kernel.app.core import KernelCore
+
+DELETED = "the subshell was deleted"
+_DELETED_ERROR = ErrorInfo("KeyboardInterrupt", DELETED, [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {DELETED}"])
 
 
 class _Running:
@@ -47,8 +62,8 @@ class ShellFactory:
         self.kernel = kernel
         self._main: _Running | None = None
         self._subshells: dict[str, _Running] = {}
-        self._namespaces: dict[str, str] = {}
         self._interrupter: Interrupter | None = None
+        self._threads = ThreadInterrupts()
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         k = self.kernel
@@ -60,9 +75,11 @@ class ShellFactory:
             **k.comms.shell_handlers(),
         }
 
-    def _build(self, main: bool) -> tuple[Scheduler, AsyncDispatcher]:
+    def _build(
+        self, main: bool, namespace: IsolatedNamespace | None = None
+    ) -> tuple[Scheduler, AsyncDispatcher]:
         k = self.kernel
-        host = IPythonHost(k.shell, k.cell_files, main=main)
+        host = IPythonHost(k.shell, k.cell_files, main=main, namespace=namespace)
         scheduler = Scheduler(CellRunner(host, k.publisher), chained=Mode.CONCURRENT not in k.config.modes)
         dispatcher = AsyncDispatcher(k.publisher, self.handlers(ExecuteHandler(host, scheduler, k.publisher)))
         return scheduler, dispatcher
@@ -72,14 +89,7 @@ class ShellFactory:
         inbox = ShellInbox()
         scheduler, dispatcher = self._build(main=True)
         # Names kept from akernel so its users' notebooks keep working; hidden from %who.
-        self.kernel.shell.push(
-            {
-                "__unchain_execution__": scheduler.unchain,
-                "__chain_execution__": scheduler.chain,
-                "__task__": scheduler.wait_for,
-            },
-            interactive=False,
-        )
+        self.kernel.shell.push(_scheduler_names(scheduler), interactive=False)
         with anyio.CancelScope() as scope:
             self._main = _Running(inbox.bridge, scheduler, scope)
             if self._interrupter is not None:
@@ -88,43 +98,84 @@ class ShellFactory:
             self.kernel.on_main_shell_ready()
             await dispatcher.serve(inbox.receive)
 
-    async def serve_subshell(self, sid: str, inbox: ShellInbox) -> None:
-        scheduler, dispatcher = self._build(main=False)
-        with anyio.CancelScope() as scope:
+    async def serve_subshell(self, sid: str, inbox: ShellInbox, *, isolated: bool = False) -> None:
+        """Serve one subshell (on its own thread) until it is deleted; with
+        ``isolated``, in a namespace of its own."""
+        namespace = None
+        if isolated:
+            session = getattr(self.kernel.shell.history_manager, "session_number", 0)
+            namespace = IsolatedNamespace(self.kernel.shell, session=int(session or 0))
+        scheduler, dispatcher = self._build(main=False, namespace=namespace)
+        if namespace is not None:
+            namespace.push(_scheduler_names(scheduler))
+        with anyio.CancelScope() as scope, self._threads.registered():
             self._subshells[sid] = _Running(inbox.bridge, scheduler, scope)
             try:
-                await dispatcher.serve(inbox.receive)
+                if namespace is None:
+                    await dispatcher.serve(inbox.receive)
+                else:
+                    with namespace.activated():  # every request task inherits it
+                        await dispatcher.serve(inbox.receive)
             finally:
                 self._subshells.pop(sid, None)
 
-    def set_namespace(self, sid: str, namespace: str) -> None:
-        self._namespaces[sid] = namespace
+    def subshell_server(self, namespace: object = None) -> Callable[[str, ShellInbox], Awaitable[None]]:
+        """How to serve a new subshell whose create_subshell_request asked for
+        ``namespace`` (``"shared"``, ``"isolated"``, or None for the kernel's
+        ``--subshell-namespace``); ValueError for anything else."""
+        if namespace is None:
+            choice = self.kernel.config.subshell_namespace
+        else:
+            try:
+                choice = SubshellNamespace(namespace)
+            except ValueError:
+                options = " or ".join(repr(n.value) for n in SubshellNamespace)
+                raise ValueError(f"namespace must be {options}, not {namespace!r}") from None
+        return functools.partial(self.serve_subshell, isolated=choice is SubshellNamespace.ISOLATED)
+
+    def cancel_subshell(self, sid: str) -> None:
+        """End the cells a subshell runs or queues because it is being deleted
+        (any thread): each gets an error or aborted reply."""
+        running = self._subshells.get(sid)
+        if running is not None:
+            self._interrupt(running, _DELETED_ERROR, DELETED)
 
     def install_interrupts(self) -> None:
-        """Take over SIGINT before the event loop starts (main thread)."""
+        """Take over SIGINT and ``time.sleep`` before the event loop starts (main thread)."""
         self._interrupter = Interrupter(self.kernel.cell_files)
         self._interrupter.install()
+        self._threads.install()
 
     def interrupt_all(self) -> None:
         """Interrupt the main shell and every subshell (any thread)."""
+        for running in list(self._subshells.values()):
+            self._interrupt(running)
         if self._interrupter is not None:
             self._interrupter.interrupt()
         elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
             self._main.bridge.call_soon(self._main.scheduler.interrupt)
-        for running in list(self._subshells.values()):
-            running.bridge.call_soon(running.scheduler.interrupt)
-            self._interrupt_thread(running.thread)
 
-    def _interrupt_thread(self, thread: threading.Thread) -> None:
-        """KeyboardInterrupt in a subshell thread that runs cell code right now."""
-        frame = sys._current_frames().get(thread.ident or -1)
-        if self._interrupter is None or not self._interrupter.in_cell_code(frame):
-            return
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident or 0), ctypes.py_object(KeyboardInterrupt)
-        )
+    def _interrupt(self, running: _Running, error: ErrorInfo | None = None, reason: str = "") -> None:
+        """Cancel a subshell's awaiting cells; KeyboardInterrupt in its thread
+        if that runs cell code right now (blocking or computing)."""
+        if error is None:
+            running.bridge.call_soon(running.scheduler.interrupt)
+        else:
+            running.bridge.call_soon(lambda: running.scheduler.interrupt(error))
+        frame = sys._current_frames().get(running.thread.ident or -1)
+        if self._interrupter is not None and self._interrupter.in_cell_code(frame):
+            self._threads.interrupt(running.thread, reason)
 
     def stop_main(self) -> None:
         """Stop serving the main shell (any thread)."""
         if self._main is not None:
             self._main.bridge.call_soon(self._main.scope.cancel)
+
+
+def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:
+    """The run-time chain switch, bound to one shell's scheduler."""
+    return {
+        "__unchain_execution__": scheduler.unchain,
+        "__chain_execution__": scheduler.chain,
+        "__task__": scheduler.wait_for,
+    }

@@ -143,11 +143,13 @@ class Scheduler:
         # Requests arrive within moments of their abort; old rules cover nothing new.
         del self._abort_rules[:-ABORT_RULES_KEPT]
 
-    def interrupt(self) -> None:
-        """Cancel every running cell and abort the waiting ones (call on the loop)."""
+    def interrupt(self, error: ErrorInfo = INTERRUPTED) -> None:
+        """Cancel every running cell and abort the waiting ones (call on the loop);
+        the cancelled cells report ``error``."""
         self.abort_queued()
         for entry in list(self._entries.values()):
             if entry.scope is not None:
+                entry.cancelled = entry.cancelled or error
                 entry.scope.cancel()
 
     def cancel(self, execution_count: int) -> bool:

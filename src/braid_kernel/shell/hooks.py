@@ -22,6 +22,7 @@ from IPython.core.displaypub import DisplayPublisher
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.namespaces import active_namespace
 from braid_kernel.wire.message import JsonDict
 
 
@@ -51,6 +52,22 @@ class CellDisplayHook(DisplayHook):  # type: ignore[misc]
     def __call__(self, result: Any = None) -> None:
         with self._lock:
             super().__call__(result)
+
+    def update_user_ns(self, result: Any) -> None:
+        isolated = active_namespace.get()
+        if isolated is not None:
+            # IPython keeps the last three values on the hook; in an isolated
+            # namespace they are that namespace's own _, __ and ___.
+            ns = isolated.user_ns
+            self._, self.__, self.___ = ns.get("_", ""), ns.get("__", ""), ns.get("___", "")
+        super().update_user_ns(result)
+
+    def log_output(self, format_dict: JsonDict) -> None:
+        isolated = active_namespace.get()
+        if isolated is None:
+            super().log_output(format_dict)
+        elif isinstance(text := format_dict.get("text/plain"), str):
+            isolated.record_output(self.prompt_count, text)
 
     def start_displayhook(self) -> None:
         self._pending = None

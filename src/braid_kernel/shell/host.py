@@ -16,25 +16,43 @@ import braid_kernel
 from braid_kernel.engine.cell import Cell, ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 
 
 class IPythonHost:
-    """Adapts a :class:`BraidShell` to what the engine needs."""
+    """Adapts a :class:`BraidShell` to what the engine needs.
 
-    def __init__(self, shell: BraidShell, cell_files: CellFiles, main: bool = True) -> None:
+    The main shell's host (``main``) runs cells in IPython's user namespace
+    and records them in IPython's history.  A subshell's host does not write
+    IPython's history (its execution counts are its own); with a
+    ``namespace`` it runs cells in that isolated namespace and records its
+    history there (the subshell activates the namespace for its requests, so
+    IPython's own code sees it too).
+    """
+
+    def __init__(
+        self,
+        shell: BraidShell,
+        cell_files: CellFiles,
+        main: bool = True,
+        namespace: IsolatedNamespace | None = None,
+    ) -> None:
         self.shell = shell
         self.cell_files = cell_files
-        self.main = main
-        self.history: list[tuple[int, str]] = []  # a subshell's own input history
+        self.main = main and namespace is None
+        self.namespace = namespace
+        self.history: list[tuple[int, str]] = []  # a shared subshell's own input history
         # IPython's input transformation is pure text in, text out and costs
         # ~100 us per cell: remember recent results (re-run cells, benchmarks).
         self._transform = functools.lru_cache(maxsize=256)(shell.transform_cell)
 
     @property
     def user_ns(self) -> dict[str, Any]:
+        if self.namespace is not None:
+            return self.namespace.user_ns
         ns: dict[str, Any] = self.shell.user_ns
         return ns
 
@@ -48,6 +66,8 @@ class IPythonHost:
         if store_history and self.main:
             self.shell.history_manager.store_inputs(execution_count, code, raw)
             self.shell.execution_count = execution_count + 1
+        elif store_history and self.namespace is not None:
+            self.namespace.record_input(execution_count, code, raw)
         elif store_history:
             self.history.append((execution_count, raw))
         return code, filename

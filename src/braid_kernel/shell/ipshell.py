@@ -9,12 +9,16 @@ is IPython's own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.namespaces import active_namespace
+
+if TYPE_CHECKING:
+    from IPython.core.completer import IPCompleter
 
 _INLINE_GUIS = (None, "inline", "agg")
 
@@ -24,6 +28,61 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
 
     publisher: Publisher | None = None
     kernel: Any = None  # a facade for libraries that look for get_ipython().kernel
+    _main_hidden: dict[str, Any]
+    _main_completer: IPCompleter
+
+    # The namespaces IPython's code reads follow the active isolated subshell
+    # namespace, if any (see shell/namespaces.py); otherwise they are the main
+    # shell's, exactly as IPython made them.
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        isolated = active_namespace.get()
+        return isolated.user_ns if isolated is not None else self._user_ns
+
+    @user_ns.setter
+    def user_ns(self, ns: dict[str, Any]) -> None:
+        if not isinstance(ns, dict):
+            raise TypeError(f"user_ns must be a dict, not {type(ns).__name__}")
+        isolated = active_namespace.get()
+        if isolated is not None:
+            isolated.user_ns = ns
+        else:
+            self._user_ns = ns
+
+    @property
+    def user_global_ns(self) -> dict[str, Any]:
+        isolated = active_namespace.get()
+        if isolated is not None:
+            return isolated.user_ns
+        ns: dict[str, Any] = self.user_module.__dict__
+        return ns
+
+    @property
+    def user_ns_hidden(self) -> dict[str, Any]:
+        isolated = active_namespace.get()
+        return isolated.hidden if isolated is not None else self._main_hidden
+
+    @user_ns_hidden.setter
+    def user_ns_hidden(self, hidden: dict[str, Any]) -> None:
+        isolated = active_namespace.get()
+        if isolated is not None:
+            isolated.hidden = hidden
+        else:
+            self._main_hidden = hidden
+
+    @property
+    def Completer(self) -> IPCompleter:  # IPython's attribute name
+        isolated = active_namespace.get()
+        return isolated.completer() if isolated is not None else self._main_completer
+
+    @Completer.setter
+    def Completer(self, completer: IPCompleter) -> None:
+        self._main_completer = completer
+
+    @property
+    def main_completer(self) -> IPCompleter:
+        """The main namespace's completer (whatever namespace is active)."""
+        return self._main_completer
 
     def enable_gui(self, gui: str | None = None) -> None:
         if gui in _INLINE_GUIS:

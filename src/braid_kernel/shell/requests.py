@@ -9,6 +9,7 @@ from IPython.utils.tokenutil import token_at_cursor
 
 from braid_kernel.routing.context import Request
 from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.namespaces import active_namespace
 from braid_kernel.wire.message import JsonDict
 
 
@@ -62,6 +63,11 @@ class ShellRequests:
         return content
 
     def history(self, request: Request) -> JsonDict:
+        isolated = active_namespace.get()  # an isolated subshell answers from its own history
+        if isolated is not None:
+            kind = str(request.field("hist_access_type", "tail"))
+            found = isolated.history(kind, dict(request.content))
+            return {"status": "ok", "history": [list(entry) for entry in found]}
         manager = self.shell.history_manager
         manager.writeout_cache()  # cells are written in batches; answer with all of them
         kind = request.field("hist_access_type", "tail")
