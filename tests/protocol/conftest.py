@@ -1,7 +1,8 @@
 """Fixtures for the protocol tests: real kernel processes, started the way frontends start them.
 
 One session fixture (used by every test here) installs the ``braid`` and ``braid-concurrent``
-kernelspecs into a temporary prefix with the project's own CLI and points jupyter_client at it,
+kernelspecs and their trio twins (``braid-trio``, ``braid-concurrent-trio``) into a temporary prefix
+with the project's own CLI and points jupyter_client at it,
 gives the kernels a private runtime dir (connection files) and IPython dir, and at the end checks
 that no kernel process started by this test process survives.  Everything lives under pytest's
 per-process temp dir, so xdist workers never share files.
@@ -74,6 +75,8 @@ def braid_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BraidEnv]:
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     _install(env.prefix)
     _install(env.prefix, "concurrent")
+    _install(env.prefix, "--backend", "trio")
+    _install(env.prefix, "concurrent", "--backend", "trio")
     yield env
     os.environ.clear()
     os.environ.update(saved)

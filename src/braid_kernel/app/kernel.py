@@ -15,13 +15,13 @@ import logging
 import os
 import sys
 import threading
-from typing import Any, TextIO
+from typing import TextIO
 
-import anyio
 import zmq
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.core import KernelCore
+from braid_kernel.app.loops import check_loop, run_main
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput
@@ -80,11 +80,7 @@ class Kernel(KernelCore):
         self.control.start()
         self.shells.install_interrupts()
         try:
-            anyio.run(
-                self.shells.serve_main,
-                backend=self.config.backend.value,
-                backend_options=self._backend_options(),
-            )
+            run_main(self.config, self.shells.serve_main)
         finally:
             self.subshells.delete_all()
             self.control.stop()
@@ -100,11 +96,6 @@ class Kernel(KernelCore):
         self._heartbeat.start()
         host = IPythonHost(self.shell, self.cell_files)
         threading.Thread(target=_warm_up, args=(host,), name="braid-warmup", daemon=True).start()
-
-    def _backend_options(self) -> dict[str, Any]:
-        if self.config.uvloop:
-            return {"use_uvloop": True}
-        return {}
 
     def _install_io_hooks(self) -> None:
         out, err = _capture_fds(self)
@@ -147,11 +138,7 @@ def _check_supported(config: KernelConfig) -> None:
             f"mode {'-'.join(unsupported.names)} is not available in this version of "
             "braid-kernel: install a kernelspec without it (braid-kernel install)"
         )
-    if config.loop is not None:
-        raise ConfigError(
-            f"--loop {config.loop.value} is not available in this version of braid-kernel: "
-            "start without --loop"
-        )
+    check_loop(config)
 
 
 def run_kernel(config: KernelConfig) -> int:

@@ -1,0 +1,51 @@
+"""The main thread's event loop: which backend runs the main shell, and what hosts it.
+
+Without a GUI loop the backend runs as usual (``anyio.run``; asyncio optionally on uvloop).  With
+``--loop tk|qt`` the toolkit's main loop owns the main thread and the backend runs as its guest
+(:mod:`braid_kernel.app.gui`).  :func:`check_loop` runs before anything is built, so a missing
+library or display fails at startup with a message naming what to install or set.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.engine.modes import Backend
+from braid_kernel.errors import ConfigError
+
+__all__ = ("check_loop", "run_main")
+
+
+def _require(module: str, hint: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(f"{hint} ({module} failed to import: {exc})") from exc
+
+
+def check_loop(config: KernelConfig) -> None:
+    """Raise :class:`ConfigError` when the configured backend, uvloop or GUI loop cannot run here."""
+    if config.backend is Backend.TRIO:
+        _require("trio", "the trio backend needs trio: pip install trio (or 'braid-kernel[trio]')")
+    if config.uvloop:
+        _require(
+            "uvloop",
+            "--uvloop needs uvloop, which is not installed: pip install uvloop "
+            "(or 'braid-kernel[uvloop]'), or start without --uvloop",
+        )
+    if config.loop is not None:
+        raise ConfigError(
+            f"--loop {config.loop.value} is not available in this version of braid-kernel: "
+            "start without --loop"
+        )
+
+
+def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main`` on the main thread's loop until it returns (blocks)."""
+    options: dict[str, Any] = {"use_uvloop": True} if config.uvloop else {}
+    anyio.run(main, backend=config.backend.value, backend_options=options)

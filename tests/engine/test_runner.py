@@ -1,0 +1,52 @@
+"""The cell runner on both anyio backends: values, top-level await, errors as the user's errors."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from braid_kernel.engine.cell import Status
+from tests.engine.fakes import Rig
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_last_expression_is_the_result_and_names_stay_defined(rig: Rig) -> None:
+    outcome = await rig.run("x = 20\nx + 22")
+    assert outcome.status is Status.OK and outcome.result == 42
+    assert rig.host.results == [42]
+    assert rig.host.namespace["x"] == 20
+
+
+async def test_top_level_await_runs_on_the_current_backend(rig: Rig, anyio_backend: str) -> None:
+    rig.host.namespace["anyio"] = anyio
+    outcome = await rig.run("import sniffio\nawait anyio.sleep(0)\nsniffio.current_async_library()")
+    assert outcome.result == anyio_backend
+
+
+@pytest.mark.parametrize(
+    ("code", "ename"),
+    [
+        ("1 / 0", "ZeroDivisionError"),
+        ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("raise SystemExit(3)", "SystemExit"),
+    ],
+)
+async def test_exceptions_are_reported_as_the_cells_error(rig: Rig, code: str, ename: str) -> None:
+    outcome = await rig.run(code)
+    assert outcome.status is Status.ERROR
+    assert outcome.error is not None and outcome.error.ename == ename
+    assert [e["ename"] for e in rig.published("error")] == [ename]
+    assert rig.host.events[-1] == f"after 1 {ename}"
+
+
+async def test_syntax_error_is_the_cells_error(rig: Rig) -> None:
+    outcome = await rig.run("def broken(:\n")
+    assert outcome.error is not None and outcome.error.ename == "SyntaxError"
+
+
+async def test_a_cancel_scope_the_cell_cancels_itself_does_not_end_the_cell(rig: Rig) -> None:
+    rig.host.namespace["anyio"] = anyio
+    code = "with anyio.CancelScope() as inner:\n    inner.cancel()\n    await anyio.sleep(1)\n'survived'"
+    outcome = await rig.run(code)
+    assert outcome.status is Status.OK and outcome.result == "survived"

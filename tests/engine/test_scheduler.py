@@ -1,0 +1,129 @@
+"""The scheduler on both anyio backends: chained and concurrent order, interrupts, aborts, ``__task__``."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from braid_kernel.engine.cell import Outcome, Status
+from tests.engine.fakes import Rig
+
+pytestmark = pytest.mark.anyio
+WAIT = 10.0  # a backstop against hangs, never a speed bound
+
+
+def _share(rig: Rig, **names: object) -> None:
+    rig.host.namespace.update(anyio=anyio, **names)
+
+
+async def _run_all(rig: Rig, codes: list[str], start_gap: float = 0.0) -> list[Outcome]:
+    """Submit ``codes`` in order (as the dispatcher would, each as a task); their outcomes."""
+    outcomes: list[Outcome | None] = [None] * len(codes)
+
+    async def one(i: int, code: str) -> None:
+        outcomes[i] = await rig.run(code)
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            for i, code in enumerate(codes):
+                tg.start_soon(one, i, code)
+                await anyio.sleep(start_gap)
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+async def test_chained_cells_finish_in_submission_order(rig: Rig) -> None:
+    _share(rig, order=[])
+    codes = [
+        "await anyio.sleep(0.3)\norder.append(1)",
+        "await anyio.sleep(0.05)\norder.append(2)",
+        "order.append(3)",
+    ]
+    outcomes = await _run_all(rig, codes)
+    assert [o.status for o in outcomes] == [Status.OK] * 3
+    assert rig.host.namespace["order"] == [1, 2, 3]
+
+
+async def test_concurrent_cells_run_at_the_same_time() -> None:
+    rig = Rig(chained=False)
+    _share(rig, gate=anyio.Event())
+    # The first cell can only finish once the second one ran: in chained mode this would hang.
+    outcomes = await _run_all(rig, ["await gate.wait()\n'first'", "gate.set()\n'second'"])
+    assert [o.result for o in outcomes] == ["first", "second"]
+
+
+async def test_unchain_then_chain_switches_how_later_cells_wait(rig: Rig) -> None:
+    _share(rig, gate=anyio.Event())
+    rig.scheduler.unchain()
+    outcomes = await _run_all(rig, ["await gate.wait()", "gate.set()"])
+    assert [o.status for o in outcomes] == [Status.OK, Status.OK]
+    rig.scheduler.chain()
+    _share(rig, order=[])
+    await _run_all(rig, ["await anyio.sleep(0.2)\norder.append('slow')", "order.append('fast')"])
+    assert rig.host.namespace["order"] == ["slow", "fast"]
+
+
+async def test_interrupt_cancels_the_awaiting_cell_and_aborts_the_queued_one(rig: Rig) -> None:
+    _share(rig, started=anyio.Event())
+    outcomes: dict[str, Outcome] = {}
+
+    async def submit(name: str, code: str) -> None:
+        outcomes[name] = await rig.run(code)
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(submit, "sleeper", "started.set()\nawait anyio.sleep(60)")
+            await rig.host.namespace["started"].wait()
+            tg.start_soon(submit, "queued", "'never runs'")
+            await anyio.sleep(0.05)
+            rig.scheduler.interrupt()
+    assert outcomes["sleeper"].status is Status.ERROR
+    assert outcomes["sleeper"].error is not None and outcomes["sleeper"].error.ename == "KeyboardInterrupt"
+    assert outcomes["queued"].status is Status.ABORTED
+    assert [e["ename"] for e in rig.published("error")] == ["KeyboardInterrupt"]
+    assert (await rig.run("'after the interrupt'")).result == "after the interrupt"
+
+
+async def test_failure_aborts_cells_queued_behind_it_but_not_later_ones(rig: Rig) -> None:
+    _share(rig)
+    outcomes = await _run_all(rig, ["await anyio.sleep(0.1)\n1 / 0", "'queued behind the failure'"])
+    assert [o.status for o in outcomes] == [Status.ERROR, Status.ABORTED]
+    assert outcomes[0].error is not None and outcomes[0].error.ename == "ZeroDivisionError"
+    assert (await rig.run("'sent after the failure'")).status is Status.OK
+
+
+async def test_stop_on_error_false_lets_the_queued_cell_run(rig: Rig) -> None:
+    _share(rig)
+    outcomes: list[Outcome] = []
+
+    async def submit(code: str) -> None:
+        outcomes.append(await rig.run(code, stop_on_error=False))
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(submit, "await anyio.sleep(0.1)\nraise ValueError('x')")
+            await anyio.sleep(0)
+            tg.start_soon(submit, "'runs anyway'")
+    assert [o.status for o in outcomes] == [Status.ERROR, Status.OK]
+
+
+async def test_task_waits_for_the_previous_cell_in_concurrent_mode() -> None:
+    rig = Rig(chained=False)
+    _share(rig, order=[])
+    rig.host.namespace["__task__"] = rig.scheduler.wait_for
+    codes = ["await anyio.sleep(0.3)\norder.append('first')", "await __task__()\norder.append('second')"]
+    await _run_all(rig, codes)
+    assert rig.host.namespace["order"] == ["first", "second"]
+
+
+async def test_task_with_a_count_waits_for_that_cell_and_returns_for_unknown_ones() -> None:
+    rig = Rig(chained=False)
+    _share(rig, order=[])
+    rig.host.namespace["__task__"] = rig.scheduler.wait_for
+    codes = [
+        "await anyio.sleep(0.3)\norder.append(1)",
+        "await anyio.sleep(0.05)\norder.append(2)",
+        "await __task__(1)\nawait __task__(999)\norder.append(3)",
+    ]
+    await _run_all(rig, codes)
+    assert rig.host.namespace["order"] == [2, 1, 3]
