@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.protocol.kernel_client import Executed, RunningKernel, strip_ansi
+from tests.protocol.kernel_client import Executed, Msg, RunningKernel, strip_ansi
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -47,7 +47,9 @@ def send_execute(kernel: RunningKernel, code: str, sid: str | None, **content: A
     return kernel.send("shell", "execute_request", body, **header)
 
 
-def run_in(kernel: RunningKernel, code: str, sid: str | None, timeout: float = 20, **content: Any) -> Executed:
+def run_in(
+    kernel: RunningKernel, code: str, sid: str | None, timeout: float = 20, **content: Any
+) -> Executed:
     done = kernel.finish(send_execute(kernel, code, sid, **content), timeout)
     assert done.status == "ok", f"cell failed: {done.describe()}\n{done.content.get('traceback')}"
     return done
@@ -57,9 +59,9 @@ def value_in(kernel: RunningKernel, expression: str, sid: str | None) -> str:
     return run_in(kernel, expression, sid).result
 
 
-def request_in(kernel: RunningKernel, msg_type: str, content: dict[str, Any], sid: str | None) -> dict[str, Any]:
+def request_in(kernel: RunningKernel, msg_type: str, content: dict[str, Any], sid: str | None) -> Msg:
     header = {"subshell_id": sid} if sid is not None else {}
-    reply: dict[str, Any] = kernel.request(msg_type, content, **header)["content"]
+    reply: Msg = kernel.request(msg_type, content, **header)["content"]
     return reply
 
 

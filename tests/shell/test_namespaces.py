@@ -1,0 +1,83 @@
+"""IsolatedNamespace: a subshell's own variables and history, and the shell following it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
+
+
+@pytest.fixture(scope="module")
+def shell() -> Iterator[BraidShell]:
+    made = BraidShell.instance()
+    yield made
+
+
+def test_fresh_namespace_is_seeded_like_ipythons(shell: BraidShell) -> None:
+    ns = IsolatedNamespace(shell).user_ns
+    assert ns["__name__"] == "__main__"
+    assert ns["get_ipython"]() is shell
+    assert ns["In"] == [""] and ns["Out"] == {}
+    assert ns["_ih"] is ns["In"] and ns["_oh"] is ns["Out"]
+
+
+def test_shell_namespaces_follow_the_active_namespace_only_in_its_context(shell: BraidShell) -> None:
+    main = shell.user_ns
+    isolated = IsolatedNamespace(shell)
+    seen: dict[str, object] = {}
+    with isolated.activated():
+        assert shell.user_ns is isolated.user_ns
+        assert shell.user_global_ns is isolated.user_ns
+        assert shell.user_ns_hidden is isolated.hidden
+        shell.push({"only_isolated": 1})
+
+        def other_thread() -> None:  # a thread not started by a cell: no context
+            seen["ns"] = shell.user_ns
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert seen["ns"] is main
+    assert shell.user_ns is main and "only_isolated" not in main
+    assert isolated.user_ns["only_isolated"] == 1
+    assert active_namespace.get() is None
+
+
+def test_record_input_sets_in_and_the_underscore_names(shell: BraidShell) -> None:
+    isolated = IsolatedNamespace(shell)
+    isolated.record_input(1, "a = 1\n", "a = 1")
+    isolated.record_input(2, "b = 2\n", "b = 2")
+    ns = isolated.user_ns
+    assert ns["In"] == ["", "a = 1\n", "b = 2\n"]
+    assert (ns["_i"], ns["_i1"], ns["_i2"]) == ("a = 1", "a = 1", "b = 2")
+    assert "_i1" in isolated.hidden
+
+
+def _filled(shell: BraidShell) -> IsolatedNamespace:
+    isolated = IsolatedNamespace(shell, session=7)
+    for count, raw in enumerate(["x = 1", "print(x)", "y = 2", "print(x)"], start=1):
+        isolated.record_input(count, raw + "\n", raw)
+    isolated.record_output(3, "2")
+    return isolated
+
+
+def test_history_tail_range_and_search(shell: BraidShell) -> None:
+    isolated = _filled(shell)
+    assert isolated.history("tail", {"n": 2}) == [(7, 3, "y = 2"), (7, 4, "print(x)")]
+    assert isolated.history("range", {"session": 0, "start": 2, "stop": 4}) == [
+        (7, 2, "print(x)"),
+        (7, 3, "y = 2"),
+    ]
+    assert isolated.history("range", {"session": 3}) == []
+    assert [e[1] for e in isolated.history("search", {"pattern": "print*"})] == [2, 4]
+    assert [e[1] for e in isolated.history("search", {"pattern": "print*", "unique": True})] == [4]
+    assert isolated.history("tail", {"n": 2, "output": True, "raw": False})[0] == (7, 3, ("y = 2\n", "2"))
+
+
+def test_history_rejects_unknown_access_type(shell: BraidShell) -> None:
+    with pytest.raises(ValueError, match="tail, range or search"):
+        IsolatedNamespace(shell).history("everything", {})
