@@ -13,13 +13,17 @@ transport driven by the host's event loop.  Both fill in the two hooks
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.stdin import CellInput, InputSource
+from braid_kernel.engine.streams import OutStream
+from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.context import Request
@@ -92,6 +96,16 @@ class KernelCore:
             shells=self.registry,
             stdin=self.stdin,
         )
+
+    def install_io_hooks(self, stdout: TextIO | None, stderr: TextIO | None, source: InputSource) -> None:
+        """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
+        package at this kernel (process-wide); text written outside any request
+        goes to ``stdout``/``stderr``.  Threads started by cells inherit their context."""
+        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr)
+        CellInput(source).install()
+        propagate_context_to_threads()
+        self.comms.install()
 
     # ------------------------------------------------------------ handlers
     def _kernel_info(self, request: Request) -> JsonDict:

@@ -38,3 +38,17 @@ class ControlThread:
     def _serve(self) -> None:
         while (request := self._queue.get()) is not None:
             self._dispatcher.dispatch(request)
+
+
+class InlineControl:
+    """Serves control requests at once, on the thread that routes them.
+
+    For in-process kernels, which have no threads of their own: the host
+    calls in, and interrupt, shutdown and kernel_info need no user code.
+    """
+
+    def __init__(self, dispatcher: SyncDispatcher) -> None:
+        self._dispatcher = dispatcher
+
+    def submit(self, request: Request) -> None:
+        self._dispatcher.dispatch(request)

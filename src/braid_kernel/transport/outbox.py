@@ -59,15 +59,25 @@ MAX_STREAM_CHUNK = 1 << 20  # split coalesced text above 1 MiB into several mess
 
 
 class Outbox:
-    """Thread-safe FIFO of outgoing messages, drained by the I/O thread."""
+    """Thread-safe FIFO of outgoing messages, drained by the I/O thread.
 
-    def __init__(self) -> None:
+    The drainer is woken through a pipe (:attr:`wake_fd`, polled by the I/O
+    thread) or, when ``wakeup`` is given, by calling it instead: an
+    in-process kernel passes a thread-safe "schedule a drain on the host's
+    event loop", and no pipe is opened.  ``wakeup`` is called at most once
+    per :meth:`take`, from whichever thread posts first.
+    """
+
+    def __init__(self, wakeup: Callable[[], object] | None = None) -> None:
         # Public for the hot path of print: append to ``items``, then call
         # :meth:`wake` when ``asleep`` is true (what :meth:`post` does).
         self.items: deque[Item] = deque()
-        self._read_fd, self._write_fd = os.pipe()
-        os.set_blocking(self._read_fd, False)
-        os.set_blocking(self._write_fd, False)
+        self._wakeup = wakeup
+        self._read_fd = self._write_fd = -1
+        if wakeup is None:
+            self._read_fd, self._write_fd = os.pipe()
+            os.set_blocking(self._read_fd, False)
+            os.set_blocking(self._write_fd, False)
         self.asleep = True
 
     @property
@@ -88,7 +98,10 @@ class Outbox:
             self.post_wakeup()
 
     def post_wakeup(self) -> None:
-        """Make the wake-up pipe readable (a full pipe already is)."""
+        """Make the wake-up pipe readable (a full pipe already is), or call ``wakeup``."""
+        if self._wakeup is not None:
+            self._wakeup()
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._write_fd, b"\0")
 
@@ -116,8 +129,9 @@ class Outbox:
 
     def take(self) -> list[Item]:
         """Everything queued so far (I/O thread only); re-arms the wake-up."""
-        with contextlib.suppress(BlockingIOError):
-            os.read(self._read_fd, 4096)
+        if self._read_fd >= 0:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._read_fd, 4096)
         self.asleep = True  # before popping: a post after this line wakes us again
         items = []
         pop = self.items.popleft
@@ -127,8 +141,10 @@ class Outbox:
 
     def close(self) -> None:
         for fd in (self._read_fd, self._write_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._read_fd = self._write_fd = -1
 
 
 def encode_items(
