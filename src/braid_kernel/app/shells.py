@@ -27,6 +27,7 @@ import anyio
 from braid_kernel.app.config import SubshellNamespace
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.execute import ExecuteHandler
+from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.runner import CellRunner
@@ -178,4 +179,5 @@ def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:
         "__unchain_execution__": scheduler.unchain,
         "__chain_execution__": scheduler.chain,
         "__task__": scheduler.wait_for,
+        "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
     }
