@@ -21,6 +21,7 @@ import base64
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -128,6 +129,34 @@ def ensure_venv() -> None:
         if result.returncode != 0:
             sys.exit(f"dev.py: {' '.join(map(str, cmd))} failed:\n{result.stdout}{result.stderr}")
     say("environment ready: .venv with kernelspecs braid, braid-concurrent")
+
+
+# Programs some tests need from the system: (command, Debian package, what needs it).
+SYSTEM_TOOLS = (("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),)
+
+
+def ensure_system_tools() -> None:
+    """Install missing SYSTEM_TOOLS with apt-get when running as root on Debian; otherwise say
+    which tests will be skipped."""
+    missing = [(cmd, pkg, why) for cmd, pkg, why in SYSTEM_TOOLS if shutil.which(cmd) is None]
+    if not missing:
+        return
+    packages = [pkg for _, pkg, _ in missing]
+    can_apt = (
+        sys.platform.startswith("linux")
+        and os.geteuid() == 0
+        and Path("/etc/debian_version").exists()
+        and shutil.which("apt-get") is not None
+    )
+    if can_apt:
+        say(f"installing {' '.join(packages)} with apt-get")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        quiet = {"stdout": subprocess.DEVNULL, "env": env}
+        if run(["apt-get", "update", "-qq"], **quiet) == 0:
+            run(["apt-get", "install", "-y", "-qq", *packages], **quiet)
+    for cmd, pkg, why in missing:
+        if shutil.which(cmd) is None:
+            say(f"{cmd} not found (Debian package {pkg}): {why} will be skipped")
 
 
 # ---------------------------------------------------------------------------- tour
@@ -293,6 +322,7 @@ def run_step(step: Step) -> Outcome:
 
 def cmd_test(pytest_args: Sequence[str]) -> int:
     ensure_venv()
+    ensure_system_tools()
     started = time.monotonic()
     outcomes = [run_step(step) for step in test_steps(pytest_args)]
     print("\n" + "=" * 30 + " dev.py test summary " + "=" * 30)

@@ -1,4 +1,5 @@
-"""Choosing the event loop at startup: uvloop under asyncio, and clear failures for what is missing."""
+"""Choosing the event loop at startup: uvloop under asyncio, and clear failures for what is missing
+(uvloop, Tk, PySide6, a display)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from tests.protocol.kernel_client import RunningKernel
 pytestmark = pytest.mark.timeout(60)
 
 
-def start_failure(tmp_path: Path, args: list[str], blocked: tuple[str, ...] = (), **env: str) -> str:
-    """Run ``braid-kernel start ARGS`` with the ``blocked`` packages unimportable; its stderr.
+def start_failure(
+    tmp_path: Path, args: list[str], blocked: tuple[str, ...] = (), unset: tuple[str, ...] = (), **env: str
+) -> str:
+    """Run ``braid-kernel start ARGS`` with the ``blocked`` packages unimportable and the ``unset``
+    environment variables removed; its stderr.
 
     The kernel must refuse to start: exit code 2 and a message, before it needs a connection file.
     """
@@ -25,6 +29,8 @@ def start_failure(tmp_path: Path, args: list[str], blocked: tuple[str, ...] = ()
         package.mkdir(parents=True)
         (package / "__init__.py").write_text(f"raise ImportError('{name} is blocked by the test')\n")
     child_env = {**os.environ, **env, "PYTHONPATH": str(tmp_path / "blocked")}
+    for name in unset:
+        child_env.pop(name, None)
     done = subprocess.run(
         [sys.executable, "-m", "braid_kernel", "start", *args],
         capture_output=True,
@@ -52,3 +58,31 @@ def test_uvloop_missing_fails_at_startup_naming_pip_install(tmp_path: Path) -> N
 def test_uvloop_with_trio_is_refused(tmp_path: Path) -> None:
     stderr = start_failure(tmp_path, ["--uvloop", "--backend", "trio"])
     assert "uvloop only applies to the asyncio backend" in stderr, stderr
+
+
+def test_tk_loop_without_tkinter_names_what_to_install(tmp_path: Path) -> None:
+    stderr = start_failure(tmp_path, ["--loop", "tk"], blocked=("tkinter",), DISPLAY=":0")
+    assert "--loop tk needs Tk support" in stderr and "apt install python3-tk" in stderr, stderr
+
+
+def test_tk_loop_without_a_display_names_what_to_set(tmp_path: Path) -> None:
+    stderr = start_failure(tmp_path, ["--loop", "tk"], unset=("DISPLAY",))
+    assert "DISPLAY is not set" in stderr and "Xvfb" in stderr, stderr
+
+
+def test_qt_loop_without_pyside6_names_the_extra(tmp_path: Path) -> None:
+    stderr = start_failure(tmp_path, ["--loop", "qt"], blocked=("PySide6",), QT_QPA_PLATFORM="offscreen")
+    assert "pip install 'braid-kernel[qt]'" in stderr, stderr
+
+
+def test_qt_loop_without_a_display_names_what_to_set(tmp_path: Path) -> None:
+    pytest.importorskip("PySide6")
+    stderr = start_failure(
+        tmp_path, ["--loop", "qt"], unset=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    )
+    assert "QT_QPA_PLATFORM=offscreen" in stderr and "set DISPLAY" in stderr, stderr
+
+
+def test_uvloop_under_a_gui_loop_is_refused(tmp_path: Path) -> None:
+    stderr = start_failure(tmp_path, ["--uvloop", "--loop", "tk"])
+    assert "uvloop cannot run as the guest of a GUI loop" in stderr, stderr

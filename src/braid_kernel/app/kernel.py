@@ -80,6 +80,7 @@ class Kernel(KernelCore):
         self.control.start()
         self.shells.install_interrupts()
         try:
+            self.shell.gui_host = self.config.loop.value if self.config.loop else None
             run_main(self.config, self.shells.serve_main)
         finally:
             self.subshells.delete_all()

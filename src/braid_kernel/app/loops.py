@@ -39,13 +39,17 @@ def check_loop(config: KernelConfig) -> None:
             "(or 'braid-kernel[uvloop]'), or start without --uvloop",
         )
     if config.loop is not None:
-        raise ConfigError(
-            f"--loop {config.loop.value} is not available in this version of braid-kernel: "
-            "start without --loop"
-        )
+        from braid_kernel.app.gui import check_gui
+
+        check_gui(config.loop)
 
 
 def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
     """Run ``main`` on the main thread's loop until it returns (blocks)."""
+    if config.loop is not None:
+        from braid_kernel.app.gui import run_guest
+
+        run_guest(config.loop, config.backend, main)
+        return
     options: dict[str, Any] = {"use_uvloop": True} if config.uvloop else {}
     anyio.run(main, backend=config.backend.value, backend_options=options)

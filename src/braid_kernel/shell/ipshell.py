@@ -15,12 +15,11 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.gui import check_gui_request
 from braid_kernel.shell.namespaces import active_namespace
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
-
-_INLINE_GUIS = (None, "inline", "agg")
 
 
 class BraidShell(InteractiveShell):  # type: ignore[misc]
@@ -84,13 +83,11 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
         """The main namespace's completer (whatever namespace is active)."""
         return self._main_completer
 
+    gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+
     def enable_gui(self, gui: str | None = None) -> None:
-        if gui in _INLINE_GUIS:
-            return
-        raise RuntimeError(
-            f"GUI event loop {gui!r} is not available in this kernel: use %matplotlib inline, "
-            "or install a kernelspec with an event loop host (braid-kernel install --loop tk|qt)"
-        )
+        """Called by ``%gui`` and ``%matplotlib``: the loop is fixed at startup (see shell.gui)."""
+        check_gui_request(gui, self.gui_host)
 
     def ask_exit(self) -> None:
         """``exit``/``quit``: ask the frontend to close (kernel keeps running)."""

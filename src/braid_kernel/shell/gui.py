@@ -1,0 +1,65 @@
+"""GUI event loops as the shell sees them: what ``%gui`` and ``%matplotlib`` may switch to.
+
+The kernel's GUI host is fixed at startup (``--loop tk|qt``; :attr:`BraidShell.gui_host`), so
+these never start a loop: ``%gui tk`` / ``%matplotlib tk`` succeed when the kernel hosts Tk and
+otherwise fail with what to do instead; ``%gui`` alone says what is possible.  Inline figures and
+ipympl widgets (``%matplotlib widget``) need no GUI loop and work in every kernel.
+"""
+
+from __future__ import annotations
+
+from IPython.core.magic import Magics, line_magic, magics_class
+
+__all__ = ("GuiMagics", "check_gui_request", "describe_gui")
+
+_NO_LOOP = (None, "", "inline", "agg", "widget", "ipympl", "nbagg")
+_TOOLKIT_OF = {"tk": "tk", "qt": "qt", "qt5": "qt", "qt6": "qt"}
+
+
+def check_gui_request(gui: str | None, host: str | None) -> None:
+    """Accept ``gui`` when it needs no loop or is the kernel's host; else ``RuntimeError``."""
+    if gui in _NO_LOOP:
+        return
+    wanted = _TOOLKIT_OF.get(str(gui))
+    if wanted is not None and wanted == host:
+        return
+    running = f"this kernel hosts the {host} event loop" if host else "this kernel runs no GUI event loop"
+    install = f"braid-kernel install --loop {wanted}" if wanted else "braid-kernel install --loop tk|qt"
+    raise RuntimeError(
+        f"GUI event loop {gui!r} is not available: {running}. Use %matplotlib inline or "
+        f"%matplotlib widget here, or pick a kernel installed with `{install}`."
+    )
+
+
+def describe_gui(host: str | None) -> str:
+    """What ``%gui`` without arguments prints."""
+    always = "%matplotlib inline, %matplotlib widget (ipympl)"
+    if host is None:
+        return (
+            "No GUI event loop runs in this kernel. Possible here: "
+            f"{always}. For live Tk or Qt windows, pick a kernel installed with "
+            "`braid-kernel install --loop tk` (or `--loop qt`)."
+        )
+    other = "qt" if host == "tk" else "tk"
+    return (
+        f"GUI event loop: {host} (the kernel's event loop runs as its guest; windows stay live "
+        f"while cells run and await). Possible here: %gui {host}, %matplotlib {host}, {always}. "
+        f"For {other}, pick a kernel installed with `braid-kernel install --loop {other}`."
+    )
+
+
+@magics_class
+class GuiMagics(Magics):  # type: ignore[misc]
+    """``%gui``: report the kernel's GUI loop, or check that a toolkit is the one it hosts."""
+
+    @line_magic  # type: ignore[untyped-decorator]
+    def gui(self, line: str) -> None:
+        """``%gui`` shows what is possible; ``%gui NAME`` checks that NAME can be used here."""
+        name = line.strip() or None
+        host = getattr(self.shell, "gui_host", None)
+        if name is None:
+            print(describe_gui(host))
+            return
+        self.shell.enable_gui(name)
+        if name not in _NO_LOOP:
+            print(f"GUI event loop {host} is running (the kernel's host).")
