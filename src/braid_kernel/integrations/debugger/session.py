@@ -74,6 +74,10 @@ class Session:
         args = dict(arguments)
         args["connect"] = {"host": self.endpoint.host, "port": self.endpoint.port}
         args.setdefault("justMyCode", just_my_code)
+        # debugpy suspends every thread at a breakpoint by default; a kernel wants
+        # only the stopped cell's thread suspended, so that subshells (own threads)
+        # and threads the user started keep running.
+        args.setdefault("stopAllThreadsOnSuspend", False)
         args["rules"] = [*args.get("rules", []), {"path": str(KERNEL_DIR), "include": False}]
         initialized = self.connection.expect_event("initialized")
         attached = self.connection.send("attach", args)

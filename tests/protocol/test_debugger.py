@@ -1,0 +1,324 @@
+"""JupyterLab's debugger over the wire: debug_request on control, debug_event on IOPub, real kernels.
+
+Each test starts its own kernel (debugpy can be started once per process) and plays the sequence
+JupyterLab plays: initialize → attach → debugInfo → dumpCell → setBreakpoints → configurationDone →
+execute → ``stopped`` → inspect → step → continue → the cell's reply.  At the end every kernel is
+shut down and the debugpy adapter processes it spawned are waited for (and killed if they linger).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.protocol.kernel_client import Msg, RunningKernel
+
+StartDebugKernel = Callable[..., tuple["RunningKernel", "Dap"]]
+
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
+
+WAIT = 60.0  # debugpy's first attach imports a lot; the machine may be loaded
+
+SYNC_CELL = "x = 41 + 1\ny = x * 2\nz = [x, y]\n"
+ASYNC_CELL = "import asyncio\nawait asyncio.sleep(0)\na = 'before'\nb = a + ' and after'\n"
+FUNCTION_CELL = "def double(n):\n    twice = n * 2\n    return twice\n"
+CALLING_CELL = "result = double(21)\n"
+TRIO_CELL = "import trio\nawait trio.sleep(0)\nt = 'trio'\nu = t * 2\n"
+
+
+class Dap:
+    """JupyterLab's side of the debugger: DAP requests as debug_request on the control channel."""
+
+    def __init__(self, kernel: RunningKernel) -> None:
+        self.kernel = kernel
+        self.seq = itertools.count(1)
+
+    def call(self, command: str, **arguments: Any) -> Msg:
+        content = {"seq": next(self.seq), "type": "request", "command": command, "arguments": arguments}
+        reply = self.kernel.request("debug_request", content, channel="control", timeout=WAIT)
+        response: Msg = reply["content"]
+        assert response["command"] == command and response["request_seq"] == content["seq"], response
+        return response
+
+    def ok(self, command: str, **arguments: Any) -> Msg:
+        response = self.call(command, **arguments)
+        assert response["success"], response
+        body: Msg = response.get("body") or {}
+        return body
+
+    def mark(self) -> int:
+        self.kernel.drain("iopub")
+        return len(self.events())
+
+    def events(self) -> list[Msg]:
+        return [m["content"] for m in self.kernel.iopub_log if m["msg_type"] == "debug_event"]
+
+    def event(self, name: str, since: int, timeout: float = WAIT) -> Msg:
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events()[since:]:
+                if event.get("event") == name:
+                    return event
+            if time.monotonic() > deadline:
+                seen = [e.get("event") for e in self.events()[since:]]
+                pytest.fail(f"no {name!r} debug_event within {timeout:g}s; saw {seen}")
+            self.kernel.iopub_settle(0.1)
+
+    def start(self) -> Msg:
+        """initialize and attach, as JupyterLab does when the debugger is switched on."""
+        capabilities = self.ok(
+            "initialize",
+            clientID="jupyterlab",
+            clientName="JupyterLab",
+            adapterID="python",
+            pathFormat="path",
+            linesStartAt1=True,
+            columnsStartAt1=True,
+            supportsVariableType=True,
+            supportsVariablePaging=True,
+            supportsRunInTerminalRequest=True,
+            locale="en",
+        )
+        self.ok("attach")
+        return capabilities
+
+    def break_at(self, code: str, *lines: int) -> str:
+        path = str(self.ok("dumpCell", code=code)["sourcePath"])
+        placed = self.ok(
+            "setBreakpoints",
+            source={"path": path},
+            breakpoints=[{"line": line} for line in lines],
+            sourceModified=False,
+        )["breakpoints"]
+        assert [bp["verified"] for bp in placed] == [True] * len(lines), placed
+        return path
+
+    def stopped(self, since: int) -> tuple[int, Msg]:
+        """Wait for a ``stopped`` event; its thread id and top stack frame."""
+        event = self.event("stopped", since)
+        thread_id = int(event["body"]["threadId"])
+        frames = self.ok("stackTrace", threadId=thread_id)["stackFrames"]
+        return thread_id, frames[0]
+
+    def frame_variables(self, frame_id: int) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for scope in self.ok("scopes", frameId=frame_id)["scopes"]:
+            for var in self.ok("variables", variablesReference=scope["variablesReference"])["variables"]:
+                found.setdefault(var["name"], var["value"])
+        return found
+
+    def stop(self) -> None:
+        self.ok("disconnect", restart=False, terminateDebuggee=False)
+
+
+def _adapters_of(dap: Dap) -> list[psutil.Process]:
+    """The debugpy adapter processes serving ``dap``'s kernel (they daemonize: found by the ports
+    its ``debugpySockets`` events announced)."""
+    ports = {
+        str(socket["port"])
+        for event in dap.events()
+        if event.get("event") == "debugpySockets"
+        for socket in event["body"].get("sockets", [])
+    }
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if any("debugpy" in part and "adapter" in part for part in cmdline) and ports & set(cmdline):
+            found.append(process)
+    return found
+
+
+@pytest.fixture
+def debug_kernel(
+    start_kernel: Callable[..., RunningKernel],
+) -> Iterator[StartDebugKernel]:
+    """Start kernels for debugging; afterwards, shut them and their debugpy adapters down."""
+    adapters: list[psutil.Process] = []
+    started: list[tuple[RunningKernel, Dap]] = []
+
+    def start(**kwargs: Any) -> tuple[RunningKernel, Dap]:
+        kernel = start_kernel(**kwargs)
+        started.append((kernel, Dap(kernel)))
+        return started[-1]
+
+    yield start
+    for kernel, dap in started:
+        kernel.drain("iopub")
+        adapters += _adapters_of(dap)
+        kernel.close()
+    _, alive = psutil.wait_procs(adapters, timeout=15)
+    for process in alive:
+        process.kill()
+    assert not alive, f"debugpy adapters outlived their kernel: {[p.pid for p in alive]}"
+
+
+def _run_to_breakpoint(k: RunningKernel, dap: Dap, code: str, line: int) -> tuple[str, int, Msg]:
+    """Break at ``line`` of ``code``, run it, and wait until it stops there."""
+    path = dap.break_at(code, line)
+    dap.ok("configurationDone")
+    mark = dap.mark()
+    cell = k.execute_request(code)
+    thread_id, top = dap.stopped(mark)
+    assert top["source"]["path"] == path and top["line"] == line, top
+    assert not k.has_reply(cell), "the cell finished although it is stopped at a breakpoint"
+    return cell, thread_id, top
+
+
+def test_kernel_advertises_the_debugger(kernel: RunningKernel) -> None:
+    info = kernel.kernel_info()
+    assert "debugger" in info["supported_features"]
+    assert info["debugger"] is True
+
+
+def test_requests_before_initialize_fail_with_a_clear_message(kernel: RunningKernel) -> None:
+    response = Dap(kernel).call("stackTrace", threadId=1)
+    assert response["success"] is False
+    assert "initialize" in response["message"] and "attach" in response["message"], response
+
+
+def test_full_sequence_on_a_sync_cell(debug_kernel: StartDebugKernel) -> None:
+    k, dap = debug_kernel()
+    before = dap.ok("debugInfo")
+    assert before["isStarted"] is False and before["hashMethod"] == "Murmur2"
+    capabilities = dap.start()
+    assert capabilities["supportsConfigurationDoneRequest"] is True
+    info = dap.ok("debugInfo")
+    assert info["isStarted"] is True
+    path = str(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
+    assert path.startswith(info["tmpFilePrefix"]) and path.endswith(info["tmpFileSuffix"])
+
+    cell, thread_id, top = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    assert dap.ok("debugInfo")["stoppedThreads"] == [thread_id]
+    assert dap.frame_variables(top["id"])["x"] == "42"
+    listing = {v["name"]: v["value"] for v in dap.ok("inspectVariables")["variables"]}
+    assert listing.get("x") == "42"
+    rich = dap.ok("richInspectVariables", variableName="x", frameId=top["id"])
+    assert rich["data"]["text/plain"] == "42"
+
+    mark = dap.mark()
+    dap.ok("next", threadId=thread_id)
+    _, after_step = dap.stopped(mark)
+    assert after_step["line"] == 3
+    assert dap.frame_variables(after_step["id"])["y"] == "84"
+    dap.ok("continue", threadId=thread_id)
+
+    done = k.finish(cell, timeout=WAIT)
+    assert done.status == "ok", done.describe()
+    assert k.value("z") == "[42, 84]"
+    dap.stop()
+
+
+def test_full_sequence_on_an_async_cell(debug_kernel: StartDebugKernel) -> None:
+    k, dap = debug_kernel()
+    dap.start()
+    cell, thread_id, top = _run_to_breakpoint(k, dap, ASYNC_CELL, 3)
+    variables = dap.frame_variables(top["id"])
+    assert "asyncio" in variables, variables
+    rich = dap.ok("richInspectVariables", variableName="asyncio", frameId=top["id"])
+    assert "asyncio" in rich["data"]["text/plain"]
+
+    mark = dap.mark()
+    dap.ok("next", threadId=thread_id)
+    _, after_step = dap.stopped(mark)
+    assert after_step["line"] == 4
+    assert dap.frame_variables(after_step["id"])["a"] == "'before'"
+    dap.ok("continue", threadId=thread_id)
+
+    done = k.finish(cell, timeout=WAIT)
+    assert done.status == "ok", done.describe()
+    assert k.value("b") == "'before and after'"
+    dap.stop()
+
+
+def test_breakpoint_in_a_function_from_an_earlier_cell(
+    debug_kernel: StartDebugKernel,
+) -> None:
+    k, dap = debug_kernel()
+    dap.start()
+    path = dap.break_at(FUNCTION_CELL, 3)
+    dap.ok("configurationDone")
+    k.run(FUNCTION_CELL)  # defines the function; the breakpoint is inside it, not hit yet
+
+    mark = dap.mark()
+    cell = k.execute_request(CALLING_CELL)
+    thread_id, top = dap.stopped(mark)
+    assert top["source"]["path"] == path and top["line"] == 3 and top["name"] == "double", top
+    assert dap.frame_variables(top["id"])["twice"] == "42"
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    assert k.value("result") == "42"
+    dap.stop()
+
+
+def test_control_answers_while_stopped_at_a_breakpoint(
+    debug_kernel: StartDebugKernel,
+) -> None:
+    k, dap = debug_kernel()
+    dap.start()
+    cell, thread_id, _ = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    info = k.kernel_info(channel="control")
+    assert info["implementation"] == "braid-kernel"
+    assert k.request("kernel_info_request", timeout=WAIT)["content"]["status"] == "ok"  # shell, inline
+    assert not k.has_reply(cell)
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    dap.stop()
+
+
+def test_disconnect_while_stopped_lets_the_cell_finish(
+    debug_kernel: StartDebugKernel,
+) -> None:
+    k, dap = debug_kernel()
+    dap.start()
+    cell, _, _ = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    dap.stop()
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    assert k.run(SYNC_CELL).status == "ok"  # the old breakpoints are gone with the session
+
+
+def test_concurrent_mode_while_a_cell_is_stopped(
+    debug_kernel: StartDebugKernel,
+) -> None:
+    """Only the stopped cell's thread is suspended: a subshell (its own thread) and a thread the
+    user started keep running.  Cells of the stopped cell's own shell share its thread and event
+    loop, which pydevd holds while stopped: they run after ``continue`` (see docs/architecture.md)."""
+    from tests.protocol.test_subshells import create, send_execute
+
+    k, dap = debug_kernel(kernel_name="braid-concurrent")
+    k.run(
+        "import threading, time\nticks = []\nstop_ticking = threading.Event()\n"
+        "def tick():\n    while not stop_ticking.wait(0.05):\n        ticks.append(1)\n"
+        "threading.Thread(target=tick, daemon=True).start()"
+    )
+    dap.start()
+    sid = create(k)
+    cell, thread_id, _ = _run_to_breakpoint(k, dap, ASYNC_CELL, 3)
+    queued = k.execute_request("'ran after continue'")
+    probe = "n = len(ticks)\ntime.sleep(0.5)\nlen(ticks) > n"
+    in_subshell = k.finish(send_execute(k, probe, sid), timeout=WAIT)
+    assert in_subshell.status == "ok", in_subshell.describe()
+    assert in_subshell.result == "True", "the user's thread did not run while the cell was stopped"
+    assert not k.has_reply(cell)
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    assert k.finish(queued, timeout=WAIT).result == "'ran after continue'"
+    k.run("stop_ticking.set()")
+    dap.stop()
+
+
+def test_trio_backend(debug_kernel: StartDebugKernel) -> None:
+    k, dap = debug_kernel(extra_arguments=["--backend", "trio"])
+    assert k.value("import sniffio\nsniffio.current_async_library()") == "'trio'"
+    dap.start()
+    for code, line in ((SYNC_CELL, 2), (TRIO_CELL, 3)):
+        cell, thread_id, top = _run_to_breakpoint(k, dap, code, line)
+        assert dap.frame_variables(top["id"]), "no variables in the stopped frame"
+        dap.ok("continue", threadId=thread_id)
+        done = k.finish(cell, timeout=WAIT)
+        assert done.status == "ok", done.describe()
+    dap.stop()
