@@ -2,7 +2,11 @@
 """Set up a development environment and run the project's two jobs.
 
     python3 dev.py tour            execute examples/tour.ipynb through the kernel, print its outputs
-    python3 dev.py test [ARGS...]  ruff, ruff format, mypy, import-linter, pytest, conformance suite
+    python3 dev.py test [ARGS...]  ruff, ruff format, mypy, import-linter, pytest, conformance suite,
+                                   then the browser tests (tests/e2e) when no ARGS are given
+    python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
+    python3 dev.py screenshots [DIR]  run the browser tests, saving one PNG per scenario in DIR
+                                   (default docs/screenshots)
 
 Both commands first make sure ``.venv`` is ready: created if missing or broken,
 ``pip install -e '.[dev]'`` re-run whenever pyproject.toml changed (a stamp file
@@ -132,7 +136,12 @@ def ensure_venv() -> None:
 
 
 # Programs some tests need from the system: (command, Debian package, what needs it).
-SYSTEM_TOOLS = (("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),)
+SYSTEM_TOOLS = (
+    ("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),
+    ("chromium", "chromium", "the browser tests (tests/e2e)"),
+)
+CHROMIUM = Path("/usr/bin/chromium")  # Playwright drives Debian's build; it never downloads one
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def ensure_system_tools() -> None:
@@ -288,7 +297,38 @@ def test_steps(pytest_args: Sequence[str]) -> list[Step]:
         Step(
             "conformance", [python, "-m", "pytest", "-n", "2", CONFORMANCE], conformance_env, no_conformance
         ),
+        e2e_step([], "pytest arguments given (`python3 dev.py e2e` runs them)" * bool(pytest_args)),
     ]
+
+
+def e2e_step(pytest_args: Sequence[str], skip: str = "", **extra_env: str) -> Step:
+    """The browser tests: their own marker, one process (one JupyterLab and one Chromium)."""
+    if not skip and not CHROMIUM.exists():
+        skip = f"{CHROMIUM} not found (apt-get install chromium, as root on Debian dev.py does it)"
+    cmd: list[str | Path] = [venv_bin("python"), "-m", "pytest", "-m", "e2e", "tests/e2e", *pytest_args]
+    return Step("e2e", cmd, child_env(**extra_env), skip)
+
+
+def cmd_e2e(pytest_args: Sequence[str]) -> int:
+    ensure_venv()
+    ensure_system_tools()
+    outcome = run_step(e2e_step(pytest_args))
+    say(f"e2e {outcome.verdict} in {outcome.seconds:.0f}s: {outcome.last_line}")
+    return 1 if outcome.verdict == "FAIL" else 0
+
+
+def cmd_screenshots(args: Sequence[str]) -> int:
+    if len(args) > 1:
+        sys.exit("dev.py: screenshots takes at most one argument, the folder")
+    folder = Path(args[0]).resolve() if args else SCREENSHOTS
+    ensure_venv()
+    ensure_system_tools()
+    outcome = run_step(e2e_step([], BRAID_E2E_SCREENSHOTS=str(folder)))
+    if outcome.verdict == "SKIP":
+        return 1
+    names = ", ".join(sorted(path.name for path in folder.glob("*.png")))
+    say(f"screenshots in {os.path.relpath(folder, ROOT)}: {names}")
+    return 1 if outcome.verdict == "FAIL" else 0
 
 
 def run_step(step: Step) -> Outcome:
@@ -336,7 +376,12 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
 
 
 # ---------------------------------------------------------------------------- main
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"tour": cmd_tour, "test": cmd_test}
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "tour": cmd_tour,
+    "test": cmd_test,
+    "e2e": cmd_e2e,
+    "screenshots": cmd_screenshots,
+}
 
 
 def main(argv: Sequence[str]) -> int:
