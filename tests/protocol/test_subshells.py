@@ -259,3 +259,18 @@ def test_shutdown_ends_a_kernel_whose_subshell_blocks(fresh_kernel: RunningKerne
     assert reply["content"]["status"] == "ok"
     assert_interrupted(fresh_kernel.finish(cell, timeout=15))
     assert fresh_kernel.wait_for_exit(timeout=15), "the kernel did not exit"
+
+
+def test_input_in_a_subshell_is_answered_and_can_be_interrupted(fresh_kernel: RunningKernel) -> None:
+    sid = create(fresh_kernel)
+    cell = send_execute(fresh_kernel, "got = input('name? ')", sid, allow_stdin=True)
+    request = fresh_kernel.reply(cell, "stdin", timeout=20)
+    assert request["header"].get("subshell_id") == sid
+    fresh_kernel.kc.input("from the console")
+    assert fresh_kernel.finish(cell).status == "ok"
+    assert value_in(fresh_kernel, "got", sid) == "'from the console'"
+
+    waiting = send_execute(fresh_kernel, "input('never answered? ')", sid, allow_stdin=True)
+    fresh_kernel.reply(waiting, "stdin", timeout=20)
+    fresh_kernel.request("interrupt_request", channel="control")
+    assert_interrupted(fresh_kernel.finish(waiting, timeout=15))

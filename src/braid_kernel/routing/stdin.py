@@ -18,6 +18,7 @@ from braid_kernel.transport.outbox import Channel, Outbox, Outgoing
 from braid_kernel.wire.message import Message, new_header
 
 log = logging.getLogger("braid_kernel.routing")
+INTERRUPT_CHECK = 0.05  # seconds between checks for an interrupt while input() waits
 
 
 @dataclass(slots=True)
@@ -58,7 +59,10 @@ class StdinBroker:
                     header,
                 )
             )
-            question.answered.wait()
+            # Wake up now and then: a subshell thread cannot get a signal, and an
+            # interrupt raised into it asynchronously only lands between bytecodes.
+            while not question.answered.wait(INTERRUPT_CHECK):
+                pass
             return question.value
         finally:
             with self._lock:
