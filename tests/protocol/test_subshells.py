@@ -205,6 +205,14 @@ def test_isolated_subshell_user_expressions_and_who(kernel: RunningKernel) -> No
     done = run_in(kernel, "only_here = 6 * 7", sid, user_expressions={"v": "only_here"})
     assert done.content["user_expressions"]["v"]["data"]["text/plain"] == "42"
     assert run_in(kernel, "%who", sid).stdout.split() == ["only_here"]
+    assert "loop" in run_in(kernel, "%timeit -n1 -r1 only_here + 1", sid).stdout
+    threaded = (
+        "import threading\nseen = []\n"
+        "t = threading.Thread(target=lambda: seen.append('only_here' in get_ipython().user_ns))\n"
+        "t.start(); t.join()\nseen"
+    )
+    assert run_in(kernel, threaded, sid).result == "[True]"
+    assert kernel.value("'only_here' in get_ipython().user_ns") == "False"
 
 
 def test_kernel_option_makes_every_subshell_isolated(start_kernel: Callable[..., RunningKernel]) -> None:

@@ -81,3 +81,19 @@ def test_history_tail_range_and_search(shell: BraidShell) -> None:
 def test_history_rejects_unknown_access_type(shell: BraidShell) -> None:
     with pytest.raises(ValueError, match="tail, range or search"):
         IsolatedNamespace(shell).history("everything", {})
+
+
+def test_reset_empties_only_the_isolated_namespace(shell: BraidShell) -> None:
+    main_inputs = shell.history_manager.input_hist_parsed
+    shell.user_ns["main_survivor"] = 1
+    isolated = IsolatedNamespace(shell)
+    isolated.push({"__task__": print})
+    isolated.record_input(1, "gone = 1\n", "gone = 1")
+    isolated.user_ns["gone"] = 1
+    with isolated.activated():
+        shell.run_line_magic("reset", "-f")
+    assert "gone" not in isolated.user_ns and isolated.user_ns["In"] == [""]
+    assert isolated.user_ns["__task__"] is print and isolated.user_ns["get_ipython"]() is shell
+    assert isolated.history("tail", {}) == []
+    assert shell.user_ns["main_survivor"] == 1
+    assert shell.history_manager.input_hist_parsed is main_inputs

@@ -83,6 +83,16 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
         """The main namespace's completer (whatever namespace is active)."""
         return self._main_completer
 
+    def reset(self, new_session: bool = True, aggressive: bool = False) -> None:
+        """``%reset``: in an isolated subshell, empty that namespace and its
+        history only (IPython's own reset also resets the main history)."""
+        isolated = active_namespace.get()
+        if isolated is None:
+            super().reset(new_session, aggressive)
+            return
+        self.displayhook.flush()
+        isolated.reset()
+
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
 
     def enable_gui(self, gui: str | None = None) -> None:

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 HistoryEntry = tuple[int, int, Any]
 
+# Names the kernel puts in a namespace for the user (see app/shells.py); %reset keeps them.
+_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__")
+
 active_namespace: ContextVar[IsolatedNamespace | None] = ContextVar("braid_active_namespace", default=None)
 
 
@@ -89,6 +92,18 @@ class IsolatedNamespace:
             "__builtins__": builtins,
             **seeded,
         }
+
+    def reset(self) -> None:
+        """Forget every variable and the history; keep the kernel's names."""
+        kept = {name: self.user_ns[name] for name in _KERNEL_NAMES if name in self.user_ns}
+        self.user_ns.clear()
+        self.hidden.clear()
+        self.inputs[:] = [""]
+        self.outputs.clear()
+        self.output_reprs.clear()
+        self.entries.clear()
+        self.user_ns.update(self._seed())
+        self.push(kept)
 
     def push(self, names: dict[str, Any]) -> None:
         """Add kernel names (hidden from ``%who``)."""
