@@ -15,9 +15,9 @@ IPython's own code — magics such as ``%who`` and ``%timeit``, inspection,
 without knowing about it, and the main shell's ``shell.user_ns`` stays the
 dict IPython created.
 
-Known limits: IPython's history manager (``%history``, ``%rerun``,
-``%recall``), ``%reset``'s history part and ``%run``'s module handling stay
-the main shell's; ``sys.modules['__main__']`` is the main namespace, so
+``%reset`` empties the isolated namespace and its history only.  Known
+limits: IPython's history manager (``%history``, ``%rerun``, ``%recall``,
+``%reset in``) and ``%run``'s module handling stay the main shell's; ``sys.modules['__main__']`` is the main namespace, so
 classes defined in an isolated subshell are not picklable by reference.
 """
 
