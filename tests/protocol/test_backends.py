@@ -86,3 +86,14 @@ def test_qt_loop_without_a_display_names_what_to_set(tmp_path: Path) -> None:
 def test_uvloop_under_a_gui_loop_is_refused(tmp_path: Path) -> None:
     stderr = start_failure(tmp_path, ["--uvloop", "--loop", "tk"])
     assert "uvloop cannot run as the guest of a GUI loop" in stderr, stderr
+
+
+def test_tk_loop_with_an_unreachable_display_exits_with_a_message(tmp_path: Path) -> None:
+    """Tk itself refuses the display: the kernel exits (code 2) with the reason, it does not hang."""
+    pytest.importorskip("tkinter")
+    from jupyter_client.connect import write_connection_file
+
+    connection = tmp_path / "kernel.json"
+    write_connection_file(str(connection), key=b"test-key")
+    stderr = start_failure(tmp_path, ["--loop", "tk", "-f", str(connection)], DISPLAY=":9876")
+    assert "could not open a Tk window" in stderr and ":9876" in stderr, stderr

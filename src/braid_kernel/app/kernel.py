@@ -88,6 +88,7 @@ class Kernel(KernelCore):
             if self.fd_capture is not None:
                 self.fd_capture.uninstall()
             self._io.stop()
+            heartbeat.close_unstarted()
         return 0
 
     def on_main_shell_ready(self) -> None:

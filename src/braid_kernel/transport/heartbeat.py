@@ -31,6 +31,12 @@ class Heartbeat:
     def start(self) -> None:
         self._thread.start()
 
+    def close_unstarted(self) -> None:
+        """Close the socket of a heartbeat that never started (the kernel failed before serving),
+        so the context can end; a running echo closes its socket itself."""
+        if self._thread.ident is None:
+            self._socket.close(linger=0)
+
     def _echo(self) -> None:
         try:
             zmq.proxy(self._socket, self._socket)

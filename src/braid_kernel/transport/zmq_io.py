@@ -79,7 +79,8 @@ class IOThread:
         """Send what is queued, then close the sockets and end the thread."""
         self._stopping.set()
         self._outbox.post_wakeup()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # not started: the kernel failed before serving
+            self._thread.join(timeout)
 
     # ------------------------------------------------------------ thread body
     def _bind(self) -> None:
