@@ -282,3 +282,19 @@ def test_input_in_a_subshell_is_answered_and_can_be_interrupted(fresh_kernel: Ru
     fresh_kernel.reply(waiting, "stdin", timeout=20)
     fresh_kernel.request("interrupt_request", channel="control")
     assert_interrupted(fresh_kernel.finish(waiting, timeout=15))
+
+
+def test_subshells_on_the_trio_backend(start_kernel: Callable[..., RunningKernel]) -> None:
+    k = start_kernel(extra_arguments=["--backend", "trio"])
+    sid = create(k, namespace="isolated")
+    assert value_in(k, "import sniffio\nsniffio.current_async_library()", sid) == "'trio'"
+    main = start_in(k, "import time\nprint('cell-started', flush=True)\ntime.sleep(3)", None)
+    assert value_in(k, "'sub answers'", sid) == "'sub answers'"
+    assert not k.has_reply(main)
+    assert k.finish(main, timeout=30).status == "ok"
+    waiting = start_in(k, "import trio\nprint('cell-started', flush=True)\nawait trio.sleep(60)", sid)
+    k.request("interrupt_request", channel="control")
+    assert_interrupted(k.finish(waiting, timeout=15))
+    blocking = start_in(k, BLOCKING, sid)
+    assert delete(k, sid)["status"] == "ok"
+    assert_interrupted(k.finish(blocking, timeout=15))
