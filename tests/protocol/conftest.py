@@ -1,8 +1,9 @@
 """Fixtures for the protocol tests: real kernel processes, started the way frontends start them.
 
-One session fixture (used by every test here) installs the ``braid`` and ``braid-concurrent``
-kernelspecs and their trio twins (``braid-trio``, ``braid-concurrent-trio``) into a temporary prefix
-with the project's own CLI and points jupyter_client at it,
+One session fixture (used by every test here) installs the ``braid``, ``braid-concurrent`` and
+``braid-cache`` kernelspecs and the trio twins of the first two (``braid-trio``,
+``braid-concurrent-trio``) into a temporary prefix with the project's own CLI and points
+jupyter_client at it (and cache mode at a temporary cache directory),
 gives the kernels a private runtime dir (connection files) and IPython dir, and at the end checks
 that no kernel process started by this test process survives.  Everything lives under pytest's
 per-process temp dir, so xdist workers never share files.
@@ -73,8 +74,12 @@ def braid_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BraidEnv]:
     os.environ["IPYTHONDIR"] = str(base / "ipython")
     os.environ.pop("MPLBACKEND", None)  # the kernel chooses the default matplotlib backend
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    os.environ["BRAID_CACHE_DIR"] = str(base / "cache")  # cache mode never writes to ~/.cache
     _install(env.prefix)
     _install(env.prefix, "concurrent")
+    _install(env.prefix, "cache")
+    _install(env.prefix, "react")
+    _install(env.prefix, "react-concurrent")
     _install(env.prefix, "--backend", "trio")
     _install(env.prefix, "concurrent", "--backend", "trio")
     yield env

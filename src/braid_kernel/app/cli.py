@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from braid_kernel.app import kernelspec
-from braid_kernel.app.config import LOG_LEVELS, GuiLoop, KernelConfig, SubshellNamespace
+from braid_kernel.app.config import (
+    DEFAULT_CACHE_SIZE,
+    LOG_LEVELS,
+    GuiLoop,
+    KernelConfig,
+    SubshellNamespace,
+    parse_size,
+)
 from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 
@@ -42,6 +49,8 @@ _START_FLAGS = (
     "--log-level",
     "--no-debugger",
     "--no-capture-fd",
+    "--cache-dir",
+    "--cache-size",
 )
 _TRAITLETS_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(=.*)?", re.DOTALL)
 E = TypeVar("E", bound=enum.Enum)
@@ -88,6 +97,13 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _log_level(text: str) -> str:
     if text.upper() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"unknown log level {text!r}: use one of {', '.join(LOG_LEVELS)}")
@@ -126,6 +142,14 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-capture-fd", dest="capture_fd", action="store_false",
         help="leave fds 1 and 2 alone (C-level and os.system output then goes to the kernel log)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, metavar="DIR",
+        help="cache mode: where stores live (default: $BRAID_CACHE_DIR, else the user cache directory)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache-size", type=_size, default=DEFAULT_CACHE_SIZE, metavar="SIZE",
+        help="cache mode: most one notebook's store holds, e.g. 500MB (default: 2GiB)",
     )  # fmt: skip
 
 
@@ -203,6 +227,8 @@ def _config_from(ns: argparse.Namespace, modes: Mode, connection_file: Path | No
         log_level=ns.log_level,
         debugger=ns.debugger,
         capture_fd=ns.capture_fd,
+        cache_dir=ns.cache_dir,
+        cache_size=ns.cache_size,
     )
 
 

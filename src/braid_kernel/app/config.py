@@ -9,6 +9,7 @@ on its ``argv`` always agree (see :func:`kernelspec_name` and :func:`display_nam
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,16 +17,22 @@ from braid_kernel.engine.modes import Backend, Mode
 from braid_kernel.errors import ConfigError
 
 __all__ = (
+    "DEFAULT_CACHE_SIZE",
     "LOG_LEVELS",
     "GuiLoop",
     "KernelConfig",
     "SubshellNamespace",
     "display_name",
     "kernelspec_name",
+    "parse_size",
 )
 
 #: Accepted values of :attr:`KernelConfig.log_level` (the standard :mod:`logging` level names).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+#: Default of :attr:`KernelConfig.cache_size`: 2 GiB per notebook.
+DEFAULT_CACHE_SIZE = 2 * 1024**3
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", re.IGNORECASE)
 
 # The empty flag set; a module constant because a call in a dataclass default reads as mutable.
 _CHAINED = Mode(0)
@@ -68,6 +75,8 @@ class KernelConfig:
     log_level: str = "WARNING"
     debugger: bool = True
     capture_fd: bool = True  # route fd 1/2 output (C code, os.system) to cells
+    cache_dir: Path | None = None  # cache mode's root directory (default: $BRAID_CACHE_DIR, user cache)
+    cache_size: int = DEFAULT_CACHE_SIZE  # bytes one notebook's cache store may hold
 
     def __post_init__(self) -> None:
         if self.uvloop and self.backend is not Backend.ASYNCIO:
@@ -78,6 +87,8 @@ class KernelConfig:
             raise ConfigError(
                 f"session idle timeout must be a positive number of seconds, got {self.session_idle_timeout}"
             )
+        if self.cache_size <= 0:
+            raise ConfigError(f"the cache size must be a positive number of bytes, got {self.cache_size}")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"unknown log level {self.log_level!r}: choose among {', '.join(LOG_LEVELS)}")
 
@@ -139,3 +150,17 @@ def display_name(
     if not groups:
         return "Python 3 (braid)"
     return f"Python 3 (braid: {'; '.join(', '.join(group) for group in groups)})"
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes from ``"500MB"``, ``"2G"``, ``"1.5GiB"`` or ``"1000000"`` (k, M, G, T are
+    powers of 1000, with an ``i`` powers of 1024); :class:`ConfigError` for anything else."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        raise ConfigError(f"cannot read {text!r} as a size: write e.g. 500MB, 2GB or 1GiB")
+    number, prefix, binary = match.groups()
+    base = 1024 if binary else 1000
+    size = int(float(number) * base ** " kmgt".index(prefix.lower() or " "))
+    if size <= 0:
+        raise ConfigError(f"the cache size must be positive, got {text!r}")
+    return size

@@ -12,15 +12,20 @@ transport driven by the host's event loop.  Both fill in the two hooks
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import sys
 import uuid
+from pathlib import Path
 from typing import Any, TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
+from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, store_directory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
@@ -32,6 +37,7 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
+from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.requests import ShellRequests
@@ -53,6 +59,12 @@ class KernelCore:
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles()
         self.shell = build_shell(self.publisher, self.cell_files)
+        self.cache = CellCache(
+            functools.partial(_open_cache_store, config),
+            enabled=Mode.CACHE in config.modes,
+            record_output=_record_output,
+        )
+        install_cache_commands(self.shell, self.cache)
         self.requests = ShellRequests(self.shell)
         self.comms = CommService(self.publisher)
         self.shell.kernel = KernelFacade(self.comms.manager)
@@ -183,3 +195,16 @@ class KernelCore:
             user_namespace=lambda: self.shell.user_ns,
             rich_repr=rich_repr,
         )
+
+
+def _open_cache_store(config: KernelConfig) -> CacheStore:
+    """Cache mode's store for this kernel: per notebook (or working directory) under the root."""
+    root = cache_root(config.cache_dir, os.environ)
+    return CacheStore(store_directory(root, os.environ, Path.cwd()), config.cache_size)
+
+
+def _record_output(enabled: bool) -> None:
+    """Cache mode: make the cell output streams copy text into cell recordings (or stop)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, OutStream):
+            stream.record(enabled)

@@ -126,6 +126,10 @@ def config_options(config: KernelConfig) -> list[str]:
         options.append("--no-debugger")
     if not config.capture_fd:
         options.append("--no-capture-fd")
+    if config.cache_dir is not None:
+        options += ["--cache-dir", str(config.cache_dir)]
+    if config.cache_size != _DEFAULTS.cache_size:
+        options += ["--cache-size", str(config.cache_size)]
     return options
 
 

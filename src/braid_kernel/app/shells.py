@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 import anyio
 
 from braid_kernel.app.config import SubshellNamespace
+from braid_kernel.engine.cache import CachingRunner
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
@@ -81,7 +81,8 @@ class ShellFactory:
     ) -> tuple[Scheduler, AsyncDispatcher]:
         k = self.kernel
         host = IPythonHost(k.shell, k.cell_files, main=main, namespace=namespace)
-        scheduler = Scheduler(CellRunner(host, k.publisher), chained=Mode.CONCURRENT not in k.config.modes)
+        runner = CachingRunner(host, k.publisher, k.cache, k.fd_capture)
+        scheduler = Scheduler(runner, chained=Mode.CONCURRENT not in k.config.modes)
         dispatcher = AsyncDispatcher(k.publisher, self.handlers(ExecuteHandler(host, scheduler, k.publisher)))
         return scheduler, dispatcher
 

@@ -29,6 +29,7 @@ class Cell:
     cell_id: str | None = None
     received: float = 0.0  # when its request arrived (time.monotonic())
     payloads: list[JsonDict] = field(default_factory=list)
+    metadata: JsonDict = field(default_factory=dict)  # added to the reply's metadata
 
     def add_payload(self, payload: JsonDict) -> None:
         """Attach a payload (pager text, ``ask_exit``, ``set_next_input``) to the reply."""

@@ -91,7 +91,7 @@ class ExecuteHandler:
         self.host.finish_output(cell)
         return Reply(
             self.reply_content(cell, outcome, request),
-            {"started": started, "status": outcome.status.value, "dependencies_met": True},
+            {"started": started, "status": outcome.status.value, "dependencies_met": True, **cell.metadata},
         )
 
     def reply_content(self, cell: Cell, outcome: Outcome, request: Request) -> JsonDict:

@@ -5,6 +5,11 @@ reads the current request (a ContextVar, so tasks and threads started by a
 cell write into that cell) and queues the text in the outbox, where runs of
 writes are coalesced into few ``stream`` messages.  Text written outside any
 request goes to the kernel's log instead of being lost.
+
+Cache mode needs each cell's text for replay: :meth:`OutStream.record` swaps in a
+write that also copies the text into the cell's
+:class:`~braid_kernel.routing.recording.Recording`.  Without cache mode the
+plain write runs, so ``print`` pays nothing for it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from braid_kernel.routing.context import current_request
+from braid_kernel.routing.recording import current_recording
 from braid_kernel.transport.outbox import Outbox
 
 log = logging.getLogger("braid_kernel.output")
@@ -27,8 +33,15 @@ class OutStream(io.TextIOBase):
         super().__init__()
         self._name = name
         self._outbox = outbox
+        self._recording = False
         self.write = self._make_write()  # type: ignore[method-assign,assignment]
         self._fallback = fallback
+
+    def record(self, enabled: bool) -> None:
+        """Copy written text into the writing cell's recording (cache mode), or stop doing so."""
+        if enabled != self._recording:
+            self._recording = enabled
+            self.write = self._make_write()  # type: ignore[method-assign,assignment]
 
     @property
     def name(self) -> str:
@@ -56,6 +69,8 @@ class OutStream(io.TextIOBase):
         # The hot path of every print, as a closure over locals: a ContextVar
         # read, a tuple and a deque append (attribute lookups on an io subclass
         # cost more than all of that).
+        if self._recording:
+            return self._make_recording_write()
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request = outbox.items.append, current_request.get
 
@@ -70,6 +85,29 @@ class OutStream(io.TextIOBase):
                     append((request.msg.header, name, text))
                     if outbox.asleep:
                         outbox.wake()
+            return len(text)
+
+        return write
+
+    def _make_recording_write(self) -> Callable[[str], int]:
+        # The same write, also copying the text into the cell's recording.
+        name, outbox, orphan = self._name, self._outbox, self._orphan
+        append, get_request, get_recording = outbox.items.append, current_request.get, current_recording.get
+
+        def write(text: str) -> int:
+            if text.__class__ is not str and not isinstance(text, str):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            if text:
+                request = get_request()
+                if request is None:
+                    orphan(text)
+                elif not request.silent:
+                    append((request.msg.header, name, text))
+                    if outbox.asleep:
+                        outbox.wake()
+                    recording = get_recording()
+                    if recording is not None:
+                        recording.stream(name, text)
             return len(text)
 
         return write

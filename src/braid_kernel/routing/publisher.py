@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from braid_kernel.routing.context import Request, current_request
+from braid_kernel.routing.recording import current_recording
 from braid_kernel.transport.outbox import Channel, Outbox
 from braid_kernel.wire.message import JsonDict
 
@@ -34,6 +35,9 @@ class Publisher:
     ) -> None:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
         req = request if request is not None else current_request.get()
+        recording = current_recording.get()
+        if recording is not None:  # cache mode keeps the cell's outputs for replay
+            recording.message(msg_type, content, None if req is None else req.header, metadata, buffers)
         if req is None:
             self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata=metadata, buffers=buffers)
             return
@@ -60,3 +64,6 @@ class Publisher:
     def stream(self, name: str, text: str, request: Request) -> None:
         if not request.silent:
             self.outbox.stream(request.header, name, text)
+            recording = current_recording.get()
+            if recording is not None:
+                recording.stream(name, text)

@@ -1,0 +1,93 @@
+"""The cache key of a cell: what it does and what it reads.
+
+The key is a SHA-256 digest, in this order, of: the cache format version, the Python
+implementation and version, the cell's normalised code (its AST without positions, so comments
+and formatting do not matter) and, sorted by name, each input name with the fingerprint of its
+value (:mod:`~braid_kernel.engine.cache.fingerprint`).
+
+The inputs are the names the cell reads before binding them (static analysis, shared with reactive
+mode), the builtins it shadows, and — transitively — the globals read by the notebook's functions
+and classes among them: a cell calling ``f`` depends on what ``f`` reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import FunctionType
+from typing import Any
+
+from braid_kernel.engine.analysis import CellNames, analyse
+from braid_kernel.engine.cache.fingerprint import global_names
+
+__all__ = ("FORMAT_VERSION", "CellCode", "cell_key", "input_names", "read_cell")
+
+#: Bump when the key or the stored entries change meaning: old entries then simply miss.
+FORMAT_VERSION = 1
+_PYTHON = f"{sys.implementation.cache_tag}-{'.'.join(map(str, sys.version_info[:3]))}"
+_BUILTINS = frozenset(vars(builtins))
+#: Builtins through which a cell reads or binds names that static analysis cannot see.
+DYNAMIC_NAMES = frozenset({"exec", "eval", "globals", "locals", "vars"})
+
+
+@dataclass(frozen=True, slots=True)
+class CellCode:
+    """What the key needs from a cell's source, computed once per cell."""
+
+    normalised: bytes  # digest of the AST without positions
+    names: CellNames  # static analysis
+    loaded: frozenset[str]  # every name the code mentions as a plain name
+
+    @property
+    def builtins_used(self) -> frozenset[str]:
+        """Builtin names the code mentions (the namespace may shadow some)."""
+        return self.loaded & _BUILTINS
+
+
+def read_cell(source: str) -> CellCode:
+    """Parse and analyse ``source`` (the transformed Python code); ``SyntaxError`` if invalid."""
+    tree = ast.parse(source)
+    dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    digest = hashlib.sha256(dump.encode()).digest()
+    return CellCode(digest, analyse(source), frozenset(loaded))
+
+
+def input_names(code: CellCode, namespace: Mapping[str, Any]) -> list[str]:
+    """The cell's inputs, sorted: its reads, shadowed builtins, and what its functions read."""
+    names = set(code.names.reads) | {name for name in code.builtins_used if name in namespace}
+    todo = list(names)
+    while todo:
+        for read in _globals_read_by(namespace.get(todo.pop()), namespace):
+            if read not in names and read in namespace:
+                names.add(read)
+                todo.append(read)
+    return sorted(names)
+
+
+def _globals_read_by(value: Any, namespace: Mapping[str, Any]) -> Iterable[str]:
+    """Globals a function or class of the notebook may read when called."""
+    if isinstance(value, FunctionType):
+        return global_names(value.__code__) if value.__globals__ is namespace else ()
+    if isinstance(value, type) and value.__module__ == namespace.get("__name__", "__main__"):
+        found: set[str] = set()
+        for attr in vars(value).values():
+            fn = getattr(attr, "__func__", None) or getattr(attr, "fget", None) or attr
+            if isinstance(fn, FunctionType) and fn.__globals__ is namespace:
+                found |= global_names(fn.__code__)
+        return found
+    return ()
+
+
+def cell_key(code: CellCode, inputs: Mapping[str, bytes]) -> str:
+    """The hex cache key of a cell with these input fingerprints."""
+    h = hashlib.sha256()
+    h.update(f"braid-cache-{FORMAT_VERSION};{_PYTHON};".encode())
+    h.update(code.normalised)
+    for name in sorted(inputs):
+        h.update(b"\0" + name.encode() + b"\0" + inputs[name])
+    return h.hexdigest()

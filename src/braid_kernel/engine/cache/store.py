@@ -1,0 +1,206 @@
+"""The on-disk store: one file per cached cell, crash-safe, bounded, shared safely.
+
+Layout: a directory holding ``<key>.entry`` files.  Each file is a header — magic, payload length,
+CRC-32 of the payload — followed by the payload (a pickled entry).
+
+* **Crash-safe.**  An entry is written to a temporary file in the same directory and moved into
+  place with ``os.replace``, which is atomic: a reader sees the old file, the new one or none,
+  never half of one, even if the writer is killed mid-write (``kill -9``).  A leftover temporary
+  file is removed once it is an hour old.  Power loss is not covered (no fsync): a torn file then
+  fails its checksum, which is a miss.
+* **Corruption-tolerant.**  A file that is truncated, has the wrong magic or fails its checksum is
+  a miss: it is logged as a warning and removed.
+* **Bounded, least recently used first.**  A hit refreshes the file's modification time; before a
+  write would take the store above its size limit, the least recently used entries are removed.
+* **Shared.**  Two kernels may use one store: files only ever appear whole or disappear, and each
+  kernel treats a file vanishing under it as a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import secrets
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ("CacheStore", "StoreStats", "human_size")
+
+log = logging.getLogger("braid_kernel.cache")
+
+_MAGIC = b"BRAIDC1\n"
+_CHECKSUM_SIZE = 4
+_HEADER_SIZE = len(_MAGIC) + 8 + _CHECKSUM_SIZE
+_SUFFIX = ".entry"
+_KEY = re.compile(r"[0-9a-f]{16,128}")
+_STALE_TEMP_SECONDS = 3600
+_RESCAN_EVERY = 64  # writes between re-reading the directory's size (other kernels write too)
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# braid-kernel's cell cache (safe to delete).\n"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """How full a store is."""
+
+    entries: int
+    size: int  # bytes
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    # CRC-32 finds truncation and torn writes at ~4 GB/s; this is not about tampering.
+    return zlib.crc32(payload).to_bytes(_CHECKSUM_SIZE, "little")
+
+
+class CacheStore:
+    """Entries by key in ``directory`` (created on first write), at most ``limit`` bytes."""
+
+    def __init__(self, directory: Path, limit: int) -> None:
+        self.directory = directory
+        self.limit = limit
+        self._estimate: int | None = None  # bytes in the store, as last scanned plus own writes
+        self._writes = 0
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"not a cache key: {key!r}")
+        return self.directory / f"{key}{_SUFFIX}"
+
+    # ------------------------------------------------------------ reading
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under ``key``, or None (absent or corrupt)."""
+        path = self._path(key)
+        try:
+            with path.open("rb") as file:
+                data = file.read()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            log.warning("cannot read cache entry %s: %s", path, exc)
+            return None
+        payload = self._verify(data)
+        if payload is None:
+            self.discard(key, "corrupt (truncated or altered)")
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used
+        return payload
+
+    @staticmethod
+    def _verify(data: bytes) -> bytes | None:
+        if len(data) < _HEADER_SIZE or not data.startswith(_MAGIC):
+            return None
+        length = int.from_bytes(data[len(_MAGIC) : len(_MAGIC) + 8], "little")
+        checksum = data[len(_MAGIC) + 8 : _HEADER_SIZE]
+        payload = memoryview(data)[_HEADER_SIZE:]
+        if len(payload) != length or _checksum(payload) != checksum:
+            return None
+        return data[_HEADER_SIZE:]
+
+    def discard(self, key: str, why: str) -> None:
+        """Remove a bad entry, with a warning in the kernel log."""
+        path = self._path(key)
+        log.warning("cache entry %s is %s: ignored and removed", path, why)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    # ------------------------------------------------------------ writing
+    def put(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key``, evicting old entries to stay within the limit.
+
+        Raises ``ValueError`` if the entry alone exceeds the limit, ``OSError`` if it cannot be
+        written (the store is then unchanged).
+        """
+        size = _HEADER_SIZE + len(payload)
+        if size > self.limit:
+            raise ValueError(
+                f"the entry takes {human_size(size)}, more than the cache limit of {human_size(self.limit)}"
+            )
+        self._make_room(size)
+        header = _MAGIC + len(payload).to_bytes(8, "little") + _checksum(payload)
+        final = self._path(key)
+        temp = self.directory / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            with temp.open("wb") as file:
+                file.write(header)
+                file.write(payload)
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        self._estimate = (self._estimate or 0) + size
+        self._writes += 1
+
+    def _make_room(self, size: int) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _tag(self.directory.parent)
+        if self._estimate is None or self._writes % _RESCAN_EVERY == 0 or self._estimate + size > self.limit:
+            self._evict(self.limit - size)
+
+    def _evict(self, target: int) -> None:
+        """Remove least recently used entries until at most ``target`` bytes remain."""
+        files = self._scan()
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= target:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            total -= size
+        self._estimate = total
+
+    def _scan(self) -> list[tuple[float, int, Path]]:
+        """``(mtime, size, path)`` of every entry; removes stale temporary files."""
+        found: list[tuple[float, int, Path]] = []
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return found
+        for item in entries:
+            try:
+                stat = item.stat()
+            except FileNotFoundError:
+                continue
+            if item.name.endswith(_SUFFIX):
+                found.append((stat.st_mtime, stat.st_size, Path(item.path)))
+            elif item.name.endswith(".tmp") and now - stat.st_mtime > _STALE_TEMP_SECONDS:
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+        return found
+
+    # ------------------------------------------------------------ housekeeping
+    def stats(self) -> StoreStats:
+        files = self._scan()
+        return StoreStats(len(files), sum(size for _, size, _ in files))
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many were removed."""
+        removed = 0
+        for _, _, path in self._scan():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        self._estimate = 0
+        return removed
+
+
+def _tag(root: Path) -> None:
+    """Mark the cache root for backup tools (https://bford.info/cachedir/)."""
+    with contextlib.suppress(OSError):
+        tag = root / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(_TAG, encoding="ascii")
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"  # pragma: no cover - the loop always returns

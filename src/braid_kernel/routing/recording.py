@@ -1,0 +1,95 @@
+"""Recording what a cell publishes, so it can be published again later (cache mode).
+
+A :class:`Recording` is set in :data:`current_recording` (a ContextVar) around one cell's run.
+:class:`~braid_kernel.routing.publisher.Publisher` and the output streams copy into it every
+output they send for that cell, in order: stream text, ``display_data``,
+``update_display_data``, ``clear_output``, ``execute_result``.  Tasks and threads the cell starts
+inherit the context, so their output is recorded too while the cell runs; once the recording is
+closed it takes nothing more.
+
+Messages that cannot be replayed faithfully (comm traffic, binary buffers, output parented to
+another request) do not go into the events: they set :attr:`Recording.blocked`, and cache mode
+does not store the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from braid_kernel.wire.message import JsonDict
+
+#: IOPub messages a recording keeps and replays.
+REPLAYABLE = frozenset({"display_data", "update_display_data", "clear_output", "execute_result"})
+#: IOPub messages that never block a recording (bookkeeping, the cell's own error).
+IGNORED = frozenset({"status", "execute_input", "error", "shutdown_reply", "debug_event"})
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """Text the cell wrote to stdout or stderr."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """An IOPub message the cell published (one of :data:`REPLAYABLE`)."""
+
+    msg_type: str
+    content: JsonDict
+    metadata: JsonDict | None = None
+
+
+OutputEvent = StreamEvent | MessageEvent
+
+
+@dataclass(slots=True)
+class Recording:
+    """The outputs of one cell, in the order they were sent.
+
+    ``parent`` is the header of the cell's request: output parented to anything else
+    (published explicitly for another request) blocks the recording.
+    """
+
+    parent: JsonDict
+    events: list[OutputEvent] = field(default_factory=list)
+    blocked: str | None = None  # why the outputs cannot be replayed, if they cannot
+    closed: bool = False
+
+    def stream(self, name: str, text: str) -> None:
+        if not self.closed:
+            self.events.append(StreamEvent(name, text))
+
+    def message(
+        self,
+        msg_type: str,
+        content: JsonDict,
+        parent: JsonDict | None,
+        metadata: JsonDict | None,
+        buffers: Sequence[Any],
+    ) -> None:
+        if self.closed or msg_type in IGNORED:
+            return
+        if msg_type not in REPLAYABLE:
+            self.block(f"it published {msg_type} (e.g. a widget), which a replay cannot recreate")
+        elif parent is not self.parent:
+            self.block(f"it published {msg_type} for another request")
+        elif buffers:
+            self.block(f"it published {msg_type} with binary buffers")
+        else:
+            self.events.append(MessageEvent(msg_type, content, metadata))
+
+    def block(self, reason: str) -> None:
+        if self.blocked is None:
+            self.blocked = reason
+
+    def close(self) -> None:
+        """Take nothing more (tasks or threads of the cell may outlive it)."""
+        self.closed = True
+
+
+current_recording: ContextVar[Recording | None] = ContextVar("braid_current_recording", default=None)
