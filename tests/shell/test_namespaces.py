@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 from braid_kernel.shell.ipshell import BraidShell
 from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
@@ -13,8 +17,22 @@ from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
 
 @pytest.fixture(scope="module")
 def shell() -> Iterator[BraidShell]:
-    made = BraidShell.instance()
-    yield made
+    """The process's IPython shell (a singleton), with an in-memory history; released afterwards
+    so that other tests (in-process kernels) can build their own."""
+    if InteractiveShell.initialized():
+        pytest.skip("this process already has an IPython shell")
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    main_module = sys.modules["__main__"]
+    made = BraidShell.instance(config=config)
+    try:
+        yield made
+    finally:
+        atexit.unregister(made.atexit_operations)
+        made.history_manager.end_session()
+        made.atexit_operations()
+        BraidShell.clear_instance()
+        sys.modules["__main__"] = main_module  # IPython installs its own
 
 
 def test_fresh_namespace_is_seeded_like_ipythons(shell: BraidShell) -> None:
