@@ -151,6 +151,16 @@ def test_gui_magic_reports_the_host_and_refuses_another_toolkit(
     assert "braid-kernel install --loop qt" in refused.content["evalue"]
 
 
+@pytest.mark.parametrize("name", ["braid-tk", "braid-trio-tk"])
+def test_a_cell_quitting_the_tk_loop_does_not_end_the_kernel(
+    gui_kernel: Callable[[str], RunningKernel], name: str
+) -> None:
+    k = gui_kernel(name)
+    k.run("import tkinter\ntkinter._default_root.quit()")
+    assert k.value("'still serving'") == "'still serving'"
+    assert k.is_alive()
+
+
 def test_shutdown_of_a_tk_kernel_while_a_cell_awaits(gui_kernel: Callable[[str], RunningKernel]) -> None:
     k = gui_kernel("braid-tk")
     k.run(TK_TICKER)
