@@ -78,7 +78,7 @@ class _KeyPickler(pickle.Pickler):
         self._fp = fingerprinter
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, _CODE_BEARING):
+        if isinstance(obj, _CODE_BEARING) and obj is not _ref:
             return (_ref, (self._fp.value(obj),))
         return NotImplemented
 

@@ -1,0 +1,144 @@
+"""The on-disk cache store: round trip, corruption, eviction, concurrent use, stale temporary files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from braid_kernel.engine.cache.location import cache_root, store_directory
+from braid_kernel.engine.cache.store import CacheStore
+
+KEY_A = "a" * 40
+KEY_B = "b" * 40
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path / "store", 10**6)
+    assert store.get(KEY_A) is None
+    store.put(KEY_A, b"payload")
+    assert store.get(KEY_A) == b"payload"
+    assert store.stats().entries == 1
+    assert (tmp_path / "CACHEDIR.TAG").exists()
+
+
+def test_keys_must_look_like_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a cache key"):
+        CacheStore(tmp_path, 10**6).get("../../etc/passwd")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "magic", "empty"])
+def test_a_damaged_entry_is_a_miss_logged_and_removed(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = CacheStore(tmp_path, 10**6)
+    store.put(KEY_A, b"x" * 1000)
+    path = next(tmp_path.glob("*.entry"))
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        data[-1] ^= 0xFF
+    elif damage == "magic":
+        data[:4] = b"JUNK"
+    else:
+        data = bytearray()
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="braid_kernel.cache"):
+        assert store.get(KEY_A) is None
+    assert "corrupt" in caplog.text
+    assert not path.exists()
+    store.put(KEY_A, b"again")
+    assert store.get(KEY_A) == b"again"
+
+
+def test_eviction_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path, 3500)
+    keys = [f"{i:040x}" for i in range(3)]
+    for age, key in enumerate(keys):
+        store.put(key, bytes(1000))
+        past = time.time() - 100 + age
+        os.utime(tmp_path / f"{key}.entry", (past, past))
+    assert store.get(keys[0]) is not None  # used now: the most recent
+    store.put("f" * 40, bytes(1000))
+    assert store.get(keys[1]) is None, "the least recently used entry should be gone"
+    assert store.get(keys[0]) is not None and store.get(keys[2]) is not None
+    assert store.stats().size <= 3500
+
+
+def test_the_store_never_exceeds_its_limit(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path, 10_000)
+    for i in range(200):
+        store.put(f"{i:040x}", bytes(700 + i))
+        assert store.stats().size <= 10_000
+
+
+def test_an_entry_larger_than_the_limit_is_refused(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path, 1000)
+    with pytest.raises(ValueError, match="more than the cache limit"):
+        store.put(KEY_A, bytes(2000))
+    assert store.stats().entries == 0
+
+
+def test_a_write_killed_midway_leaves_no_entry_and_its_temporary_file_is_cleaned(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path, 10**6)
+    store.put(KEY_A, b"complete")
+    # What a kill -9 during put() leaves: a temporary file, never a partial entry.
+    temp = tmp_path / f".{KEY_B}.12345.abcd.tmp"
+    temp.write_bytes(b"half of an ent")
+    assert store.get(KEY_B) is None
+    old = time.time() - 7200
+    os.utime(temp, (old, old))
+    assert store.stats().entries == 1
+    assert not temp.exists()
+    assert store.get(KEY_A) == b"complete"
+
+
+def test_two_stores_on_one_directory_see_each_others_entries(tmp_path: Path) -> None:
+    one, two = CacheStore(tmp_path, 10**7), CacheStore(tmp_path, 10**7)
+    errors: list[BaseException] = []
+
+    def write(store: CacheStore, base: int) -> None:
+        try:
+            for i in range(100):
+                store.put(f"{base + i:040x}", bytes(1000) + str(i).encode())
+                store.put(KEY_A, b"shared" * 100)  # both write the same key over and over
+                assert store.get(KEY_A) == b"shared" * 100
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, b)) for s, b in ((one, 0), (two, 1000))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert two.get(f"{5:040x}") is not None and one.get(f"{1005:040x}") is not None
+
+
+def test_clear_removes_every_entry(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path, 10**6)
+    store.put(KEY_A, b"1")
+    store.put(KEY_B, b"2")
+    assert store.clear() == 2
+    assert store.get(KEY_A) is None and store.stats().entries == 0
+
+
+def test_the_root_comes_from_the_option_then_the_environment_then_the_user_cache(tmp_path: Path) -> None:
+    assert cache_root(tmp_path / "opt", {"BRAID_CACHE_DIR": "/elsewhere"}) == tmp_path / "opt"
+    assert cache_root(None, {"BRAID_CACHE_DIR": str(tmp_path)}) == tmp_path
+    assert cache_root(None, {}).name == "braid-kernel"
+
+
+def test_each_notebook_gets_its_own_store(tmp_path: Path) -> None:
+    one = store_directory(tmp_path, {"JPY_SESSION_NAME": "work/analysis.ipynb"}, Path("/home/u"))
+    two = store_directory(tmp_path, {"JPY_SESSION_NAME": "work/other.ipynb"}, Path("/home/u"))
+    by_dir = store_directory(tmp_path, {}, Path("/home/u/project"))
+    assert one.parent == tmp_path and one.name.startswith("analysis-")
+    assert len({one, two, by_dir}) == 3
+    assert by_dir.name.startswith("dir-project-")
+    assert store_directory(tmp_path, {}, Path("/home/u/project")) == by_dir
