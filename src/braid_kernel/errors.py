@@ -41,3 +41,15 @@ class StdinNotAllowed(BraidError):
 
 class UnknownSubshell(BraidError):
     """A ``subshell_id`` the kernel never created (or already deleted)."""
+
+
+class DataflowError(BraidError):
+    """Reactive mode cannot place a cell in the dependency graph; the cell does not run."""
+
+
+class DataflowCycle(DataflowError):
+    """Cells that depend on each other in a cycle (names the cells and the names)."""
+
+
+class DataflowConflict(DataflowError):
+    """A name defined by more than one cell, none of them refining it."""

@@ -134,7 +134,7 @@ def _warm_up(host: IPythonHost) -> None:
 
 
 def _check_supported(config: KernelConfig) -> None:
-    unsupported = config.modes & ~(Mode.CONCURRENT | Mode.CACHE)
+    unsupported = config.modes & ~(Mode.CONCURRENT | Mode.CACHE | Mode.REACT)
     if unsupported:
         raise ConfigError(
             f"mode {'-'.join(unsupported.names)} is not available in this version of "

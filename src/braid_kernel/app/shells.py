@@ -31,6 +31,7 @@ from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
+from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
@@ -82,7 +83,8 @@ class ShellFactory:
         k = self.kernel
         host = IPythonHost(k.shell, k.cell_files, main=main, namespace=namespace)
         runner = CachingRunner(host, k.publisher, k.cache, k.fd_capture)
-        scheduler = Scheduler(runner, chained=Mode.CONCURRENT not in k.config.modes)
+        reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in k.config.modes)
+        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes)
         dispatcher = AsyncDispatcher(k.publisher, self.handlers(ExecuteHandler(host, scheduler, k.publisher)))
         return scheduler, dispatcher
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.recording import current_recording
 from braid_kernel.transport.outbox import Channel, Outbox
@@ -34,6 +35,9 @@ class Publisher:
         buffers: Sequence[Any] = (),
     ) -> None:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
+        capture = current_capture.get()
+        if capture is not None and capture.iopub(msg_type, content, metadata):
+            return  # a reactive cell's output: shown in the cell's own display
         req = request if request is not None else current_request.get()
         recording = current_recording.get()
         if recording is not None:  # cache mode keeps the cell's outputs for replay
@@ -62,6 +66,9 @@ class Publisher:
         )
 
     def stream(self, name: str, text: str, request: Request) -> None:
+        capture = current_capture.get()
+        if capture is not None and capture.stream(name, text):
+            return
         if not request.silent:
             self.outbox.stream(request.header, name, text)
             recording = current_recording.get()

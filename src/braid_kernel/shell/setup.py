@@ -13,6 +13,7 @@ from braid_kernel.shell.foreign_magics import ForeignLoopMagics, await_foreign_m
 from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.react_commands import register_react_commands
 from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -40,6 +41,7 @@ def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
     shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.braid = BraidCommands()
     register_scheduler_commands(shell.braid)
+    register_react_commands(shell.braid)
     shell.register_magic_function(shell.braid, "line_cell", "braid")
     shell.register_magics(ForeignLoopMagics)
     shell.register_magics(GuiMagics)  # replaces IPython's %gui
