@@ -257,3 +257,26 @@ def test_braid_graph_draws_cells_and_edges(react: RunningKernel) -> None:
     data = displays(done, "g")[-1]["content"]["data"]
     assert "<svg" in data["image/svg+xml"]
     assert "a -> b: x" in data["text/plain"]
+
+
+def test_dataflow_comm_answers_with_cells_edges_and_stale_ones(react: RunningKernel) -> None:
+    ok(react, "x = 1", "a")
+    ok(react, "y = x + w", "b")  # waits for w: stale
+    comm_id = "dataflow-test"
+    opened = react.send(
+        "shell", "comm_open", {"comm_id": comm_id, "target_name": "braid.dataflow", "data": {}}
+    )
+    first = react.iopub_wait(opened, lambda m: m["msg_type"] == "comm_msg", what="graph on open")
+    graph = first["content"]["data"]
+    assert [c["id"] for c in graph["cells"]] == ["a", "b"]
+    assert {"source": "a", "target": "b", "names": ["x"]} in graph["edges"]
+    assert graph["stale"] == ["b"]
+    assert graph["cells"][1]["state"] == "waiting"
+
+    pushed = ok(react, "w = 2", "c")
+    update = [m for m in pushed.of_type("comm_msg") if m["content"]["comm_id"] == comm_id]
+    assert update and update[-1]["content"]["data"]["stale"] == []
+
+    asked = react.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"request": "graph"}})
+    answer = react.iopub_wait(asked, lambda m: m["msg_type"] == "comm_msg", what="graph on request")
+    assert len(answer["content"]["data"]["cells"]) == 3

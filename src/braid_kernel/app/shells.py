@@ -34,6 +34,7 @@ from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.loopbridge import LoopBridge
@@ -92,6 +93,8 @@ class ShellFactory:
         """Serve the main shell until the kernel stops (runs on the main thread)."""
         inbox = ShellInbox()
         scheduler, dispatcher = self._build(main=True)
+        if isinstance(scheduler.runner, ReactiveRunner):
+            DataflowTarget(scheduler.runner).register(self.kernel.comms.manager)
         # Names kept from akernel so its users' notebooks keep working; hidden from %who.
         self.kernel.shell.push(_scheduler_names(scheduler), interactive=False)
         with anyio.CancelScope() as scope:

@@ -31,7 +31,8 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import anyio
@@ -53,6 +54,7 @@ from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.message import JsonDict
 
 _BUILTINS = frozenset(vars(builtins))
+log = logging.getLogger("braid_kernel.react")
 
 
 class CellState:
@@ -89,6 +91,7 @@ class ReactiveRunner(CellRunner):
         self.states: dict[str, str] = {}
         self.owner: dict[str, str] = {}  # name -> the cell whose value the namespace holds
         self.shown: set[str] = set()  # cells that have a display to update
+        self.listeners: list[Callable[[], object]] = []  # told after every reactive run
         self.enabled = False
         if enabled:
             self.enable()
@@ -130,7 +133,15 @@ class ReactiveRunner(CellRunner):
                 self.cells[key] = old_cell
             return Outcome(Status.ERROR, self.report(exc))
         cell.metadata.setdefault("braid", {}).update(self._summary(plan))
+        self._notify()
         return plan.own_outcome or Outcome(Status.OK)
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:
+                log.warning("a dataflow listener failed", exc_info=True)
 
     @staticmethod
     def key_of(cell: Cell, names: CellNames) -> str:
