@@ -21,13 +21,14 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from braid_kernel.engine.cell import Cell, Outcome, Status  # noqa: E402
-from braid_kernel.engine.react.runner import ReactiveRunner  # noqa: E402
-from braid_kernel.engine.runner import CellRunner  # noqa: E402
-from braid_kernel.engine.scheduler import Scheduler  # noqa: E402
-from braid_kernel.routing.publisher import Publisher  # noqa: E402
-from braid_kernel.transport.outbox import Outbox  # noqa: E402
-from tests.engine.fakes import FakeHost  # noqa: E402
+from tests.engine.fakes import FakeHost
+
+from braid_kernel.engine.cell import Cell, Outcome, Status
+from braid_kernel.engine.react.runner import ReactiveRunner
+from braid_kernel.engine.runner import CellRunner
+from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.transport.outbox import Outbox
 
 
 class StubRunner(CellRunner):
@@ -75,10 +76,8 @@ async def measure(cells: list[tuple[str, str]]) -> tuple[int, float]:
 def main() -> None:
     for title, cells in (("chain of 1000 cells", chain(1000)), ("200-cell diamond lattice", lattice(99))):
         affected, elapsed = anyio.run(measure, cells)
-        per_cell = elapsed / affected * 1000
-        print(
-            f"{title}: {affected} cells re-ran in {elapsed * 1000:.1f} ms = {per_cell:.3f} ms per affected cell"
-        )
+        per_cell = elapsed / affected * 1000  # ms
+        print(f"{title}: {affected} cells re-ran in {elapsed * 1000:.1f} ms, {per_cell:.3f} ms per cell")
 
 
 if __name__ == "__main__":
