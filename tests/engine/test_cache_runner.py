@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from braid_kernel.engine.cache import CacheStore, CachingRunner, CellCache
-from braid_kernel.engine.cache.entry import Entry, Unpicklable, dump_entry, load_entry
+from braid_kernel.engine.cache.entry import Entry, StaleReference, Unpicklable, dump_entry, load_entry
 from braid_kernel.engine.cell import Status
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.routing.context import Request, current_request
@@ -157,3 +157,40 @@ def test_output_streams_record_only_when_asked() -> None:
         current_request.reset(req_token)
         current_recording.reset(rec_token)
     assert recording.events == [StreamEvent("stdout", "recorded")]
+
+
+_CLASS = (
+    "class P:\n"
+    "    def __init__(self, x):\n"
+    "        self.x = x\n"
+    "    def twice(self):\n"
+    "        return 2 * self.x\n"
+)
+
+
+def test_an_instance_is_restored_with_the_class_of_the_namespace() -> None:
+    made: dict[str, Any] = {"__name__": "__main__"}
+    exec(_CLASS + "p = P(4)", made)
+    data = dump_entry(Entry({"p": made["p"]}, (), ()), made)
+    later: dict[str, Any] = {"__name__": "__main__"}
+    exec(_CLASS, later)  # the same class, defined again (e.g. after a restart)
+    p = load_entry(data, later).values["p"]
+    assert isinstance(p, later["P"]) and p.twice() == 8
+    changed: dict[str, Any] = {"__name__": "__main__"}
+    exec(_CLASS.replace("2 * self.x", "3 * self.x"), changed)
+    with pytest.raises(StaleReference):
+        load_entry(data, changed)
+
+
+def test_a_class_the_cell_defines_is_stored_by_value() -> None:
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    exec(
+        "class Base:\n    pass\n"
+        "class Child(Base):\n    def hello(self):\n        return super().__repr__()[:1]\n",
+        ns,
+    )
+    data = dump_entry(Entry({"Child": ns["Child"]}, (), ()), ns)
+    target: dict[str, Any] = {"__name__": "__main__", "Base": ns["Base"]}
+    child = load_entry(data, target).values["Child"]
+    assert child().hello() == "<"
+    assert issubclass(child, ns["Base"])

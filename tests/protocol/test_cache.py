@@ -31,6 +31,14 @@ OUTPUTS = (
     "answer"
 )
 
+POINT = (
+    "class Point:\n"
+    "    def __init__(self, x):\n"
+    "        self.x = x\n"
+    "    def norm(self):\n"
+    "        return self.x * 2"
+)
+
 StartKernel = Callable[..., RunningKernel]
 
 
@@ -169,6 +177,8 @@ def test_a_hit_survives_a_kernel_restart(cache_kernel: RunningKernel, cache_dir:
     k.run("base = 7")
     first = k.run("print('squared');\nresult = square(base)\nresult")
     assert _cache(first) == "miss"
+    k.run(POINT)
+    assert _cache(k.run("pt = Point(2)")) == "miss"
 
     old = psutil.Process(k.pid)
     k.km.restart_kernel(now=False)
@@ -184,6 +194,10 @@ def test_a_hit_survives_a_kernel_restart(cache_kernel: RunningKernel, cache_dir:
     assert _merged(_outputs(again)) == _merged(_outputs(first))
     assert k.value("result") == "49"
     assert k.value("square(3)") == "9", "a restored function must work in the new kernel"
+    # The class is defined afresh (not from the cache); the cached instance must be of it.
+    assert _cache(k.run("# braid: nocache\n" + POINT)) == "skip"
+    assert _cache(k.run("pt = Point(2)")) == "hit"
+    assert k.value("isinstance(pt, Point), pt.norm()") == "(True, 4)"
 
 
 def test_a_cell_that_raised_is_not_cached(cache_kernel: RunningKernel) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from braid_kernel.engine.cache.entry import Entry, Unpicklable, dump_entry, load_entry
+from braid_kernel.engine.cache.entry import Entry, StaleReference, Unpicklable, dump_entry, load_entry
 from braid_kernel.engine.cache.fingerprint import Fingerprinter, Unhashable
 from braid_kernel.engine.cache.key import DYNAMIC_NAMES, CellCode, cell_key, input_names, read_cell
 from braid_kernel.engine.cache.store import CacheStore, human_size
@@ -147,6 +147,8 @@ class CellCache:
         if payload is not None:
             try:
                 entry = load_entry(payload, namespace)
+            except StaleReference as exc:
+                log.info("cache entry %s not restored: %s", plan.key, exc)
             except Exception as exc:
                 self.store.discard(plan.key, f"unreadable ({type(exc).__name__}: {exc})")
         if entry is None:

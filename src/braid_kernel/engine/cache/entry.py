@@ -5,6 +5,11 @@ by value.  One thing is done differently: a function whose globals are the noteb
 is stored without them and, when loaded, bound to the namespace of the kernel loading it (plain
 cloudpickle would give it a private copy of the globals it read, so a restored function would
 never see later changes of those names).
+
+A class of the notebook that the cell did not define (say the class of an instance it made) is
+stored as a reference — its name and fingerprint — and resolved to the class of that name in the
+namespace it is loaded into, so ``isinstance`` keeps working after a restart.  If that class is
+missing or different, the entry cannot be restored (:class:`StaleReference`): a miss.
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
+from braid_kernel.engine.cache.fingerprint import Fingerprinter
 from braid_kernel.routing.recording import OutputEvent
 
-__all__ = ("Entry", "Unpicklable", "dump_entry", "load_entry")
+__all__ = ("Entry", "StaleReference", "Unpicklable", "dump_entry", "load_entry")
 
 _target_namespace: ContextVar[dict[str, Any] | None] = ContextVar("braid_cache_namespace", default=None)
 
 
 class Unpicklable(Exception):
     """An output value cannot be stored; ``str()`` names it and says why."""
+
+
+class StaleReference(Exception):
+    """An entry refers to a notebook class the namespace no longer has in the same form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,22 +49,46 @@ class Entry:
 
 
 @functools.cache
-def _pickler_class() -> Callable[[Any, Mapping[str, Any]], pickle.Pickler]:
-    """cloudpickle's Pickler, storing notebook functions without their globals (imported on
-    first use: the kernel starts faster without it)."""
+def _pickler_class() -> Callable[[Any, Mapping[str, Any], frozenset[int]], pickle.Pickler]:
+    """cloudpickle's Pickler, storing notebook functions without their globals and notebook
+    classes the cell did not define (ids not in ``own``) by reference (imported on first use:
+    the kernel starts faster without it)."""
     import cloudpickle  # type: ignore[import-untyped]
 
     class EntryPickler(cloudpickle.Pickler):  # type: ignore[misc]
-        def __init__(self, file: Any, namespace: Mapping[str, Any]) -> None:
+        def __init__(self, file: Any, namespace: Mapping[str, Any], own: frozenset[int]) -> None:
             super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
             self._namespace = namespace
+            self._module = namespace.get("__name__", "__main__")
+            self._own = own
+            self._fingerprints = Fingerprinter(str(self._module))
 
         def reducer_override(self, obj: Any) -> Any:
             if type(obj) is FunctionType and obj.__globals__ is self._namespace:
                 return (_rebind_function, (_function_parts(obj),))
+            if isinstance(obj, type) and self._is_notebook_class(obj):
+                return (_resolve_class, (obj.__name__, self._fingerprints.value(obj)))
             return super().reducer_override(obj)
 
+        def _is_notebook_class(self, cls: type) -> bool:
+            return (
+                id(cls) not in self._own
+                and cls.__module__ == self._module
+                and self._namespace.get(cls.__name__) is cls
+            )
+
     return EntryPickler
+
+
+def _resolve_class(name: str, fingerprint: bytes) -> type:
+    """The namespace's class ``name``, if it is the one the entry was made with."""
+    namespace = _target_namespace.get() or {}
+    found = namespace.get(name)
+    if isinstance(found, type):
+        module = str(namespace.get("__name__", "__main__"))
+        if Fingerprinter(module).value(found) == fingerprint:
+            return found
+    raise StaleReference(f"class {name} is not the one this entry was made with")
 
 
 def _function_parts(fn: FunctionType) -> tuple[Any, ...]:
@@ -94,18 +128,19 @@ def _rebind_function(parts: tuple[Any, ...]) -> FunctionType:
 def dump_entry(entry: Entry, namespace: Mapping[str, Any]) -> bytes:
     """Pickle ``entry``; raises :class:`Unpicklable` naming the value that cannot be pickled."""
     buffer = io.BytesIO()
+    own = frozenset(id(value) for value in entry.values.values() if isinstance(value, type))
     try:
-        _pickler_class()(buffer, namespace).dump(entry)
+        _pickler_class()(buffer, namespace, own).dump(entry)
     except Exception as exc:
-        raise Unpicklable(_culprit(entry, namespace, exc)) from None
+        raise Unpicklable(_culprit(entry, namespace, own, exc)) from None
     return buffer.getvalue()
 
 
-def _culprit(entry: Entry, namespace: Mapping[str, Any], error: Exception) -> str:
+def _culprit(entry: Entry, namespace: Mapping[str, Any], own: frozenset[int], error: Exception) -> str:
     """Which value blocked pickling, found by pickling them one by one."""
     for name, value in sorted(entry.values.items()):
         try:
-            _pickler_class()(io.BytesIO(), namespace).dump(value)
+            _pickler_class()(io.BytesIO(), namespace, own).dump(value)
         except Exception as exc:
             return f"the value of `{name}` cannot be pickled: {_describe(exc)}"
     return f"its outputs cannot be pickled: {_describe(error)}"
@@ -118,7 +153,8 @@ def _describe(exc: Exception) -> str:
 def load_entry(data: bytes, namespace: dict[str, Any]) -> Entry:
     """Unpickle an entry, binding its notebook functions to ``namespace``.
 
-    Raises whatever unpickling raises (a missing module, a corrupt payload).
+    Raises :class:`StaleReference` when a class it refers to changed, or whatever unpickling
+    raises (a missing module, a corrupt payload).
     """
     token = _target_namespace.set(namespace)
     try:

@@ -209,7 +209,7 @@ class Fingerprinter:
         for base in cls.__bases__:
             h.update(self.value(base))
         for name, attr in sorted(vars(cls).items()):
-            if name in ("__dict__", "__weakref__", "__module__"):
+            if name in _CLASS_BOOKKEEPING:
                 continue
             h.update(name.encode() + b"=")
             h.update(self.value(attr))
@@ -255,6 +255,9 @@ class Fingerprinter:
             h.update(b"@" + _module_version(module, self._versions).encode())
         return bytes(h.digest())
 
+
+# Class attributes that say nothing about behaviour (``__slotnames__`` is added by pickling).
+_CLASS_BOOKKEEPING = frozenset({"__dict__", "__weakref__", "__module__", "__slotnames__"})
 
 _HANDLERS: dict[type, Callable[[Fingerprinter, Any], bytes]] = {
     FunctionType: Fingerprinter._function,
