@@ -17,8 +17,9 @@ dict IPython created.
 
 ``%reset`` empties the isolated namespace and its history only.  Known
 limits: IPython's history manager (``%history``, ``%rerun``, ``%recall``,
-``%reset in``) and ``%run``'s module handling stay the main shell's; ``sys.modules['__main__']`` is the main namespace, so
-classes defined in an isolated subshell are not picklable by reference.
+``%reset in``) and ``%run``'s module handling stay the main shell's;
+``sys.modules['__main__']`` is the main namespace, so classes defined in an
+isolated subshell are not picklable by reference.
 """
 
 from __future__ import annotations
