@@ -215,10 +215,13 @@ def test_full_sequence_on_a_sync_cell(debug_kernel: StartDebugKernel) -> None:
 
 def test_full_sequence_on_an_async_cell(debug_kernel: StartDebugKernel) -> None:
     k, dap = debug_kernel()
+    k.run("earlier = 'defined before'")
     dap.start()
     cell, thread_id, top = _run_to_breakpoint(k, dap, ASYNC_CELL, 3)
     variables = dap.frame_variables(top["id"])
     assert "asyncio" in variables, variables
+    listing = {v["name"]: v["value"] for v in dap.ok("inspectVariables")["variables"]}
+    assert listing.get("earlier") == "'defined before'", listing
     rich = dap.ok("richInspectVariables", variableName="asyncio", frameId=top["id"])
     assert "asyncio" in rich["data"]["text/plain"]
 
