@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,27 +17,55 @@ from braid_kernel.engine.cache.store import CacheStore
 KEY_A = "a" * 40
 KEY_B = "b" * 40
 
+MakeStore = Callable[..., CacheStore]
 
-def test_round_trip(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path / "store", 10**6)
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Iterator[MakeStore]:
+    """Stores in ``tmp_path`` (or a given directory); their writer threads stop afterwards."""
+    made: list[CacheStore] = []
+
+    def make(limit: int = 10**6, directory: Path | None = None) -> CacheStore:
+        made.append(CacheStore(tmp_path if directory is None else directory, limit))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
+
+
+def test_round_trip(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(directory=tmp_path / "store")
     assert store.get(KEY_A) is None
     store.put(KEY_A, b"payload")
-    assert store.get(KEY_A) == b"payload"
+    assert store.get(KEY_A) == b"payload"  # at once, written or not
+    store.flush()
+    assert store.get(KEY_A) == b"payload"  # from disk
     assert store.stats().entries == 1
     assert (tmp_path / "CACHEDIR.TAG").exists()
 
 
-def test_keys_must_look_like_keys(tmp_path: Path) -> None:
+def test_a_failed_write_is_logged_and_remembered(tmp_path: Path, make_store: MakeStore) -> None:
+    (tmp_path / "blocked").write_text("a file where the store directory should be")
+    store = make_store(directory=tmp_path / "blocked" / "store")
+    store.put(KEY_A, b"payload")
+    store.flush()
+    assert store.write_error is not None
+    assert store.get(KEY_A) is None
+
+
+def test_keys_must_look_like_keys(make_store: MakeStore) -> None:
     with pytest.raises(ValueError, match="not a cache key"):
-        CacheStore(tmp_path, 10**6).get("../../etc/passwd")
+        make_store().get("../../etc/passwd")
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "magic", "empty"])
 def test_a_damaged_entry_is_a_miss_logged_and_removed(
-    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, make_store: MakeStore, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = CacheStore(tmp_path, 10**6)
+    store = make_store()
     store.put(KEY_A, b"x" * 1000)
+    store.flush()
     path = next(tmp_path.glob("*.entry"))
     data = bytearray(path.read_bytes())
     if damage == "truncate":
@@ -53,40 +82,46 @@ def test_a_damaged_entry_is_a_miss_logged_and_removed(
     assert "corrupt" in caplog.text
     assert not path.exists()
     store.put(KEY_A, b"again")
+    store.flush()
     assert store.get(KEY_A) == b"again"
 
 
-def test_eviction_removes_the_least_recently_used_first(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path, 3500)
+def test_eviction_removes_the_least_recently_used_first(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(3500)
     keys = [f"{i:040x}" for i in range(3)]
     for age, key in enumerate(keys):
         store.put(key, bytes(1000))
+        store.flush()
         past = time.time() - 100 + age
         os.utime(tmp_path / f"{key}.entry", (past, past))
     assert store.get(keys[0]) is not None  # used now: the most recent
     store.put("f" * 40, bytes(1000))
+    store.flush()
     assert store.get(keys[1]) is None, "the least recently used entry should be gone"
     assert store.get(keys[0]) is not None and store.get(keys[2]) is not None
     assert store.stats().size <= 3500
 
 
-def test_the_store_never_exceeds_its_limit(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path, 10_000)
+def test_the_store_never_exceeds_its_limit(make_store: MakeStore) -> None:
+    store = make_store(10_000)
     for i in range(200):
         store.put(f"{i:040x}", bytes(700 + i))
         assert store.stats().size <= 10_000
 
 
-def test_an_entry_larger_than_the_limit_is_refused(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path, 1000)
+def test_an_entry_larger_than_the_limit_is_refused(make_store: MakeStore) -> None:
+    store = make_store(1000)
     with pytest.raises(ValueError, match="more than the cache limit"):
         store.put(KEY_A, bytes(2000))
     assert store.stats().entries == 0
 
 
-def test_a_write_killed_midway_leaves_no_entry_and_its_temporary_file_is_cleaned(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path, 10**6)
+def test_a_write_killed_midway_leaves_no_entry_and_its_temporary_file_is_cleaned(
+    tmp_path: Path, make_store: MakeStore
+) -> None:
+    store = make_store()
     store.put(KEY_A, b"complete")
+    store.flush()
     # What a kill -9 during put() leaves: a temporary file, never a partial entry.
     temp = tmp_path / f".{KEY_B}.12345.abcd.tmp"
     temp.write_bytes(b"half of an ent")
@@ -98,8 +133,8 @@ def test_a_write_killed_midway_leaves_no_entry_and_its_temporary_file_is_cleaned
     assert store.get(KEY_A) == b"complete"
 
 
-def test_two_stores_on_one_directory_see_each_others_entries(tmp_path: Path) -> None:
-    one, two = CacheStore(tmp_path, 10**7), CacheStore(tmp_path, 10**7)
+def test_two_stores_on_one_directory_see_each_others_entries(make_store: MakeStore) -> None:
+    one, two = make_store(10**7), make_store(10**7)
     errors: list[BaseException] = []
 
     def write(store: CacheStore, base: int) -> None:
@@ -117,11 +152,13 @@ def test_two_stores_on_one_directory_see_each_others_entries(tmp_path: Path) -> 
     for thread in threads:
         thread.join()
     assert not errors
+    one.flush()
+    two.flush()
     assert two.get(f"{5:040x}") is not None and one.get(f"{1005:040x}") is not None
 
 
-def test_clear_removes_every_entry(tmp_path: Path) -> None:
-    store = CacheStore(tmp_path, 10**6)
+def test_clear_removes_every_entry(make_store: MakeStore) -> None:
+    store = make_store()
     store.put(KEY_A, b"1")
     store.put(KEY_B, b"2")
     assert store.clear() == 2

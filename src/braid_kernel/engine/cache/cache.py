@@ -169,10 +169,6 @@ class CellCache:
         except (Unhashable, Unpicklable, ValueError) as exc:
             self._not_cached(cell, str(exc))
             return False
-        except OSError as exc:
-            self._not_cached(cell, f"the cache could not be written: {exc}")
-            log.warning("cannot write the cache in %s: %s", self.store.directory, exc)
-            return False
         self.counts.stored += 1
         return True
 
@@ -206,6 +202,8 @@ class CellCache:
             f"this session: {counts.hits} hits, {counts.misses} misses, {counts.stored} stored, "
             f"{counts.not_cached} not cached",
         ]
+        if self.store.write_error is not None:
+            lines.append(f"last write error: {self.store.write_error}")
         if self.last_not_cached is not None:
             count, reason = self.last_not_cached
             lines.append(f"last cell not cached: [{count}] {reason}")

@@ -150,7 +150,7 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def load_entry(data: bytes, namespace: dict[str, Any]) -> Entry:
+def load_entry(data: bytes | memoryview, namespace: dict[str, Any]) -> Entry:
     """Unpickle an entry, binding its notebook functions to ``namespace``.
 
     Raises :class:`StaleReference` when a class it refers to changed, or whatever unpickling

@@ -14,6 +14,11 @@ CRC-32 of the payload — followed by the payload (a pickled entry).
   write would take the store above its size limit, the least recently used entries are removed.
 * **Shared.**  Two kernels may use one store: files only ever appear whole or disappear, and each
   kernel treats a file vanishing under it as a miss.
+* **Off the reply's path.**  Creating a file costs around a millisecond on some file systems, so
+  :meth:`CacheStore.put` hands the write to one writer thread (``braid-cache-writer``) and keeps
+  the payload in memory until it is on disk; :meth:`CacheStore.get` sees it at once.  A write
+  that fails is logged (and shown by ``%braid cache info``); pending writes finish before the
+  process exits.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +68,13 @@ class CacheStore:
     def __init__(self, directory: Path, limit: int) -> None:
         self.directory = directory
         self.limit = limit
+        self.write_error: str | None = None  # the last write that failed, if any
         self._estimate: int | None = None  # bytes in the store, as last scanned plus own writes
         self._writes = 0
+        self._lock = threading.Lock()
+        self._pending: dict[str, bytes] = {}  # queued for the writer, readable meanwhile
+        self._last_write: Future[None] | None = None
+        self._writer: ThreadPoolExecutor | None = None
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key):
@@ -70,9 +82,13 @@ class CacheStore:
         return self.directory / f"{key}{_SUFFIX}"
 
     # ------------------------------------------------------------ reading
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> bytes | memoryview | None:
         """The payload stored under ``key``, or None (absent or corrupt)."""
         path = self._path(key)
+        with self._lock:
+            pending = self._pending.get(key)
+        if pending is not None:
+            return pending
         try:
             with path.open("rb") as file:
                 data = file.read()
@@ -90,15 +106,15 @@ class CacheStore:
         return payload
 
     @staticmethod
-    def _verify(data: bytes) -> bytes | None:
+    def _verify(data: bytes) -> memoryview | None:
         if len(data) < _HEADER_SIZE or not data.startswith(_MAGIC):
             return None
         length = int.from_bytes(data[len(_MAGIC) : len(_MAGIC) + 8], "little")
         checksum = data[len(_MAGIC) + 8 : _HEADER_SIZE]
-        payload = memoryview(data)[_HEADER_SIZE:]
+        payload = memoryview(data)[_HEADER_SIZE:]  # no copy of a large payload
         if len(payload) != length or _checksum(payload) != checksum:
             return None
-        return data[_HEADER_SIZE:]
+        return payload
 
     def discard(self, key: str, why: str) -> None:
         """Remove a bad entry, with a warning in the kernel log."""
@@ -109,16 +125,51 @@ class CacheStore:
 
     # ------------------------------------------------------------ writing
     def put(self, key: str, payload: bytes) -> None:
-        """Store ``payload`` under ``key``, evicting old entries to stay within the limit.
-
-        Raises ``ValueError`` if the entry alone exceeds the limit, ``OSError`` if it cannot be
-        written (the store is then unchanged).
-        """
+        """Store ``payload`` under ``key`` (written by the writer thread), evicting old entries to
+        stay within the limit.  Raises ``ValueError`` if the entry alone exceeds the limit."""
         size = _HEADER_SIZE + len(payload)
         if size > self.limit:
             raise ValueError(
                 f"the entry takes {human_size(size)}, more than the cache limit of {human_size(self.limit)}"
             )
+        self._path(key)  # a bad key fails here, not in the writer
+        with self._lock:
+            self._pending[key] = payload
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="braid-cache-writer")
+            self._last_write = self._writer.submit(self._write, key, payload)
+
+    def _write(self, key: str, payload: bytes) -> None:
+        try:
+            self.write_now(key, payload)
+        except OSError as exc:
+            self.write_error = f"{self.directory}: {exc}"
+            log.warning("cannot write the cache entry %s in %s: %s", key, self.directory, exc)
+        except BaseException:
+            log.exception("cache writer failed")
+        finally:
+            with self._lock:
+                if self._pending.get(key) is payload:
+                    del self._pending[key]
+
+    def flush(self) -> None:
+        """Wait until every entry handed to :meth:`put` so far is on disk (or failed)."""
+        with self._lock:
+            last = self._last_write
+        if last is not None:
+            last.result()
+
+    def close(self) -> None:
+        """Finish pending writes and stop the writer thread."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+
+    def write_now(self, key: str, payload: bytes) -> None:
+        """Write one entry on the calling thread; ``OSError`` if it cannot be written (the store
+        is then unchanged)."""
+        size = _HEADER_SIZE + len(payload)
         self._make_room(size)
         header = _MAGIC + len(payload).to_bytes(8, "little") + _checksum(payload)
         final = self._path(key)
@@ -176,11 +227,13 @@ class CacheStore:
 
     # ------------------------------------------------------------ housekeeping
     def stats(self) -> StoreStats:
+        self.flush()
         files = self._scan()
         return StoreStats(len(files), sum(size for _, size, _ in files))
 
     def clear(self) -> int:
         """Remove every entry; returns how many were removed."""
+        self.flush()
         removed = 0
         for _, _, path in self._scan():
             with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,112 @@
+"""Cache mode, measured the way a frontend sees it: execute_request to execute_reply.
+
+Starts one ``braid`` kernel (its own kernelspec prefix and cache directory in a temp dir) and
+switches cache mode with ``%braid cache on|off``:
+
+* **slow cell** — sleeps 1 s and binds 10 MB (a float64 array): its time with cache mode off,
+  on a miss (the store emptied first) and on a hit;
+* **trivial cells** — ``x = <i>`` cells, each distinct (every one a miss that is stored), with cache
+  mode off and on; and one trivial cell repeated (every run a hit).
+
+Usage: ``python benchmarks/cache_bench.py [--rounds N]`` from the repository root.  The issue's
+targets: hit ≤ 20 ms, miss overhead ≤ 10 % + 5 ms, per-cell overhead for trivial cells ≤ 0.3 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SLOW = (
+    "import time\n"
+    "import numpy as np\n"
+    "time.sleep(1)\n"
+    "data = np.random.default_rng(seed).random(1_250_000)\n"
+    "print('mean', round(float(data.mean()), 3))"
+)
+
+
+def _round_trip(kc: Any, code: str) -> tuple[float, dict[str, Any]]:
+    start = time.perf_counter()
+    msg_id = kc.execute(code)
+    while True:
+        reply = kc.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    elapsed = time.perf_counter() - start
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return elapsed, reply["metadata"]
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:8.2f} ms (median of {len(values)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="runs of the slow cell per case")
+    parser.add_argument("--trivial", type=int, default=300, help="trivial cells per case")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="braid-cache-bench-") as tmp:
+        prefix = Path(tmp) / "prefix"
+        subprocess.run(
+            [sys.executable, "-m", "braid_kernel", "install", "--prefix", str(prefix)],
+            check=True,
+            capture_output=True,
+        )
+        os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
+        os.environ["BRAID_CACHE_DIR"] = str(Path(tmp) / "cache")
+        from jupyter_client.manager import start_new_kernel
+
+        km, kc = start_new_kernel(kernel_name="braid")
+        try:
+            run(kc, args.rounds, args.trivial)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
+
+def run(kc: Any, rounds: int, trivial: int) -> None:
+    _round_trip(kc, "seed = 0\nimport numpy")
+    off = [_round_trip(kc, SLOW)[0] for _ in range(rounds)]
+    _round_trip(kc, "%braid cache on")
+    misses, hits = [], []
+    for _ in range(rounds):
+        _round_trip(kc, "%braid cache clear")
+        elapsed, meta = _round_trip(kc, SLOW)
+        assert meta["braid"]["cache"] == "miss", meta
+        misses.append(elapsed)
+        elapsed, meta = _round_trip(kc, SLOW)
+        assert meta["braid"]["cache"] == "hit", meta
+        hits.append(elapsed)
+    print("slow cell (1 s, 10 MB bound):")
+    print(f"  cache off      {_ms(off)}")
+    print(
+        f"  miss           {_ms(misses)}   overhead {(statistics.median(misses) - statistics.median(off)) * 1000:+.1f} ms"
+    )
+    print(f"  hit            {_ms(hits)}")
+
+    _round_trip(kc, "%braid cache off")
+    plain = [_round_trip(kc, f"x = {i}")[0] for i in range(trivial)]
+    _round_trip(kc, "%braid cache on")
+    stored = [_round_trip(kc, f"x = {i + trivial}")[0] for i in range(trivial)]
+    repeated = [_round_trip(kc, "x = 1")[0] for _ in range(trivial)]
+    print("trivial cells (x = i):")
+    print(f"  cache off      {_ms(plain)}")
+    print(
+        f"  cache on, miss {_ms(stored)}   overhead {(statistics.median(stored) - statistics.median(plain)) * 1000:+.3f} ms"
+    )
+    print(
+        f"  cache on, hit  {_ms(repeated)}   overhead {(statistics.median(repeated) - statistics.median(plain)) * 1000:+.3f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
