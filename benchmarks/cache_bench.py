@@ -49,6 +49,10 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:8.2f} ms (median of {len(values)})"
 
 
+def _extra(values: list[float], baseline: list[float]) -> str:
+    return f"overhead {(statistics.median(values) - statistics.median(baseline)) * 1000:+.3f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="runs of the slow cell per case")
@@ -88,9 +92,7 @@ def run(kc: Any, rounds: int, trivial: int) -> None:
         hits.append(elapsed)
     print("slow cell (1 s, 10 MB bound):")
     print(f"  cache off      {_ms(off)}")
-    print(
-        f"  miss           {_ms(misses)}   overhead {(statistics.median(misses) - statistics.median(off)) * 1000:+.1f} ms"
-    )
+    print(f"  miss           {_ms(misses)}   {_extra(misses, off)}")
     print(f"  hit            {_ms(hits)}")
 
     _round_trip(kc, "%braid cache off")
@@ -100,12 +102,8 @@ def run(kc: Any, rounds: int, trivial: int) -> None:
     repeated = [_round_trip(kc, "x = 1")[0] for _ in range(trivial)]
     print("trivial cells (x = i):")
     print(f"  cache off      {_ms(plain)}")
-    print(
-        f"  cache on, miss {_ms(stored)}   overhead {(statistics.median(stored) - statistics.median(plain)) * 1000:+.3f} ms"
-    )
-    print(
-        f"  cache on, hit  {_ms(repeated)}   overhead {(statistics.median(repeated) - statistics.median(plain)) * 1000:+.3f} ms"
-    )
+    print(f"  cache on, miss {_ms(stored)}   {_extra(stored, plain)}")
+    print(f"  cache on, hit  {_ms(repeated)}   {_extra(repeated, plain)}")
 
 
 if __name__ == "__main__":
