@@ -254,6 +254,7 @@ class ReactiveRunner(CellRunner):
                 outcome = await self.inner.run(cell, scope)
             finally:
                 current_capture.reset(token)
+                slot.close()  # also when interrupted: what the cell printed stays shown
             self._after_run(plan, key, outcome)
         slot.close()
         if slot.shown:
