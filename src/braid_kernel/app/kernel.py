@@ -28,6 +28,7 @@ from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.errors import BraidError, ConfigError
+from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
@@ -114,6 +115,8 @@ def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
         return sys.__stdout__, sys.__stderr__
     capture = FdCapture(kernel.outbox, RunningCells())
     out, err = capture.install()
+    if capture.thread is not None:
+        untraced(capture.thread)  # kernel machinery: not listed by the debugger
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
             handler.setStream(err)

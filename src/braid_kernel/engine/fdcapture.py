@@ -91,6 +91,11 @@ class FdCapture:
         self._thread: threading.Thread | None = None
         self._libc_fflush = _libc_fflush()
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The reader thread, once installed."""
+        return self._thread
+
     # ------------------------------------------------------------ lifecycle
     def install(self) -> tuple[TextIO, TextIO]:
         """Swap fds 1 and 2 for pipes; returns text streams on the originals

@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request
 from braid_kernel.shell.namespaces import active_namespace
 
@@ -92,6 +93,8 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
             return
         self.displayhook.flush()
         isolated.reset()
+
+    braid: BraidCommands | None = None  # the %braid subcommands (see shell.braid_magic)
 
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
 
