@@ -206,5 +206,6 @@ def _open_cache_store(config: KernelConfig) -> CacheStore:
 def _record_output(enabled: bool) -> None:
     """Cache mode: make the cell output streams copy text into cell recordings (or stop)."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, OutStream):
-            stream.record(enabled)
+        owner = getattr(getattr(stream, "record", None), "__self__", None)  # also through proxies
+        if isinstance(owner, OutStream):
+            owner.record(enabled)
