@@ -280,3 +280,13 @@ def test_dataflow_comm_answers_with_cells_edges_and_stale_ones(react: RunningKer
     asked = react.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"request": "graph"}})
     answer = react.iopub_wait(asked, lambda m: m["msg_type"] == "comm_msg", what="graph on request")
     assert len(answer["content"]["data"]["cells"]) == 3
+
+
+def test_cache_mode_replays_a_rerun_cell_into_its_display(react: RunningKernel) -> None:
+    ok(react, "%braid cache on", "cfg")
+    ok(react, "x = 1", "a")
+    first = shown(ok(react, "import random\nprint('b', x, random.random())", "b"), "b")
+    assert shown(ok(react, "x = 2", "a"), "b").startswith("b 2 ")
+    back = ok(react, "x = 1", "a")
+    assert braid(back)["reran"] == ["b"]
+    assert shown(back, "b") == first  # a cache hit: the same random number, replayed in place

@@ -35,13 +35,13 @@ class Publisher:
         buffers: Sequence[Any] = (),
     ) -> None:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
-        capture = current_capture.get()
-        if capture is not None and capture.iopub(msg_type, content, metadata):
-            return  # a reactive cell's output: shown in the cell's own display
         req = request if request is not None else current_request.get()
         recording = current_recording.get()
         if recording is not None:  # cache mode keeps the cell's outputs for replay
             recording.message(msg_type, content, None if req is None else req.header, metadata, buffers)
+        capture = current_capture.get()
+        if capture is not None and capture.iopub(msg_type, content, metadata):
+            return  # a reactive cell's output: shown in the cell's own display
         if req is None:
             self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata=metadata, buffers=buffers)
             return
@@ -66,11 +66,10 @@ class Publisher:
         )
 
     def stream(self, name: str, text: str, request: Request) -> None:
-        capture = current_capture.get()
-        if capture is not None and capture.stream(name, text):
-            return
         if not request.silent:
-            self.outbox.stream(request.header, name, text)
             recording = current_recording.get()
             if recording is not None:
                 recording.stream(name, text)
+            capture = current_capture.get()
+            if capture is None or not capture.stream(name, text):
+                self.outbox.stream(request.header, name, text)

@@ -12,6 +12,7 @@ import sys
 from typing import Any, TextIO
 
 from braid_kernel.routing.capture import current_capture
+from braid_kernel.routing.recording import current_recording
 
 
 class CapturingStream:
@@ -28,6 +29,9 @@ class CapturingStream:
     def write(self, text: str) -> int:
         capture = current_capture.get()
         if capture is not None and isinstance(text, str) and text and capture.stream(self._name, text):
+            recording = current_recording.get()  # cache mode replays what a cached cell printed
+            if recording is not None:
+                recording.stream(self._name, text)
             return len(text)
         return self._inner.write(text)
 
