@@ -290,3 +290,13 @@ def test_cache_mode_replays_a_rerun_cell_into_its_display(react: RunningKernel) 
     back = ok(react, "x = 1", "a")
     assert braid(back)["reran"] == ["b"]
     assert shown(back, "b") == first  # a cache hit: the same random number, replayed in place
+
+
+def test_reactive_mode_on_the_trio_backend(start_kernel: Start) -> None:
+    k = start_kernel(kernel_name="braid-trio")
+    ok(k, "%braid react on")
+    ok(k, "y = x * 3\ny", "b")
+    ok(k, "import trio\nawait trio.sleep(0.01)\nx = 2", "a")
+    again = ok(k, "x = 4", "a")
+    assert braid(again)["reran"] == ["b"]
+    assert shown(again, "b") == "12"
