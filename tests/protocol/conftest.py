@@ -1,9 +1,9 @@
 """Fixtures for the protocol tests: real kernel processes, started the way frontends start them.
 
-One session fixture (used by every test here) installs the ``braid``, ``braid-concurrent`` and
-``braid-cache`` kernelspecs and the trio twins of the first two (``braid-trio``,
-``braid-concurrent-trio``) into a temporary prefix with the project's own CLI and points
-jupyter_client at it (and cache mode at a temporary cache directory),
+One session fixture (used by every test here) installs the ``braid``, ``braid-concurrent``,
+``braid-cache`` and ``braid-cache-concurrent`` kernelspecs and the trio twins of the first two
+(``braid-trio``, ``braid-concurrent-trio``) into a temporary prefix with the project's own CLI and
+points jupyter_client at it (and cache mode at a temporary cache directory),
 gives the kernels a private runtime dir (connection files) and IPython dir, and at the end checks
 that no kernel process started by this test process survives.  Everything lives under pytest's
 per-process temp dir, so xdist workers never share files.
@@ -78,6 +78,7 @@ def braid_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BraidEnv]:
     _install(env.prefix)
     _install(env.prefix, "concurrent")
     _install(env.prefix, "cache")
+    _install(env.prefix, "cache-concurrent")
     _install(env.prefix, "react")
     _install(env.prefix, "react-concurrent")
     _install(env.prefix, "--backend", "trio")

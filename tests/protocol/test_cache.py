@@ -277,3 +277,35 @@ def test_cache_subcommand_rejects_unknown_actions(cache_kernel: RunningKernel) -
     done = cache_kernel.execute("%braid cache sometimes")
     assert done.status == "error"
     assert "on, off, info or clear" in strip_ansi(done.content["evalue"])
+
+
+def test_two_kernels_share_one_store(start_kernel: StartKernel, cache_dir: Path) -> None:
+    args = ["--cache-dir", str(cache_dir)]
+    one = start_kernel(kernel_name="braid-cache", extra_arguments=args)
+    two = start_kernel(kernel_name="braid-cache", extra_arguments=args)
+    code = "shared = sum(range(1000))\nprint('sum', shared)"
+    assert _cache(one.run(code)) == "miss"
+    _store(one)  # %braid cache info waits for pending writes
+    done = two.run(code)
+    assert _cache(done) == "hit" and done.stdout == "sum 499500\n"
+    assert _cache(two.run("both = shared * 2")) == "miss"
+    _store(two)
+    assert _cache(one.run("both = shared * 2")) == "hit"
+
+
+def test_cache_with_concurrent_cells(start_kernel: StartKernel, cache_dir: Path) -> None:
+    k = start_kernel(kernel_name="braid-cache-concurrent", extra_arguments=["--cache-dir", str(cache_dir)])
+    cells = [f"import asyncio\nawait asyncio.sleep(0.3)\nprint('cell {i}')\nv{i} = {i}" for i in range(3)]
+    for _ in range(2):
+        ids = [k.execute_request(code) for code in cells]
+        done = [k.finish(msg_id) for msg_id in ids]
+        assert [d.stdout for d in done] == [f"cell {i}\n" for i in range(3)]
+    assert {_cache(d) for d in done} == {"hit"}
+
+
+def test_a_cell_showing_a_widget_is_not_cached(cache_kernel: RunningKernel) -> None:
+    k = cache_kernel
+    code = "import ipywidgets\nslider = ipywidgets.IntSlider()\ndisplay(slider)"
+    for _ in range(2):
+        assert _cache(k.run(code)) == "miss"
+    assert "comm_open" in k.run("%braid cache info").stdout
