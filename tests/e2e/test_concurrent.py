@@ -45,6 +45,8 @@ def test_two_awaiting_cells_print_at_the_same_time(
     notebook.run(1)
     notebook.expect_running(0)
     notebook.expect_running(1)
+    expect(notebook.output_text(0)).to_contain_text("A line 3")
+    expect(notebook.output_text(1)).to_contain_text("B line 3")
     showcase("03-concurrent-cells")  # mid-run: both prompts [*], both outputs growing
     notebook.expect_count(0, 1)
     notebook.expect_count(1, 2)
