@@ -99,9 +99,14 @@ def test_install_puts_only_non_default_options_in_argv(prefix: Path) -> None:
 
 
 def test_install_uvloop_is_named_and_passed(prefix: Path) -> None:
-    assert install(prefix, "cache", "--uvloop", "--loop", "qt") == 0
-    spec = read_spec(prefix, "braid-cache-uvloop-qt")
-    assert spec["argv"] == [*BASE_ARGV, "--modes", "cache", "--uvloop", "--loop", "qt"]
+    assert install(prefix, "cache", "--uvloop") == 0
+    spec = read_spec(prefix, "braid-cache-uvloop")
+    assert spec["argv"] == [*BASE_ARGV, "--modes", "cache", "--uvloop"]
+
+
+def test_install_refuses_uvloop_under_a_gui_loop(prefix: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert install(prefix, "--uvloop", "--loop", "qt") == 2
+    assert "uvloop cannot run as the guest of a GUI loop" in capsys.readouterr().err
 
 
 def test_install_name_and_display_name_override_the_derived_ones(prefix: Path) -> None:
@@ -360,11 +365,12 @@ def test_jupyter_client_kernel_command_with_extra_arguments_starts(
     assert started[0].connection_file == Path(str(prefix / "conn.json")).resolve()
 
 
-def test_kernelspec_options_read_back_as_the_installed_config() -> None:
+@pytest.mark.parametrize(("uvloop", "loop"), [(True, None), (False, GuiLoop.QT)])
+def test_kernelspec_options_read_back_as_the_installed_config(uvloop: bool, loop: GuiLoop | None) -> None:
     config = KernelConfig(
         modes=Mode.CACHE | Mode.MULTI,
-        uvloop=True,
-        loop=GuiLoop.QT,
+        uvloop=uvloop,
+        loop=loop,
         subshell_namespace=SubshellNamespace.ISOLATED,
         session_idle_timeout=0.25,
         log_level="INFO",
