@@ -19,7 +19,10 @@ from tests.e2e.notebook import Notebook, write_notebook
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 CELLS = [
-    'import time\nshared = "set by the notebook"\nprint("blocking for 10 minutes", flush=True)\ntime.sleep(600)'
+    "import time\n"
+    'shared = "set by the notebook"\n'
+    'print("blocking for 10 minutes", flush=True)\n'
+    "time.sleep(600)"
 ]
 CONSOLE_CODE = "import threading\nprint(shared, '|', threading.current_thread().name)"
 
