@@ -115,7 +115,7 @@ def test_input_round_trip_on_trio(trio_kernel: RunningKernel) -> None:
 
 def test_output_of_a_thread_started_by_a_trio_cell_lands_in_that_cell(trio_kernel: RunningKernel) -> None:
     done = trio_kernel.run(
-        "import threading\n"
+        "import threading, trio\n"
         "t = threading.Thread(target=print, args=('from-thread',))\n"
         "t.start(); t.join()\n"
         "await trio.to_thread.run_sync(print, 'from-trio-worker')"
