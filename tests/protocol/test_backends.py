@@ -97,3 +97,11 @@ def test_tk_loop_with_an_unreachable_display_exits_with_a_message(tmp_path: Path
     write_connection_file(str(connection), key=b"test-key")
     stderr = start_failure(tmp_path, ["--loop", "tk", "-f", str(connection)], DISPLAY=":9876")
     assert "could not open a Tk window" in stderr and ":9876" in stderr, stderr
+
+
+def test_gui_magics_on_a_kernel_without_a_gui_loop(kernel: RunningKernel) -> None:
+    assert "No GUI event loop runs in this kernel" in kernel.run("%gui").stdout
+    refused = kernel.execute("%matplotlib tk")
+    assert refused.status == "error", refused.describe()
+    assert "braid-kernel install --loop tk" in refused.content["evalue"]
+    assert kernel.run("%matplotlib inline").status == "ok"

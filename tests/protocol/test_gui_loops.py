@@ -149,6 +149,9 @@ def test_gui_magic_reports_the_host_and_refuses_another_toolkit(
     refused = k.execute("%gui qt")
     assert refused.status == "error"
     assert "braid-kernel install --loop qt" in refused.content["evalue"]
+    refused_figures = k.execute("%matplotlib qt")
+    assert refused_figures.status == "error", refused_figures.describe()
+    assert k.value("import matplotlib\nmatplotlib.get_backend()") != "'QtAgg'", "refused, yet switched"
 
 
 @pytest.mark.parametrize("name", ["braid-tk", "braid-trio-tk"])

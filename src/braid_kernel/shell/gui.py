@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-__all__ = ("GuiMagics", "check_gui_request", "describe_gui")
+__all__ = ("GuiMagics", "check_gui_request", "check_matplotlib_request", "describe_gui")
 
 _NO_LOOP = (None, "", "inline", "agg", "widget", "ipympl", "nbagg")
 _TOOLKIT_OF = {"tk": "tk", "qt": "qt", "qt5": "qt", "qt6": "qt"}
@@ -29,6 +29,18 @@ def check_gui_request(gui: str | None, host: str | None) -> None:
         f"GUI event loop {gui!r} is not available: {running}. Use %matplotlib inline or "
         f"%matplotlib widget here, or pick a kernel installed with `{install}`."
     )
+
+
+def check_matplotlib_request(gui: str | None, host: str | None, selected: str | None) -> None:
+    """``%matplotlib GUI``: refuse before matplotlib switches backends (IPython switches first and
+    asks for the event loop after, which would leave figures without a loop to draw them)."""
+    from IPython.core.pylabtools import find_gui_and_backend
+
+    try:
+        wanted, _ = find_gui_and_backend(gui, selected)
+    except Exception:  # an unknown name: IPython's own error is the clearer one
+        return
+    check_gui_request(wanted, host)
 
 
 def describe_gui(host: str | None) -> str:

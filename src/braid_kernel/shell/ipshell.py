@@ -16,7 +16,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
-from braid_kernel.shell.gui import check_gui_request
+from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
 from braid_kernel.shell.namespaces import active_namespace
 
 if TYPE_CHECKING:
@@ -101,6 +101,11 @@ class BraidShell(InteractiveShell):  # type: ignore[misc]
     def enable_gui(self, gui: str | None = None) -> None:
         """Called by ``%gui`` and ``%matplotlib``: the loop is fixed at startup (see shell.gui)."""
         check_gui_request(gui, self.gui_host)
+
+    def enable_matplotlib(self, gui: str | None = None) -> Any:
+        """``%matplotlib GUI``: checked against the kernel's GUI loop before switching."""
+        check_matplotlib_request(gui, self.gui_host, self.pylab_gui_select)
+        return super().enable_matplotlib(gui)
 
     def ask_exit(self) -> None:
         """``exit``/``quit``: ask the frontend to close (kernel keeps running)."""
