@@ -10,7 +10,8 @@ else — callbacks, tasks, cells — runs on the GUI thread between toolkit even
 
 While the helper waits, anything that may shorten the wait (a callback or timer scheduled from a
 toolkit callback, a new reader) wakes it through a socket pair of the selector's own;
-``call_soon_threadsafe`` already wakes it through the loop's self-pipe.
+``call_soon_threadsafe`` already wakes it through the loop's self-pipe, and a signal through
+``signal.set_wakeup_fd``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import contextvars
 import enum
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -95,6 +97,10 @@ class HandoffSelector(selectors.BaseSelector):
                     self._wake_w.send(b"\0")
                 self._cond.wait(0.05)
             self._state, self._events, self._error = _State.IDLE, [], None
+
+    def wakeup_fileno(self) -> int:
+        """A non-blocking fd whose writes cut the helper's wait short (for ``signal.set_wakeup_fd``)."""
+        return self._wake_w.fileno()
 
     def wake(self) -> None:
         """Cut the helper's wait short (any thread); a no-op when it is not waiting."""
@@ -199,6 +205,7 @@ class AsyncioGuest:
         self.loop = _GuestLoop(self._selector)
         self._task: asyncio.Task[None] | None = None
         self._saved_hooks = sys.get_asyncgen_hooks()
+        self._saved_wakeup_fd = -1
         self.done = False
 
     def start(self) -> None:
@@ -211,6 +218,11 @@ class AsyncioGuest:
         sys.set_asyncgen_hooks(
             firstiter=self.loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
             finalizer=self.loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+        )
+        # A signal (an interrupt) wakes the helper, so an iteration runs on the GUI thread and the
+        # Python-level handler with it, instead of when the toolkit next runs Python code.
+        self._saved_wakeup_fd = signal.set_wakeup_fd(
+            self._selector.wakeup_fileno(), warn_on_full_buffer=False
         )
         self._task = self.loop.create_task(self._run_main())
         self._host.call_soon_threadsafe(self._step)
@@ -233,6 +245,7 @@ class AsyncioGuest:
         """After the GUI loop returned: end the loop as ``asyncio.run`` does; re-raise ``main``'s
         error."""
         asyncio._set_running_loop(None)
+        signal.set_wakeup_fd(self._saved_wakeup_fd)
         self._selector.settle()
         sys.set_asyncgen_hooks(*self._saved_hooks)
         loop = self.loop
