@@ -185,7 +185,7 @@ def test_qt_timer_fires_while_a_cell_awaits_and_widgets_persist(
     assert k.value("(label.text(), label.isVisible())") == "('updated later', True)"
 
 
-def test_interrupts_and_matplotlib_under_qt(gui_kernel: Callable[[str], RunningKernel]) -> None:
+def test_interrupts_matplotlib_and_shutdown_under_qt(gui_kernel: Callable[[str], RunningKernel]) -> None:
     pytest.importorskip("PySide6")
     k = gui_kernel("braid-qt")
     for code in (SLEEP["asyncio"].format(s=60), "import time\ntime.sleep(60)"):
@@ -201,3 +201,5 @@ def test_interrupts_and_matplotlib_under_qt(gui_kernel: Callable[[str], RunningK
         "fig.canvas.manager.window.isVisible())"
     )
     assert done.result == "('qtagg', 'FigureManagerQT', True)"
+    assert k.request("shutdown_request", {"restart": False}, channel="control")["content"]["status"] == "ok"
+    assert k.wait_for_exit(timeout=15), "the Qt-hosted kernel did not exit"
