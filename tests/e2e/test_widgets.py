@@ -6,11 +6,9 @@ dragging the slider in the page finishes the cell with the value the slider show
 
 JupyterLab (>= 4.4) sends comm messages over a kernel subshell when the kernel supports subshells
 (its ``commsOverSubshells`` setting, by default one subshell per comm target).  The test runs both
-ways: comms on the main shell, and JupyterLab's default.  With the default, the slider's
-``observe`` callback runs in the subshell's thread, where ``Future.set_result`` on the main loop's
-future does not wake the main loop: the awaiting cell hangs.  That variant is an expected failure
-until the kernel resolves it (for instance by running comm handlers for main-shell objects on the
-main loop); it is strict, so the fix shows up as an unexpected pass.
+ways: comms on the main shell, and JupyterLab's default, where the kernel forwards the subshell's
+comm messages to the main loop (``app.comm_forward``) so the ``observe`` callback can resolve the
+main loop's future.
 """
 
 from __future__ import annotations
@@ -38,19 +36,12 @@ CELLS = [
 
 
 KERNEL_SETTINGS = "@jupyterlab/apputils-extension:kernels-settings"
-SUBSHELL_HANG = (
-    "widget callbacks run in a comm subshell's thread; set_result there does not wake the main loop"
-)
 
 
 @pytest.fixture(
     params=[
         pytest.param("disabled", id="comms-on-main-shell"),
-        pytest.param(
-            "perCommTarget",
-            id="comms-over-subshells",
-            marks=pytest.mark.xfail(reason=SUBSHELL_HANG, strict=True),
-        ),
+        pytest.param("perCommTarget", id="comms-over-subshells"),
     ]
 )
 def comms_over_subshells(request: pytest.FixtureRequest, lab: JupyterLab) -> Iterator[str]:
@@ -86,8 +77,7 @@ def test_awaiting_cell_completes_when_slider_is_dragged(
     expect(readout).not_to_have_text("0")
     shown = readout.inner_text().strip()
     assert 40 <= int(shown) <= 90, f"the slider shows {shown} after a drag to 70 %"
-    timeout = 60_000 if comms_over_subshells == "disabled" else 20_000  # the xfail need not wait long
-    notebook.expect_count(1, 2, timeout=timeout)
+    notebook.expect_count(1, 2, timeout=60_000)
     expect(notebook.output_text(1)).to_have_text(f"the slider moved to {shown}")
     if comms_over_subshells == "disabled":
         showcase("02-widget-slider")

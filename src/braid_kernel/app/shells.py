@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
 from braid_kernel.engine.cache import CachingRunner
 from braid_kernel.engine.cell import ErrorInfo
@@ -115,6 +116,10 @@ class ShellFactory:
         scheduler, dispatcher = self._build(main=False, namespace=namespace)
         if namespace is not None:
             namespace.push(_scheduler_names(scheduler))
+        else:  # the notebook's comms: their callbacks run on the main loop when it is free
+            for name in COMM_MESSAGES:
+                handler = dispatcher.handlers[name]
+                dispatcher.handlers[name] = forward_to_main(handler, self._main_bridge, self._main_blocked)
         with anyio.CancelScope() as scope, self._threads.registered():
             self._subshells[sid] = _Running(inbox.bridge, scheduler, scope)
             try:
@@ -125,6 +130,16 @@ class ShellFactory:
                         await dispatcher.serve(inbox.receive)
             finally:
                 self._subshells.pop(sid, None)
+
+    def _main_bridge(self) -> LoopBridge | None:
+        return self._main.bridge if self._main is not None else None
+
+    def _main_blocked(self) -> bool:
+        """Whether the main thread runs a cell's synchronous code right now."""
+        if self._main is None or self._interrupter is None:
+            return False
+        frame = sys._current_frames().get(self._main.thread.ident or -1)
+        return self._interrupter.in_cell_code(frame)
 
     def subshell_server(self, namespace: object = None) -> Callable[[str, ShellInbox], Awaitable[None]]:
         """How to serve a new subshell whose create_subshell_request asked for
