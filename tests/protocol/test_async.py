@@ -6,9 +6,12 @@ import uuid
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 
 def test_top_level_await_returns_the_value(kernel: RunningKernel) -> None:

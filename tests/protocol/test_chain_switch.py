@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.protocol import transports
+
 pytestmark = pytest.mark.timeout(60)
+
+start_kernel = transports.start_kernel  # (fresh_kernel too)
 
 
 def test_unchain_execution_lets_awaiting_cells_overlap_and_chain_restores_order(fresh_kernel: Any) -> None:

@@ -6,9 +6,12 @@ import uuid
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import Msg, RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -10,10 +10,14 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.conftest import BraidEnv
 from tests.protocol.kernel_client import RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
+start_kernel = transports.start_kernel  # (fresh_kernel too)
 
 SPAN = (
     "import time\n"

@@ -6,9 +6,13 @@ import base64
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel, stream_text
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
+start_kernel = transports.start_kernel  # (fresh_kernel too)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

@@ -7,9 +7,12 @@ import time
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel, strip_ansi
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # every test here runs on a kernel process and in-process
 
 
 def test_execute_result_carries_execution_count(kernel: RunningKernel) -> None:

@@ -1,4 +1,6 @@
-"""Interrupts: interrupt_request and raw SIGINT stop the running cell and never kill the kernel."""
+"""Interrupts: interrupt_request and raw SIGINT stop the running cell and never kill the kernel.
+
+In-process, an interrupt cancels awaiting cells (there is no signal for blocking code)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import time
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import Executed, RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+start_kernel = transports.start_kernel  # (fresh_kernel too)
 
 BLOCKING = "import time\nprint('cell-started', flush=True)\ntime.sleep(60)"
 AWAITING = "import asyncio\nprint('cell-started', flush=True)\nawait asyncio.sleep(60)"
@@ -34,31 +39,49 @@ def _assert_serves_next_cell(kernel: RunningKernel) -> None:
     assert kernel.value("'next cell runs'") == "'next cell runs'"
 
 
-@pytest.mark.parametrize("code", [BLOCKING, AWAITING], ids=["time_sleep", "asyncio_sleep"])
-def test_interrupt_request_stops_a_sleeping_cell(fresh_kernel: RunningKernel, code: str) -> None:
-    cell = _start(fresh_kernel, code)
+def _interrupt_request_stops(kernel: RunningKernel, code: str) -> None:
+    cell = _start(kernel, code)
     started = time.monotonic()
-    reply = fresh_kernel.request("interrupt_request", channel="control")
+    reply = kernel.request("interrupt_request", channel="control")
     assert reply["msg_type"] == "interrupt_reply"
     assert reply["content"]["status"] == "ok"
-    done = fresh_kernel.finish(cell, timeout=15)
+    done = kernel.finish(cell, timeout=15)
     assert time.monotonic() - started < 15
     _assert_interrupted(done)
-    _assert_serves_next_cell(fresh_kernel)
+    _assert_serves_next_cell(kernel)
 
 
+def test_interrupt_request_stops_an_awaiting_cell(fresh_kernel: RunningKernel) -> None:
+    _interrupt_request_stops(fresh_kernel, AWAITING)
+
+
+@transports.zmq_only("start_kernel")  # in-process there is no signal to stop blocking code
+def test_interrupt_request_stops_a_blocking_cell(fresh_kernel: RunningKernel) -> None:
+    _interrupt_request_stops(fresh_kernel, BLOCKING)
+
+
+def _queued_cells_are_aborted(kernel: RunningKernel, code: str) -> None:
+    kernel.run("queued_ran = []")
+    cell = _start(kernel, code)
+    queued = kernel.execute_request("queued_ran.append(1)")
+    kernel.request("interrupt_request", channel="control")
+    _assert_interrupted(kernel.finish(cell, timeout=15))
+    assert kernel.reply(queued)["content"]["status"] == "aborted"
+    assert kernel.value("queued_ran") == "[]"
+
+
+@transports.zmq_only("start_kernel")
 def test_interrupt_request_aborts_cells_queued_behind_the_interrupted_one(
     fresh_kernel: RunningKernel,
 ) -> None:
-    fresh_kernel.run("queued_ran = []")
-    cell = _start(fresh_kernel, BLOCKING)
-    queued = fresh_kernel.execute_request("queued_ran.append(1)")
-    fresh_kernel.request("interrupt_request", channel="control")
-    _assert_interrupted(fresh_kernel.finish(cell, timeout=15))
-    assert fresh_kernel.reply(queued)["content"]["status"] == "aborted"
-    assert fresh_kernel.value("queued_ran") == "[]"
+    _queued_cells_are_aborted(fresh_kernel, BLOCKING)
 
 
+def test_interrupt_request_aborts_cells_queued_behind_an_awaiting_cell(fresh_kernel: RunningKernel) -> None:
+    _queued_cells_are_aborted(fresh_kernel, AWAITING)
+
+
+@transports.zmq_only("start_kernel")  # signals reach a kernel process, not an in-process kernel
 @pytest.mark.parametrize("code", [BLOCKING, AWAITING], ids=["time_sleep", "asyncio_sleep"])
 def test_raw_sigint_interrupts_the_running_cell_and_the_kernel_survives(
     fresh_kernel: RunningKernel, code: str
@@ -69,6 +92,7 @@ def test_raw_sigint_interrupts_the_running_cell_and_the_kernel_survives(
     _assert_serves_next_cell(fresh_kernel)
 
 
+@transports.zmq_only("start_kernel")
 def test_sigint_when_idle_does_not_kill_the_kernel(fresh_kernel: RunningKernel) -> None:
     fresh_kernel.run("idle_state = 'kept'")
     os.kill(fresh_kernel.pid, signal.SIGINT)

@@ -6,9 +6,13 @@ import uuid
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel, strip_ansi
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
+start_kernel = transports.start_kernel  # (fresh_kernel too)
 
 
 def test_complete_returns_matching_names_and_cursor_span(kernel: RunningKernel) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 
 def test_timeit_line_magic_reports_a_timing(kernel: RunningKernel) -> None:

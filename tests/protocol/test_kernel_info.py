@@ -6,9 +6,12 @@ import platform
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 
 @pytest.mark.parametrize("channel", ["shell", "control"])

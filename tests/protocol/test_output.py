@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import RunningKernel, stream_text
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 
 def test_stdout_and_stderr_streams_reach_the_cell(kernel: RunningKernel) -> None:
@@ -82,6 +85,7 @@ def test_logging_stream_handler_on_stdout_reaches_each_cell(kernel: RunningKerne
     assert second.stdout == "log-line-two\n"
 
 
+@transports.zmq_only()  # in-process, warnings go through the host's (here pytest records them)
 def test_warnings_warn_reaches_the_cell_stderr(kernel: RunningKernel) -> None:
     done = kernel.run("import warnings\nwarnings.warn('braid-warning-text')")
     assert "UserWarning: braid-warning-text" in done.stderr, done.describe()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.protocol import transports
 from tests.protocol.kernel_client import Msg, RunningKernel
 
 pytestmark = pytest.mark.timeout(60)
+
+kernel = transports.kernel  # a kernel process, and in-process
 
 
 def _input_request(kernel: RunningKernel, cell: str) -> Msg:

@@ -7,6 +7,8 @@ process creates it once and keeps it; an in-process kernel *leases* it:
 history (no SQLite file, no history-saving thread), and
 :func:`release_shell` ends its session and clears the singleton, so the next
 in-process kernel starts with a fresh namespace and execution count.
+:func:`reattach_inline_figures` gives a later shell what libraries hooked
+into the first one when they were imported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import sys
+from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
@@ -53,3 +57,24 @@ def release_shell(shell: InteractiveShell) -> None:
     except Exception:
         log.debug("shell clean-up failed", exc_info=True)
     BraidShell.clear_instance()
+
+
+def reattach_inline_figures(shell: InteractiveShell) -> None:
+    """Show inline figures in ``shell`` when pyplot was imported for an earlier one.
+
+    matplotlib-inline registers its figure flushing (a ``post_execute``
+    event) on the shell that exists when matplotlib first loads it; the
+    import is cached, so a later in-process kernel's shell would get none.
+    """
+    if "matplotlib.pyplot" not in sys.modules or "matplotlib_inline.backend_inline" not in sys.modules:
+        return
+    import matplotlib
+    from IPython.core.pylabtools import select_figure_formats
+    from matplotlib_inline import backend_inline  # untyped
+
+    if "inline" not in matplotlib.get_backend():
+        return
+    inline: Any = backend_inline
+    inline.configure_inline_support(shell, "inline")
+    # configure_inline_support selects the figure formats once per process, not per shell.
+    select_figure_formats(shell, inline.InlineBackend.instance(parent=shell).figure_formats)

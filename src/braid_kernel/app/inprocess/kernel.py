@@ -59,7 +59,7 @@ from braid_kernel.routing.context import Request
 from braid_kernel.routing.control import InlineControl
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.loopbridge import LoopBridge
-from braid_kernel.shell.lease import lease_shell, release_shell
+from braid_kernel.shell.lease import lease_shell, reattach_inline_figures, release_shell
 from braid_kernel.transport.memory import MemoryTransport
 from braid_kernel.transport.outbox import Channel, Outbox
 from braid_kernel.wire.codec import WireCodec
@@ -201,13 +201,14 @@ class InProcessKernel:
         bridge = LoopBridge.for_current_loop()
         outbox = Outbox(wakeup=lambda: bridge.call_soon(self._wake_pump))
         self._core = core = _Core(config, outbox, self._ready)
+        reattach_inline_figures(core.shell)
         codec = WireCodec(Signer(_NO_KEY), core.session, "braid")
         control = InlineControl(SyncDispatcher(core.publisher, core.control_handlers()))
         self._transport = MemoryTransport(codec, outbox, core.router(codec, control).on_frames)
         self._client_codec = WireCodec(Signer(_NO_KEY), uuid.uuid4().hex, "client")
         assert self._state is not None
-        source = InProcessInput(core.stdin, self._input_handler, core.session, threading.get_ident())
-        core.install_io_hooks(self._state.stdout, self._state.stderr, source)
+        self._input = InProcessInput(core.stdin, self._input_handler, core.session, threading.get_ident())
+        core.install_io_hooks(self._state.stdout, self._state.stderr, self._input)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -216,6 +217,7 @@ class InProcessKernel:
             with anyio.CancelScope(shield=True):
                 if self._core is not None and self._ready.is_set():
                     self._core.stop()
+                    self._input.release_all()
                     with anyio.move_on_after(EXIT_GRACE):
                         await self._main_done.wait()
                     await self._flush()  # the last replies and statuses

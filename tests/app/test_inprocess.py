@@ -1,0 +1,276 @@
+"""InProcessKernel: on the host's own event loop (asyncio and trio), the callback form, the
+process-wide hooks it borrows and gives back, stdin, interrupts, shutdown and its limits.
+
+The protocol behaviour itself (execute, output, display, comms, modes...) is tested on both
+transports by the parametrised modules of ``tests/protocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import getpass
+import signal
+import sys
+import threading
+from typing import Any
+
+import anyio
+import pytest
+import sniffio
+
+import braid_kernel
+from braid_kernel import ConfigError, InProcessKernel, Mode
+from braid_kernel.errors import MalformedMessage
+
+pytestmark = pytest.mark.timeout(60)
+
+Msg = dict[str, Any]
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _ws_message(msg_type: str, content: Msg, channel: str = "shell", msg_id: str = "") -> Msg:
+    """A message as jupyter_server's websocket JSON protocol carries it."""
+    header = {
+        "msg_id": msg_id or f"{msg_type}-{id(content)}",
+        "msg_type": msg_type,
+        "session": "ws-session",
+        "username": "ws",
+        "date": "2026-12-02T00:00:00Z",
+        "version": "5.5",
+    }
+    return {"channel": channel, "header": header, "parent_header": {}, "metadata": {}, "content": content}
+
+
+def _execute(code: str, msg_id: str, **content: Any) -> Msg:
+    body = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+    }
+    return _ws_message("execute_request", {**body, **content}, msg_id=msg_id)
+
+
+def _for(messages: list[Msg], msg_id: str) -> list[tuple[str, str]]:
+    return [(m["channel"], m["msg_type"]) for m in messages if m["parent_header"].get("msg_id") == msg_id]
+
+
+def test_runs_on_an_already_running_asyncio_loop_without_threads() -> None:
+    async def main() -> None:
+        ticks = 0
+
+        async def host_work() -> None:  # the host's own task keeps running while cells await
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        background = asyncio.create_task(host_work())
+        threads_before = threading.active_count()
+        async with braid_kernel.InProcessKernel(backend="asyncio") as kernel:
+            client = kernel.client()
+            reply = await client.execute(
+                "import asyncio, threading\nawait asyncio.sleep(0.3)\ncell_thread = threading.get_ident()"
+            )
+            assert reply["status"] == "ok", reply
+            started = ticks
+            reply = await client.execute("await asyncio.sleep(0.3)")
+            assert ticks - started >= 5, "the host's task did not run while the cell awaited"
+            user_expr = await client.execute("", user_expressions={"t": "cell_thread"})
+            assert user_expr["user_expressions"]["t"]["data"]["text/plain"] == str(threading.get_ident())
+            assert threading.active_count() == threads_before, "the in-process kernel started threads"
+        background.cancel()
+
+    asyncio.run(main())
+
+
+def test_runs_inside_trio_and_cells_await_trio() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> None:
+        async with InProcessKernel(backend="trio") as kernel:
+            client = kernel.client()
+            reply = await client.execute(
+                "import trio\nawait trio.sleep(0.05)\nprint('on trio', trio.current_time() > 0)"
+            )
+            assert reply["status"] == "ok", reply
+            texts = [m["content"]["text"] for m in client.iopub_nowait() if m["msg_type"] == "stream"]
+            assert "".join(texts) == "on trio True\n"
+
+    trio.run(main)
+
+
+@pytest.mark.anyio
+async def test_callback_form_answers_requests_sent_at_once_with_status_and_replies() -> None:
+    sent: list[Msg] = []
+
+    async def send(msg: Msg) -> None:  # an async callback, as a websocket's send is
+        await anyio.sleep(0)
+        sent.append(msg)
+
+    async with InProcessKernel() as kernel:
+        connection = kernel.connect(send)
+        connection.handle_message(_execute("print('from ws')\n6 * 7", "e1"))  # right after start
+        connection.handle_message(_ws_message("kernel_info_request", {}, "control", "k1"))
+        connection.handle_message(_execute("1/0", "e2"))
+        with anyio.fail_after(20):
+            while _for(sent, "e2").count(("iopub", "status")) < 2:  # busy ... idle
+                await anyio.sleep(0.01)
+    assert _for(sent, "e1") == [
+        ("iopub", "status"),
+        ("iopub", "execute_input"),
+        ("iopub", "stream"),
+        ("iopub", "execute_result"),
+        ("shell", "execute_reply"),
+        ("iopub", "status"),
+    ]
+    assert _for(sent, "k1") == [("iopub", "status"), ("control", "kernel_info_reply"), ("iopub", "status")]
+    reply = next(m for m in sent if m["msg_type"] == "execute_reply" and m["parent_header"]["msg_id"] == "e2")
+    assert reply["content"]["ename"] == "ZeroDivisionError"
+    assert all(isinstance(m["header"]["date"], str) for m in sent), "messages must be JSON-clean"
+
+
+@pytest.mark.anyio
+async def test_callback_form_rejects_what_is_not_a_message() -> None:
+    async with InProcessKernel() as kernel:
+        connection = kernel.connect(lambda msg: None)
+        with pytest.raises(MalformedMessage, match="msg_type"):
+            connection.handle_message({"channel": "shell", "header": {"msg_id": "x"}})
+        with pytest.raises(MalformedMessage, match="channel"):
+            connection.handle_message({**_execute("1", "x"), "channel": "nowhere"})
+        with pytest.raises(MalformedMessage, match="iopub"):
+            connection.handle_message({**_execute("1", "x"), "channel": "iopub"})
+
+
+def _process_hooks() -> tuple[Any, ...]:
+    return (
+        sys.stdout,
+        sys.stderr,
+        sys.displayhook,
+        builtins.input,
+        getpass.getpass,
+        sys.modules["__main__"],
+        signal.getsignal(signal.SIGINT),
+        sorted(vars(builtins)),
+    )
+
+
+def test_entering_and_exiting_restores_the_process_hooks(capsys: pytest.CaptureFixture[str]) -> None:
+    before = _process_hooks()
+
+    async def main() -> None:
+        async with InProcessKernel() as kernel:
+            assert sys.stdout is not before[0] and builtins.input is not before[3]
+            print("host output while the kernel runs")  # no current request: the host's stdout
+            reply = await kernel.client().execute("print('cell output')")
+            assert reply["status"] == "ok"
+
+    asyncio.run(main())
+    assert _process_hooks() == before
+    assert "host output while the kernel runs" in capsys.readouterr().out
+
+
+@pytest.mark.anyio
+async def test_one_kernel_at_a_time_and_each_starts_fresh() -> None:
+    async with InProcessKernel() as first:
+        await first.client().execute("only_in_first = 1")
+        with pytest.raises(ConfigError, match="one InProcessKernel at a time"):
+            async with InProcessKernel():
+                pass  # pragma: no cover
+    async with InProcessKernel() as second:
+        reply = await second.client().execute("only_in_first")
+        assert reply["ename"] == "NameError"
+        assert reply["execution_count"] == 1
+
+
+@pytest.mark.anyio
+async def test_interrupt_cancels_an_awaiting_cell() -> None:
+    async with InProcessKernel() as kernel:
+        client = kernel.client()
+        cell = client.send(
+            "execute_request", {"code": "import anyio\nawait anyio.sleep(60)", "silent": False}, "shell"
+        )
+        await anyio.sleep(0.2)
+        assert (await client.interrupt())["status"] == "ok"
+        with anyio.fail_after(10):
+            reply = await client.reply(cell)
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert (await client.execute("'still serving'"))["status"] == "ok"
+
+
+@pytest.mark.anyio
+async def test_input_is_answered_by_the_input_handler() -> None:
+    asked: list[Msg] = []
+
+    def answer(request: Msg) -> str:
+        asked.append(request)
+        return "Ada"
+
+    async with InProcessKernel() as kernel:
+        client = kernel.client(input_handler=answer)
+        reply = await client.execute("name = input('name? ')", user_expressions={"n": "name"})
+        assert reply["user_expressions"]["n"]["data"]["text/plain"] == "'Ada'"
+        assert asked[0]["msg_type"] == "input_request"
+        assert asked[0]["content"] == {"prompt": "name? ", "password": False}
+        bare = await kernel.client().execute("input('no handler? ')")
+        assert bare["ename"] == "StdinNotAllowed"
+
+
+@pytest.mark.anyio
+async def test_input_from_a_thread_takes_the_stdin_channel() -> None:
+    async with InProcessKernel() as kernel:
+        client = kernel.client()
+        cell = client.send(
+            "execute_request",
+            {
+                "code": "import anyio\nvalue = await anyio.to_thread.run_sync(input, 'q?')",
+                "allow_stdin": True,
+            },
+        )
+        with anyio.fail_after(10):
+            request = await client.stdin().__anext__()
+        assert request["content"]["prompt"] == "q?"
+        client.input_reply("from the stdin channel", parent=request)
+        with anyio.fail_after(10):
+            assert (await client.reply(cell))["content"]["status"] == "ok"
+        reply = await client.execute("", user_expressions={"v": "value"})
+        assert reply["user_expressions"]["v"]["data"]["text/plain"] == "'from the stdin channel'"
+
+
+@pytest.mark.anyio
+async def test_shutdown_stops_the_main_shell_and_later_requests_get_an_error() -> None:
+    async with InProcessKernel(Mode.CONCURRENT) as kernel:
+        client = kernel.client()
+        assert (await client.shutdown())["status"] == "ok"
+        with anyio.fail_after(10):
+            while not kernel.stopped:
+                await anyio.sleep(0.01)
+        reply = await client.execute("1")
+        assert reply["status"] == "error" and reply["ename"] == "KernelStopping"
+
+
+@pytest.mark.anyio
+async def test_unsupported_options_fail_at_start_with_a_fix() -> None:
+    with pytest.raises(ConfigError, match="unknown mode 'nonsense'"):
+        InProcessKernel("nonsense")
+    other = "trio" if sniffio.current_async_library() == "asyncio" else "asyncio"
+    with pytest.raises(ConfigError, match="host's event loop"):
+        async with InProcessKernel(backend=other):
+            pass  # pragma: no cover
+    assert not hasattr(builtins, "get_ipython"), "a failed start must give the hooks back"
+
+
+@pytest.mark.anyio
+async def test_exit_releases_a_thread_waiting_for_input() -> None:
+    with anyio.fail_after(20):
+        async with InProcessKernel() as kernel:
+            client = kernel.client()
+            code = "import anyio\nawait anyio.to_thread.run_sync(input, 'never answered')"
+            client.send("execute_request", {"code": code, "allow_stdin": True})
+            await client.stdin().__anext__()  # asked; the context now exits without an answer
