@@ -225,3 +225,17 @@ def test_outgoing_keeps_identities_metadata_buffers_and_header() -> None:
     assert msg.metadata == {"m": 1}
     assert msg.buffers == (b"buf",)
     assert msg.msg_id == own["msg_id"]
+
+
+def test_a_wakeup_callback_replaces_the_pipe_and_fires_once_per_take() -> None:
+    calls: list[int] = []
+    box = Outbox(wakeup=lambda: calls.append(1))
+    try:
+        box.send(Channel.IOPUB, "status", {"execution_state": "busy"})
+        box.stream({"msg_id": "p"}, "stdout", "text")
+        assert calls == [1], "one wake-up until the drainer takes the items"
+        assert len(box.take()) == 2
+        box.stream({"msg_id": "p"}, "stdout", "more")
+        assert calls == [1, 1]
+    finally:
+        box.close()
