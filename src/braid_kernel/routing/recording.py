@@ -7,9 +7,9 @@ output they send for that cell, in order: stream text, ``display_data``,
 inherit the context, so their output is recorded too while the cell runs; once the recording is
 closed it takes nothing more.
 
-Messages that cannot be replayed faithfully (comm traffic, binary buffers, output parented to
-another request) do not go into the events: they set :attr:`Recording.blocked`, and cache mode
-does not store the cell.
+Messages that cannot be replayed faithfully (comm traffic such as a widget's, an ``error`` shown
+by a cell that went on, binary buffers, output parented to another request) do not go into the
+events: they set :attr:`Recording.blocked`, and cache mode does not store the cell.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from braid_kernel.wire.message import JsonDict
 
 #: IOPub messages a recording keeps and replays.
 REPLAYABLE = frozenset({"display_data", "update_display_data", "clear_output", "execute_result"})
-#: IOPub messages that never block a recording (bookkeeping, the cell's own error).
-IGNORED = frozenset({"status", "execute_input", "error", "shutdown_reply", "debug_event"})
+#: IOPub messages that never block a recording (bookkeeping).
+IGNORED = frozenset({"status", "execute_input", "shutdown_reply", "debug_event"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class Recording:
         if self.closed or msg_type in IGNORED:
             return
         if msg_type not in REPLAYABLE:
-            self.block(f"it published {msg_type} (e.g. a widget), which a replay cannot recreate")
+            self.block(f"it published {msg_type}, which a replay cannot recreate")
         elif parent is not self.parent:
             self.block(f"it published {msg_type} for another request")
         elif buffers:
