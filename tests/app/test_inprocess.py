@@ -274,3 +274,13 @@ async def test_exit_releases_a_thread_waiting_for_input() -> None:
             code = "import anyio\nawait anyio.to_thread.run_sync(input, 'never answered')"
             client.send("execute_request", {"code": code, "allow_stdin": True})
             await client.stdin().__anext__()  # asked; the context now exits without an answer
+
+
+def test_importing_the_package_stays_cheap_and_exports_the_kernel() -> None:
+    import subprocess
+
+    code = "import sys, braid_kernel; print('IPython' in sys.modules, 'zmq' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"]
+    assert "InProcessKernel" in braid_kernel.__all__
+    assert braid_kernel.InProcessKernel is InProcessKernel
