@@ -24,9 +24,6 @@ from braid_kernel.app.core import KernelCore
 from braid_kernel.app.loops import check_loop, run_main
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.stdin import CellInput
-from braid_kernel.engine.streams import OutStream
-from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
@@ -77,7 +74,6 @@ class Kernel(KernelCore):
         heartbeat = Heartbeat(ctx, self.info)
         self._heartbeat = heartbeat
         self._install_io_hooks()
-        self.comms.install()
         self.control.start()
         self.shells.install_interrupts()
         try:
@@ -102,10 +98,7 @@ class Kernel(KernelCore):
 
     def _install_io_hooks(self) -> None:
         out, err = _capture_fds(self)
-        sys.stdout = OutStream("stdout", self.outbox, fallback=out)
-        sys.stderr = OutStream("stderr", self.outbox, fallback=err)
-        CellInput(self.stdin).install()
-        propagate_context_to_threads()
+        self.install_io_hooks(out, err, self.stdin)
 
 
 def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
