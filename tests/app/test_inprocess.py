@@ -284,3 +284,20 @@ def test_importing_the_package_stays_cheap_and_exports_the_kernel() -> None:
     assert out.stdout.split() == ["False", "False"]
     assert "InProcessKernel" in braid_kernel.__all__
     assert braid_kernel.InProcessKernel is InProcessKernel
+
+
+@pytest.mark.anyio
+async def test_a_subshell_runs_on_its_own_thread_and_ends_with_the_kernel() -> None:
+    threads_before = threading.active_count()
+    async with InProcessKernel() as kernel:
+        client = kernel.client()
+        created = await client.request("create_subshell_request", {}, "control")
+        sid = created["content"]["subshell_id"]
+        code = "import threading\nprint(threading.current_thread().name)"
+        cell = client.send("execute_request", {"code": code, "silent": False}, subshell_id=sid)
+        with anyio.fail_after(20):
+            assert (await client.reply(cell))["content"]["status"] == "ok"
+        texts = "".join(m["content"]["text"] for m in client.iopub_nowait() if m["msg_type"] == "stream")
+        assert texts.startswith("braid-subshell-")
+        assert threading.active_count() == threads_before + 1
+    assert threading.active_count() == threads_before

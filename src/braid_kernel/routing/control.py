@@ -7,6 +7,7 @@ are answered even while a cell blocks the main thread.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 
@@ -45,10 +46,13 @@ class InlineControl:
 
     For in-process kernels, which have no threads of their own: the host
     calls in, and interrupt, shutdown and kernel_info need no user code.
+    Each request is served in an empty context, as on the control thread:
+    a subshell thread it starts must not inherit the host loop's context
+    (anyio would think that loop runs in the new thread too).
     """
 
     def __init__(self, dispatcher: SyncDispatcher) -> None:
         self._dispatcher = dispatcher
 
     def submit(self, request: Request) -> None:
-        self._dispatcher.dispatch(request)
+        contextvars.Context().run(self._dispatcher.dispatch, request)
