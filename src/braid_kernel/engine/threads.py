@@ -4,7 +4,9 @@ ContextVars flow into tasks by themselves, but not into threads.  These
 patches copy the starting thread's context into every new
 ``threading.Thread`` and into every callable submitted to a
 ``concurrent.futures.ThreadPoolExecutor`` (whose worker threads outlive the
-cell that started them).  ``anyio.to_thread`` and ``asyncio.to_thread``
+cell that started them).  The one variable not carried over is sniffio's
+record of the running async library: the new thread runs no event loop, so
+``anyio.run`` works there.  ``anyio.to_thread`` and ``asyncio.to_thread``
 already copy the context.
 """
 
@@ -15,6 +17,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+import sniffio
 
 _installed = False
 
@@ -31,11 +35,18 @@ def propagate_context_to_threads() -> None:
     def start(self: threading.Thread) -> None:
         context = contextvars.copy_context()
         run = self.run
-        self.run = lambda: context.run(run)  # type: ignore[method-assign]
+        self.run = lambda: context.run(_outside_any_loop, run)  # type: ignore[method-assign]
         original_start(self)
 
     def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+        return original_submit(self, contextvars.copy_context().run, _outside_any_loop, fn, *args, **kwargs)
 
     threading.Thread.start = start  # type: ignore[method-assign]
     ThreadPoolExecutor.submit = submit  # type: ignore[method-assign,assignment]
+
+
+def _outside_any_loop(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in the copied context, minus sniffio's "this thread runs <loop>" mark:
+    anyio.run and sniffio-based detection in the new thread must see no event loop."""
+    sniffio.current_async_library_cvar.set(None)
+    return fn(*args, **kwargs)

@@ -1,0 +1,42 @@
+"""Threads started by a cell carry its context, but not the event loop's mark."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import anyio
+import pytest
+import sniffio
+
+from braid_kernel.engine.threads import propagate_context_to_threads
+
+owner: contextvars.ContextVar[str] = contextvars.ContextVar("owner", default="nobody")
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _in_thread() -> tuple[str, str | None, object]:
+    try:
+        library: str | None = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        library = None
+    return owner.get(), library, anyio.run(anyio.sleep, 0)
+
+
+@pytest.mark.anyio
+async def test_threads_started_on_a_loop_inherit_context_and_can_run_their_own_loop() -> None:
+    propagate_context_to_threads()
+    owner.set("cell-7")
+    seen: list[tuple[str, str | None, object]] = []
+    thread = threading.Thread(target=lambda: seen.append(_in_thread()))
+    thread.start()
+    thread.join()
+    with ThreadPoolExecutor(1) as pool:
+        pooled = pool.submit(_in_thread).result()
+    assert seen == [("cell-7", None, None)]
+    assert pooled == ("cell-7", None, None)
