@@ -179,3 +179,16 @@ def test_each_notebook_gets_its_own_store(tmp_path: Path) -> None:
     assert len({one, two, by_dir}) == 3
     assert by_dir.name.startswith("dir-project-")
     assert store_directory(tmp_path, {}, Path("/home/u/project")) == by_dir
+
+
+def test_a_store_directory_removed_by_hand_is_made_again(tmp_path: Path, make_store: MakeStore) -> None:
+    import shutil
+
+    store = make_store(directory=tmp_path / "store")
+    store.put(KEY_A, b"one")
+    store.flush()
+    shutil.rmtree(tmp_path / "store")
+    store.put(KEY_B, b"two")
+    store.flush()
+    assert store.write_error is None
+    assert (tmp_path / "store" / f"{KEY_B}.entry").exists()

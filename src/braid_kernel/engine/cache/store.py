@@ -45,7 +45,7 @@ _HEADER_SIZE = len(_MAGIC) + 8 + _CHECKSUM_SIZE
 _SUFFIX = ".entry"
 _KEY = re.compile(r"[0-9a-f]{16,128}")
 _STALE_TEMP_SECONDS = 3600
-_RESCAN_EVERY = 64  # writes between re-reading the directory's size (other kernels write too)
+_RESCAN_SECONDS = 30.0  # re-read the store's size this often while writing (other kernels write too)
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# braid-kernel's cell cache (safe to delete).\n"
 
 
@@ -70,7 +70,8 @@ class CacheStore:
         self.limit = limit
         self.write_error: str | None = None  # the last write that failed, if any
         self._estimate: int | None = None  # bytes in the store, as last scanned plus own writes
-        self._writes = 0
+        self._scanned_at = -_RESCAN_SECONDS
+        self._created = False
         self._lock = threading.Lock()
         self._pending: dict[str, bytes] = {}  # queued for the writer, readable meanwhile
         self._last_write: Future[None] | None = None
@@ -175,7 +176,13 @@ class CacheStore:
         final = self._path(key)
         temp = self.directory / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            with temp.open("wb") as file:
+            try:
+                file = temp.open("wb")
+            except FileNotFoundError:  # the directory was removed since: make it again
+                self._created = False
+                self._make_room(size)
+                file = temp.open("wb")
+            with file:
                 file.write(header)
                 file.write(payload)
             os.replace(temp, final)
@@ -184,18 +191,20 @@ class CacheStore:
                 temp.unlink()
             raise
         self._estimate = (self._estimate or 0) + size
-        self._writes += 1
 
     def _make_room(self, size: int) -> None:
-        if not self.directory.exists():
+        if not self._created:
             self.directory.mkdir(parents=True, exist_ok=True)
             _tag(self.directory.parent)
-        if self._estimate is None or self._writes % _RESCAN_EVERY == 0 or self._estimate + size > self.limit:
+            self._created = True
+        stale = time.monotonic() - self._scanned_at > _RESCAN_SECONDS
+        if self._estimate is None or stale or self._estimate + size > self.limit:
             self._evict(self.limit - size)
 
     def _evict(self, target: int) -> None:
         """Remove least recently used entries until at most ``target`` bytes remain."""
         files = self._scan()
+        self._scanned_at = time.monotonic()
         total = sum(size for _, size, _ in files)
         for _, size, path in sorted(files):
             if total <= target:
