@@ -14,6 +14,7 @@ which keeps widgets responsive during ``time.sleep`` as JupyterLab intends.
 from __future__ import annotations
 
 import contextvars
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,6 @@ def forward_to_main(
 
 async def _call(handler: Handler, request: Request) -> Any:
     result = handler(request)
-    if hasattr(result, "__await__"):
+    if inspect.isawaitable(result):
         return await result
     return result

@@ -117,9 +117,11 @@ class ShellFactory:
         if namespace is not None:
             namespace.push(_scheduler_names(scheduler))
         else:  # the notebook's comms: their callbacks run on the main loop when it is free
-            for name in COMM_MESSAGES:
-                handler = dispatcher.handlers[name]
-                dispatcher.handlers[name] = forward_to_main(handler, self._main_bridge, self._main_blocked)
+            forwarded = {
+                name: forward_to_main(dispatcher.handlers[name], self._main_bridge, self._main_blocked)
+                for name in COMM_MESSAGES
+            }
+            dispatcher = AsyncDispatcher(self.kernel.publisher, {**dispatcher.handlers, **forwarded})
         with anyio.CancelScope() as scope, self._threads.registered():
             self._subshells[sid] = _Running(inbox.bridge, scheduler, scope)
             try:
