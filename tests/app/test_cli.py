@@ -1,7 +1,7 @@
 """The braid-kernel command line: kernelspecs written, read back and removed; start's option handling.
 
 Every install goes to a temporary ``--prefix`` (or a temporary user data dir), never the real ones,
-and ``start`` runs a fake ``braid_kernel.app.kernel`` module, so no kernel process is launched.
+and ``start`` runs a fake ``braid_kernel.app.launch`` module, so no kernel process is launched.
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[KernelConfig]:
         configs.append(config)
         return 7
 
-    fake = types.ModuleType("braid_kernel.app.kernel")
+    fake = types.ModuleType("braid_kernel.app.launch")
     fake.run_kernel = run_kernel  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "braid_kernel.app.kernel", fake)
+    monkeypatch.setitem(sys.modules, "braid_kernel.app.launch", fake)
     return configs
 
 

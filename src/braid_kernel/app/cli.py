@@ -259,7 +259,7 @@ def parse_start_args(argv: Sequence[str]) -> tuple[KernelConfig, list[str]]:
 def _run_kernel(config: KernelConfig) -> int:
     # Imported on demand: the kernel pulls in zmq, IPython and anyio, which the other commands
     # (and `--help`) should not wait for.  import_module keeps this module checkable on its own.
-    module = importlib.import_module("braid_kernel.app.kernel")
+    module = importlib.import_module("braid_kernel.app.launch")
     run_kernel: Callable[[KernelConfig], int] = module.run_kernel
     return run_kernel(config)
 

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
+from braid_kernel.app.support import supported_features
 from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, store_directory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
@@ -52,9 +53,16 @@ log = logging.getLogger("braid_kernel")
 class KernelCore:
     """The shell, the handlers and the routing targets of one kernel, around ``outbox``."""
 
-    def __init__(self, config: KernelConfig, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        config: KernelConfig,
+        outbox: Outbox,
+        *,
+        session: str | None = None,
+        kernel_info: JsonDict | None = None,
+    ) -> None:
         self.config = config
-        self.session = uuid.uuid4().hex
+        self.session = session or uuid.uuid4().hex
         self.outbox = outbox
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles()
@@ -82,13 +90,7 @@ class KernelCore:
         )
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
-        self.kernel_info = kernel_info_content(self.shell.banner, self._features(), config.debugger)
-
-    def _features(self) -> list[str]:
-        features = ["kernel subshells"]
-        if self.config.debugger:
-            features.append("debugger")
-        return features
+        self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
 
     # ------------------------------------------------------------ transport hooks
     def on_main_shell_ready(self) -> None:

@@ -17,24 +17,15 @@ import sys
 import threading
 from typing import TextIO
 
-import zmq
-
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.core import KernelCore
-from braid_kernel.app.loops import check_loop, run_main
+from braid_kernel.app.launch import Transport
+from braid_kernel.app.loops import run_main
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.engine.modes import Mode
-from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
-from braid_kernel.transport.heartbeat import Heartbeat
-from braid_kernel.transport.outbox import Outbox
-from braid_kernel.transport.zmq_io import IOThread
-from braid_kernel.wire.codec import WireCodec
-from braid_kernel.wire.connection import ConnectionInfo
-from braid_kernel.wire.signing import Signer
 
 log = logging.getLogger("braid_kernel")
 
@@ -44,9 +35,13 @@ SHUTDOWN_GRACE = 3.0  # seconds a blocked main thread gets before the process ex
 class Kernel(KernelCore):
     """Everything one kernel process runs; :meth:`run` blocks until shutdown."""
 
-    def __init__(self, config: KernelConfig, info: ConnectionInfo) -> None:
-        super().__init__(config, Outbox())
-        self.info = info
+    def __init__(self, config: KernelConfig, transport: Transport) -> None:
+        super().__init__(
+            config, transport.outbox, session=transport.session, kernel_info=transport.kernel_info
+        )
+        self.transport = transport
+        self.info = transport.info
+        self._io = transport.io
         self.control = ControlThread(SyncDispatcher(self.publisher, self.control_handlers()))
         self._exiting = threading.Event()
 
@@ -67,12 +62,8 @@ class Kernel(KernelCore):
         os._exit(0)
 
     def run(self) -> int:
-        ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-        codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
-        router = self.router(codec, self.control)
-        self._io = IOThread(ctx, self.info, codec, self.outbox, router.on_frames)
-        heartbeat = Heartbeat(ctx, self.info)
-        self._heartbeat = heartbeat
+        """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
+        self._router = self.router(self.transport.codec, self.control)
         self._install_io_hooks()
         self.control.start()
         self.shells.install_interrupts()
@@ -84,15 +75,13 @@ class Kernel(KernelCore):
             self.control.stop()
             if self.fd_capture is not None:
                 self.fd_capture.uninstall()
-            self._io.stop()
-            heartbeat.close_unstarted()
+            self.transport.stop()
         return 0
 
     def on_main_shell_ready(self) -> None:
-        """Open the sockets once the main shell can take requests: a kernel that
-        answers kernel_info runs the next cell at once (no startup race)."""
-        self._io.start()
-        self._heartbeat.start()
+        """Route requests to the shells once the main shell takes them; what
+        arrived during startup is routed first, in order (no startup race)."""
+        self.transport.gate.open(self._router)
         host = IPythonHost(self.shell, self.cell_files)
         threading.Thread(target=_warm_up, args=(host,), name="braid-warmup", daemon=True).start()
 
@@ -127,31 +116,3 @@ def _warm_up(host: IPythonHost) -> None:
         importlib.import_module("jedi")
     except Exception:
         log.debug("warm-up failed", exc_info=True)
-
-
-def _check_supported(config: KernelConfig) -> None:
-    unsupported = config.modes & ~(Mode.CONCURRENT | Mode.CACHE | Mode.REACT)
-    if unsupported:
-        raise ConfigError(
-            f"mode {'-'.join(unsupported.names)} is not available in this version of "
-            "braid-kernel: install a kernelspec without it (braid-kernel install)"
-        )
-    check_loop(config)
-
-
-def run_kernel(config: KernelConfig) -> int:
-    """Start a kernel from ``config`` and serve until shutdown; the exit code."""
-    logging.basicConfig(
-        level=config.log_level,
-        stream=sys.__stderr__,
-        format="[braid %(levelname)s %(asctime)s %(name)s] %(message)s",
-    )
-    try:
-        _check_supported(config)
-        if config.connection_file is None:
-            raise ConfigError("no connection file: start the kernel with -f CONNECTION_FILE")
-        info = ConnectionInfo.load(config.connection_file)
-        return Kernel(config, info).run()
-    except BraidError as exc:
-        print(f"braid-kernel: {exc}", file=sys.__stderr__)
-        return 2

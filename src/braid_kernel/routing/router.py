@@ -86,7 +86,11 @@ class Router:
             if self._on_rejected is not None:
                 self._on_rejected(channel, exc)
             return
-        request = Request(msg, channel, time.monotonic())
+        self.route(Request(msg, channel, time.monotonic()))
+
+    def route(self, request: Request) -> None:
+        """Send a decoded, verified request where it is served."""
+        msg, channel = request.msg, request.channel
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:

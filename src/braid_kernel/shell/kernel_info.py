@@ -1,11 +1,16 @@
-"""The kernel_info_reply content (computed once; it never changes)."""
+"""The kernel_info_reply content (computed once; it never changes).
+
+It is computed before IPython is imported — a kernel process answers
+kernel_info while it is still building its shell — so IPython's version is
+read from its installed distribution's folder name, not from IPython.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import platform
 import sys
-
-import IPython
 
 from braid_kernel.wire.message import PROTOCOL_VERSION, JsonDict
 
@@ -26,7 +31,27 @@ def implementation_version() -> str:
     return __version__
 
 
-def kernel_info_content(banner: str, features: list[str], debugger: bool) -> JsonDict:
+def ipython_version() -> str:
+    """IPython's version without importing it (``ipython-X.Y.Z.dist-info`` beside it)."""
+    spec = importlib.util.find_spec("IPython")
+    if spec is not None and spec.submodule_search_locations:
+        site = os.path.dirname(next(iter(spec.submodule_search_locations)))
+        for name in os.listdir(site):
+            if name.lower().startswith("ipython-") and name.endswith(".dist-info"):
+                return name[len("ipython-") : -len(".dist-info")]
+    return "unknown"
+
+
+def default_banner() -> str:
+    """What the console shows on connecting: Python's and IPython's versions."""
+    return (
+        f"Python {sys.version}\n"
+        "Type 'copyright', 'credits' or 'license' for more information\n"
+        f"IPython {ipython_version()} -- An enhanced Interactive Python. Type '?' for help.\n"
+    )
+
+
+def kernel_info_content(features: list[str], debugger: bool, banner: str | None = None) -> JsonDict:
     """The reply to kernel_info_request, on shell and control alike."""
     return {
         "status": "ok",
@@ -42,7 +67,7 @@ def kernel_info_content(banner: str, features: list[str], debugger: bool) -> Jso
             "nbconvert_exporter": "python",
             "file_extension": ".py",
         },
-        "banner": banner or f"Python {platform.python_version()} - IPython {IPython.__version__}",
+        "banner": banner if banner is not None else default_banner(),
         "help_links": HELP_LINKS,
         "supported_features": features,
         "debugger": debugger,

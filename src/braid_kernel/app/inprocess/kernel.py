@@ -52,7 +52,7 @@ from braid_kernel.app.core import KernelCore
 from braid_kernel.app.inprocess.connection import Connection, Send
 from braid_kernel.app.inprocess.process_state import ProcessState
 from braid_kernel.app.inprocess.stdin import InProcessInput, InputHandler
-from braid_kernel.app.kernel import _check_supported
+from braid_kernel.app.support import check_supported
 from braid_kernel.engine.modes import Backend, Mode, parse_modes
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.routing.context import Request
@@ -163,7 +163,7 @@ class InProcessKernel:
         if self._stack is not None:
             raise BraidError("an InProcessKernel can be entered only once")
         config = KernelConfig(modes=self._modes, backend=self._host_backend(), debugger=self._debugger)
-        _check_supported(config)
+        check_supported(config)
         self._stack = contextlib.AsyncExitStack()
         self._ready, self._main_done, self._wake = anyio.Event(), anyio.Event(), anyio.Event()
         self._state = ProcessState.capture()

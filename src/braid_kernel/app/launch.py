@@ -1,0 +1,98 @@
+"""Starting a kernel process: sockets first, then the shell.
+
+``braid-kernel start`` lands here.  This module imports only what the sockets
+need (pyzmq, the wire, transport and routing layers): it binds the five
+channels and starts the heartbeat, with a
+:class:`~braid_kernel.routing.startup.StartupGate` answering kernel_info and
+keeping every other request in order, and only then imports IPython and
+builds the :class:`~braid_kernel.app.kernel.Kernel`, which opens the gate
+once its main shell serves.  A client therefore sees the kernel alive
+(heartbeat, kernel_info) within tens of milliseconds of launch, and its first
+cell runs as soon as the shell exists — never lost, never answered twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import uuid
+from dataclasses import dataclass, field
+
+import zmq
+
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.support import check_supported, supported_features
+from braid_kernel.errors import BraidError, ConfigError
+from braid_kernel.routing.dispatch import SyncDispatcher
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.routing.startup import StartupGate
+from braid_kernel.shell.kernel_info import kernel_info_content
+from braid_kernel.transport.heartbeat import Heartbeat
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.transport.zmq_io import IOThread
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.connection import ConnectionInfo
+from braid_kernel.wire.message import JsonDict
+from braid_kernel.wire.signing import Signer
+
+log = logging.getLogger("braid_kernel")
+
+
+@dataclass
+class Transport:
+    """The ZeroMQ side of a kernel process, serving before the kernel is built."""
+
+    info: ConnectionInfo
+    session: str
+    kernel_info: JsonDict
+    outbox: Outbox = field(default_factory=Outbox)
+    ctx: zmq.Context[zmq.Socket[bytes]] = field(default_factory=zmq.Context)
+
+    def __post_init__(self) -> None:
+        self.codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
+        early = SyncDispatcher(Publisher(self.outbox), {"kernel_info_request": self._kernel_info})
+        self.gate = StartupGate(self.codec, early)
+        self.io = IOThread(self.ctx, self.info, self.codec, self.outbox, self.gate.on_frames)
+        self.heartbeat = Heartbeat(self.ctx, self.info)
+
+    def _kernel_info(self, request: object) -> JsonDict:
+        del request
+        return self.kernel_info
+
+    def start(self) -> None:
+        """Bind every socket (errors raised here) and serve heartbeat and kernel_info."""
+        self.io.start()
+        self.heartbeat.start()
+
+    def stop(self) -> None:
+        """Send what is queued and close the sockets."""
+        self.io.stop()
+        self.heartbeat.close_unstarted()
+
+
+def run_kernel(config: KernelConfig) -> int:
+    """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
+    logging.basicConfig(
+        level=config.log_level,
+        stream=sys.__stderr__,
+        format="[braid %(levelname)s %(asctime)s %(name)s] %(message)s",
+    )
+    try:
+        check_supported(config)
+        if config.connection_file is None:
+            raise ConfigError("no connection file: start the kernel with -f CONNECTION_FILE")
+        info = ConnectionInfo.load(config.connection_file)
+        content = kernel_info_content(supported_features(config), config.debugger)
+        transport = Transport(info, uuid.uuid4().hex, content)
+        transport.start()
+        try:
+            # The heavy part (IPython, the engine) is imported only now.
+            kernel_module = importlib.import_module("braid_kernel.app.kernel")
+            return int(kernel_module.Kernel(config, transport).run())
+        except BaseException:
+            transport.stop()
+            raise
+    except BraidError as exc:
+        print(f"braid-kernel: {exc}", file=sys.__stderr__)
+        return 2

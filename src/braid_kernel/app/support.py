@@ -1,0 +1,29 @@
+"""What this kernel can run, decided from the configuration before anything starts."""
+
+from __future__ import annotations
+
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.loops import check_loop
+from braid_kernel.engine.modes import Mode
+from braid_kernel.errors import ConfigError
+
+SUPPORTED_MODES = Mode.CONCURRENT | Mode.CACHE | Mode.REACT | Mode.MULTI
+
+
+def supported_features(config: KernelConfig) -> list[str]:
+    """kernel_info's ``supported_features`` for ``config``."""
+    features = ["kernel subshells"]
+    if config.debugger:
+        features.append("debugger")
+    return features
+
+
+def check_supported(config: KernelConfig) -> None:
+    """Refuse, before anything starts, what this kernel cannot run here."""
+    unsupported = config.modes & ~SUPPORTED_MODES
+    if unsupported:
+        raise ConfigError(
+            f"mode {'-'.join(unsupported.names)} is not available in this version of "
+            "braid-kernel: install a kernelspec without it (braid-kernel install)"
+        )
+    check_loop(config)
