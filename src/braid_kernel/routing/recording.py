@@ -27,7 +27,8 @@ REPLAYABLE = frozenset({"display_data", "update_display_data", "clear_output", "
 IGNORED = frozenset({"status", "execute_input", "shutdown_reply", "debug_event"})
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: a slotted dataclass pickles through dataclasses.fields(), ~20 us per event.
+@dataclass(frozen=True)
 class StreamEvent:
     """Text the cell wrote to stdout or stderr."""
 
@@ -35,7 +36,7 @@ class StreamEvent:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MessageEvent:
     """An IOPub message the cell published (one of :data:`REPLAYABLE`)."""
 
@@ -82,6 +83,17 @@ class Recording:
             self.block(f"it published {msg_type} with binary buffers")
         else:
             self.events.append(MessageEvent(msg_type, content, metadata))
+
+    def compacted(self) -> list[OutputEvent]:
+        """The events with consecutive text of one stream joined (fewer, smaller events)."""
+        out: list[OutputEvent] = []
+        for event in self.events:
+            last = out[-1] if out else None
+            if isinstance(event, StreamEvent) and isinstance(last, StreamEvent) and last.name == event.name:
+                out[-1] = StreamEvent(event.name, last.text + event.text)
+            else:
+                out.append(event)
+        return out
 
     def block(self, reason: str) -> None:
         if self.blocked is None:

@@ -85,6 +85,14 @@ class CellCache:
         self._store: CacheStore | None = None
         self._record_output = record_output
         self._versions: dict[str, str] = {}
+        self.scope = ""  # part of every key: a multi-mode session's entries are its own
+
+    def scoped(self, scope: str) -> CellCache:
+        """A cache for one multi-mode session: the same store, on or off as this one is now,
+        its own counters and keys."""
+        sibling = CellCache(lambda: self.store, self.enabled, self._record_output)
+        sibling.scope = scope
+        return sibling
 
     @property
     def store(self) -> CacheStore:
@@ -127,7 +135,7 @@ class CellCache:
         except Unhashable as exc:
             self._not_cached(cell, str(exc))
             return None
-        plan = Plan(cell_key(code, inputs), code, inputs)
+        plan = Plan(cell_key(code, inputs, self.scope), code, inputs)
         plan.before = {name: namespace.get(name, _MISSING) for name in plan.candidates}
         return plan
 
@@ -180,7 +188,7 @@ class CellCache:
         changed |= self._mutated_inputs(plan, namespace)
         values = {name: namespace[name] for name in sorted(changed) if name in namespace}
         deleted = tuple(sorted(name for name in changed if name not in namespace))
-        return Entry(values, deleted, tuple(recording.events))
+        return Entry(values, deleted, tuple(recording.compacted()))
 
     def _mutated_inputs(self, plan: Plan, namespace: dict[str, Any]) -> set[str]:
         """Inputs changed in place by the run (re-fingerprinted; values that cannot change are skipped)."""
@@ -218,11 +226,11 @@ def _opted_out(cell: Cell) -> bool:
 def _static_refusal(code: CellCode) -> str | None:
     """Why the code's inputs and outputs cannot be known from its source, if they cannot."""
     names = code.names
-    if "get_ipython" in code.loaded:
+    if code.mentions(("get_ipython",)):
         return "it uses IPython magics, shell commands or get_ipython(), whose effects cannot be analysed"
     if names.star_import:
         return "it runs `from ... import *`, which binds names that cannot be known in advance"
-    dynamic = sorted(code.builtins_used & DYNAMIC_NAMES)
+    dynamic = sorted(code.mentions(DYNAMIC_NAMES))
     if dynamic:
         return f"it calls {', '.join(dynamic)}, which read or bind names that cannot be known in advance"
     return None

@@ -39,7 +39,7 @@ class StaleReference(Exception):
     """An entry refers to a notebook class the namespace no longer has in the same form."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: pickles without dataclasses.fields()
 class Entry:
     """What a cell left behind, to be restored without running it."""
 

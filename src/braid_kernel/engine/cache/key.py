@@ -38,28 +38,33 @@ DYNAMIC_NAMES = frozenset({"exec", "eval", "globals", "locals", "vars"})
 class CellCode:
     """What the key needs from a cell's source, computed once per cell."""
 
+    source: str
+    tree: ast.Module
     normalised: bytes  # digest of the AST without positions
     names: CellNames  # static analysis
-    loaded: frozenset[str]  # every name the code mentions as a plain name
 
-    @property
-    def builtins_used(self) -> frozenset[str]:
-        """Builtin names the code mentions (the namespace may shadow some)."""
-        return self.loaded & _BUILTINS
+    def mentions(self, candidates: Iterable[str]) -> set[str]:
+        """Which of ``candidates`` the code uses as plain names (``print``, ``exec``, ...).
+
+        A text search first: most cells mention none, and walking the tree costs more."""
+        present = [name for name in candidates if name in self.source]
+        if not present:
+            return set()
+        loaded = {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)}
+        return loaded.intersection(present)
 
 
 def read_cell(source: str) -> CellCode:
     """Parse and analyse ``source`` (the transformed Python code); ``SyntaxError`` if invalid."""
     tree = ast.parse(source)
     dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
-    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     digest = hashlib.sha256(dump.encode()).digest()
-    return CellCode(digest, analyse(source), frozenset(loaded))
+    return CellCode(source, tree, digest, analyse(source))
 
 
 def input_names(code: CellCode, namespace: Mapping[str, Any]) -> list[str]:
     """The cell's inputs, sorted: its reads, shadowed builtins, and what its functions read."""
-    names = set(code.names.reads) | {name for name in code.builtins_used if name in namespace}
+    names = set(code.names.reads) | code.mentions(_BUILTINS.intersection(namespace))
     todo = list(names)
     while todo:
         for read in _globals_read_by(namespace.get(todo.pop()), namespace):
@@ -83,10 +88,13 @@ def _globals_read_by(value: Any, namespace: Mapping[str, Any]) -> Iterable[str]:
     return ()
 
 
-def cell_key(code: CellCode, inputs: Mapping[str, bytes]) -> str:
-    """The hex cache key of a cell with these input fingerprints."""
+def cell_key(code: CellCode, inputs: Mapping[str, bytes], scope: str = "") -> str:
+    """The hex cache key of a cell with these input fingerprints (in ``scope``: a multi-mode
+    session's entries are its own)."""
     h = hashlib.sha256()
     h.update(f"braid-cache-{FORMAT_VERSION};{_PYTHON};".encode())
+    if scope:
+        h.update(b"scope\0" + scope.encode() + b"\0")
     h.update(code.normalised)
     for name in sorted(inputs):
         h.update(b"\0" + name.encode() + b"\0" + inputs[name])
