@@ -63,15 +63,20 @@ def ask(
     password: bool = False,
     subshell_id: str | None = None,
     identity: bytes = b"frontend-1",
+    session: str | None = None,
 ) -> tuple[Asker, Message]:
-    """Start a thread asking ``prompt``; return it and the input_request the client received."""
+    """Start a thread asking ``prompt``; return it and the input_request the client received.
+    ``session`` stands for another client session than the rig client's."""
     frames, _ = rig.client.frames(
         "execute_request",
         {"code": "input()", "allow_stdin": True},
         subshell_id=subshell_id,
         identity=identity,
     )
-    asker = Asker(Request(rig.codec.decode(frames), Channel.SHELL))
+    msg = rig.codec.decode(frames)
+    if session is not None:
+        msg.header["session"] = session
+    asker = Asker(Request(msg, Channel.SHELL))
     askers.append(asker)
     asker.start(rig, prompt, password)
     deadline = time.monotonic() + WAIT
@@ -151,3 +156,16 @@ def test_other_messages_on_stdin_are_ignored(rig: Rig, askers: list[Asker]) -> N
     assert asker.waiting()
     reply(rig, "real", question.header)
     assert asker.answer() == "real"
+
+
+def test_reply_without_parent_answers_its_own_client_sessions_question(rig: Rig, askers: list[Asker]) -> None:
+    # Multi mode: two notebooks (client sessions) wait for input at once.
+    other, _ = ask(rig, askers, "other notebook? ", session="another-client")
+    mine, _ = ask(rig, askers, "mine? ")  # asked by "client-session", the rig client's session
+
+    reply(rig, "for me", None, status=False)
+    assert mine.answer() == "for me"
+    assert other.waiting()
+
+    reply(rig, "fallback", None, status=False)  # no question of this client left: the oldest
+    assert other.answer() == "fallback"

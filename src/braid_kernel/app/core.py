@@ -151,8 +151,7 @@ class KernelCore:
         }
 
     def _interrupt(self, request: Request) -> JsonDict:
-        del request
-        self.shells.interrupt_all()
+        self.shells.interrupt(request)  # in multi mode: the sender's session only
         return {"status": "ok"}
 
     def _shutdown(self, request: Request) -> None:

@@ -8,6 +8,10 @@ created isolated: then they run with their own
 :class:`~braid_kernel.shell.namespaces.IsolatedNamespace` (variables,
 ``In``/``Out``, input history, completer).
 
+In multi mode the main shell serves many client sessions, each isolated
+(:mod:`braid_kernel.app.sessions`): its requests are routed by the header's
+``session`` and an interrupt_request reaches the sender's session only.
+
 Interrupts reach every shell: the main thread through SIGINT
 (:class:`~braid_kernel.engine.interrupt.Interrupter`), each subshell through
 its loop (awaiting cells are cancelled) and, when its thread runs cell code,
@@ -26,7 +30,8 @@ import anyio
 
 from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
-from braid_kernel.engine.cache import CachingRunner
+from braid_kernel.app.sessions import SessionManager
+from braid_kernel.engine.cache import CachingRunner, CellCache
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.foreign import run_on
@@ -36,11 +41,13 @@ from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.integrations.dataflow import DataflowTarget
+from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.loopbridge import LoopBridge
 from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.namespaces import IsolatedNamespace
+from braid_kernel.shell.session_commands import register_session_commands
 
 if TYPE_CHECKING:
     from braid_kernel.app.core import KernelCore
@@ -68,6 +75,11 @@ class ShellFactory:
         self._subshells: dict[str, _Running] = {}
         self._interrupter: Interrupter | None = None
         self._threads = ThreadInterrupts()
+        self.sessions: SessionManager | None = None
+        if Mode.MULTI in kernel.config.modes:
+            self.sessions = SessionManager(kernel, self.session_engine)
+        if kernel.shell.braid is not None:
+            register_session_commands(kernel.shell.braid, self.sessions)
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         k = self.kernel
@@ -84,27 +96,49 @@ class ShellFactory:
     ) -> tuple[Scheduler, AsyncDispatcher]:
         k = self.kernel
         host = IPythonHost(k.shell, k.cell_files, main=main, namespace=namespace)
-        runner = CachingRunner(host, k.publisher, k.cache, k.fd_capture)
+        scheduler, execute = self._engine(host, k.cache)
+        return scheduler, AsyncDispatcher(k.publisher, self.handlers(execute))
+
+    def _engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
+        k = self.kernel
+        runner = CachingRunner(host, k.publisher, cache, k.fd_capture)
         reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in k.config.modes)
         scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes)
-        dispatcher = AsyncDispatcher(k.publisher, self.handlers(ExecuteHandler(host, scheduler, k.publisher)))
-        return scheduler, dispatcher
+        return scheduler, ExecuteHandler(host, scheduler, k.publisher)
+
+    def session_engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
+        """A multi-mode session's scheduler and execute handler, with the kernel's names
+        in its namespace."""
+        scheduler, execute = self._engine(host, cache)
+        if host.namespace is not None:
+            host.namespace.push(_scheduler_names(scheduler))
+        return scheduler, execute
 
     async def serve_main(self) -> None:
         """Serve the main shell until the kernel stops (runs on the main thread)."""
         inbox = ShellInbox()
         scheduler, dispatcher = self._build(main=True)
-        if isinstance(scheduler.runner, ReactiveRunner):
+        sessions = self.sessions
+        if sessions is not None:  # multi mode: each request runs in its client's session
+            handlers = {**dispatcher.handlers, **sessions.handlers()}
+            dispatcher = AsyncDispatcher(self.kernel.publisher, handlers)
+            sessions.register_targets()
+        elif isinstance(scheduler.runner, ReactiveRunner):
             DataflowTarget(scheduler.runner).register(self.kernel.comms.manager)
         # Names kept from akernel so its users' notebooks keep working; hidden from %who.
         self.kernel.shell.push(_scheduler_names(scheduler), interactive=False)
         with anyio.CancelScope() as scope:
             self._main = _Running(inbox.bridge, scheduler, scope)
             if self._interrupter is not None:
-                self._interrupter.attach(inbox.bridge, scheduler.interrupt)
+                cancel = sessions.interrupt_everyone if sessions is not None else scheduler.interrupt
+                self._interrupter.attach(inbox.bridge, cancel)
             self.kernel.registry.add(None, inbox)
             self.kernel.on_main_shell_ready()
-            await dispatcher.serve(inbox.receive)
+            async with anyio.create_task_group() as tg:
+                if sessions is not None:
+                    tg.start_soon(sessions.serve_background)
+                await dispatcher.serve(inbox.receive)
+                tg.cancel_scope.cancel()
 
     async def serve_subshell(self, sid: str, inbox: ShellInbox, *, isolated: bool = False) -> None:
         """Serve one subshell (on its own thread) until it is deleted; with
@@ -169,6 +203,17 @@ class ShellFactory:
         self._interrupter = Interrupter(self.kernel.cell_files)
         self._interrupter.install()
         self._threads.install()
+
+    def interrupt(self, request: Request) -> None:
+        """An interrupt_request (any thread): in multi mode, the sender's session's cells
+        only; otherwise every shell's."""
+        session = self.sessions.lookup(request) if self.sessions is not None else None
+        if self.sessions is None:
+            self.interrupt_all()
+        elif session is not None and self._main is not None:
+            self._main.bridge.call_soon(session.scheduler.interrupt)  # its awaiting and queued cells
+            if self._interrupter is not None:  # its cell, if one blocks the main thread
+                self._interrupter.interrupt(only=session.namespace.user_ns)
 
     def interrupt_all(self) -> None:
         """Interrupt the main shell and every subshell (any thread)."""

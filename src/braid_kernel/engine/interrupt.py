@@ -13,6 +13,11 @@ A signal that lands just before the main thread enters a blocking call
 returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
 ``RESEND_INTERVAL`` until the handler acknowledges it; copies that arrive
 within ``DUPLICATE_WINDOW`` of an acknowledged one are ignored.
+
+In multi mode an interrupt belongs to one session: ``interrupt(only=namespace)``
+raises KeyboardInterrupt only if the cell code on the main thread runs in that
+session's namespace (its frame's globals), and cancels nothing itself (the
+caller cancels that session's awaiting cells).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.loopbridge import LoopBridge
@@ -42,6 +48,7 @@ class Interrupter:
         self._acknowledged = threading.Event()
         self._last_handled = -DUPLICATE_WINDOW
         self._lock = threading.Lock()
+        self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
 
     def attach(self, bridge: LoopBridge, cancel_cells: Callable[[], None]) -> None:
         """Connect to the main shell's loop once it runs."""
@@ -51,25 +58,34 @@ class Interrupter:
         """Take over SIGINT (call on the main thread)."""
         signal.signal(signal.SIGINT, self._on_sigint)
 
-    def interrupt(self) -> None:
+    def interrupt(self, only: dict[str, Any] | None = None) -> None:
         """Interrupt the main thread from any thread other than it (as a SIGINT
-        would); returns once the handler has run, or after ``RESEND_FOR``."""
+        would); returns once the handler has run, or after ``RESEND_FOR``.
+
+        With ``only`` (a namespace), the main thread gets KeyboardInterrupt only
+        when it runs the top-level code of a cell in that namespace, and nothing
+        else happens.
+        """
         if self._main_ident is None:
             return
         with self._lock:  # one interrupt at a time
+            self._only = only
             self._acknowledged.clear()
             deadline = time.monotonic() + RESEND_FOR
-            while time.monotonic() < deadline:
-                signal.pthread_kill(self._main_ident, signal.SIGINT)
-                if self._acknowledged.wait(RESEND_INTERVAL):
-                    return
+            try:
+                while time.monotonic() < deadline:
+                    signal.pthread_kill(self._main_ident, signal.SIGINT)
+                    if self._acknowledged.wait(RESEND_INTERVAL):
+                        return
+            finally:
+                self._only = None
 
-    def in_cell_code(self, frame: FrameType | None) -> bool:
-        """True when ``frame``'s stack runs a cell's top-level code."""
+    def in_cell_code(self, frame: FrameType | None, namespace: dict[str, Any] | None = None) -> bool:
+        """True when ``frame``'s stack runs a cell's top-level code (in ``namespace``, if given)."""
         while frame is not None:
             code = frame.f_code
             if code.co_name == "<module>" and self._cells.is_cell(code.co_filename):
-                return True
+                return namespace is None or frame.f_globals is namespace
             frame = frame.f_back
         return False
 
@@ -79,8 +95,9 @@ class Interrupter:
         if now - self._last_handled < DUPLICATE_WINDOW:
             return  # a re-sent copy of an interrupt already handled
         self._last_handled = now
+        only = self._only
         self._acknowledged.set()
-        if self.in_cell_code(frame):
+        if self.in_cell_code(frame, only):
             raise KeyboardInterrupt
-        if self._bridge is not None and self._cancel_cells is not None:
+        if only is None and self._bridge is not None and self._cancel_cells is not None:
             self._bridge.call_soon(self._cancel_cells)

@@ -5,6 +5,10 @@ The ``comm`` package lets a kernel supply the comm class and the manager:
 comm's messages are published with the *current* request as parent — the
 cell that created or updated a widget, or the frontend's comm_msg being
 handled — so nbclient and output areas attribute them correctly.
+
+In multi mode every client session has a comm manager of its own (its comms; the targets are
+shared, as the modules registering them are): :meth:`CommService.scope` makes ``current``
+return the calling session's manager and ``comm_info`` answer from the requesting session's.
 """
 
 from __future__ import annotations
@@ -41,34 +45,45 @@ class CommService:
     def __init__(self, publisher: Publisher) -> None:
         self.manager = CommManager()
         self.publisher = publisher
+        self._current: Callable[[], CommManager] = lambda: self.manager
+        self._of_request: Callable[[Request], CommManager | None] = lambda request: self.manager
+
+    def scope(
+        self, current: Callable[[], CommManager], of_request: Callable[[Request], CommManager | None]
+    ) -> None:
+        """Multi mode: ``current()`` is the manager of the code running now (cells, comm
+        handlers), ``of_request(request)`` the one of the client that sent ``request`` (None:
+        it has no comms)."""
+        self._current, self._of_request = current, of_request
+
+    def current(self) -> CommManager:
+        """The comm manager of the running code (the kernel's, except in multi mode)."""
+        return self._current()
 
     def install(self) -> None:
         """Make ``comm.create_comm`` / ``comm.get_comm_manager`` use this kernel."""
         comm_class = type("BraidComm", (KernelComm,), {"publisher": self.publisher})
         comm.create_comm = comm_class
-        comm.get_comm_manager = lambda: self.manager
+        comm.get_comm_manager = self.current
 
     def shell_handlers(self) -> dict[str, Handler]:
         """Handlers for messages that run comm callbacks (user code): on the shell."""
 
-        def run(method: Callable[[Any, Any, JsonDict], None]) -> Handler:
+        def run(method: str) -> Handler:
             def handle(request: Request) -> None:
-                method(None, None, request.msg.as_dict())
+                getattr(self.current(), method)(None, None, request.msg.as_dict())
 
             return handle
 
-        return {
-            "comm_open": run(self.manager.comm_open),
-            "comm_msg": run(self.manager.comm_msg),
-            "comm_close": run(self.manager.comm_close),
-        }
+        return {name: run(name) for name in ("comm_open", "comm_msg", "comm_close")}
 
     def comm_info(self, request: Request) -> JsonDict:
         """comm_info_request: the open comms, optionally of one target (any thread)."""
         target = request.field("target_name")
+        manager = self._of_request(request)
         comms = {
             cid: {"target_name": c.target_name}
-            for cid, c in list(self.manager.comms.items())
+            for cid, c in list(manager.comms.items() if manager is not None else ())
             if target is None or c.target_name == target
         }
         return {"status": "ok", "comms": comms}

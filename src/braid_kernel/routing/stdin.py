@@ -3,7 +3,9 @@
 A cell's thread calls :meth:`StdinBroker.ask` and blocks until the reply
 arrives on the I/O thread.  Replies are matched to the request they answer
 by their parent ``msg_id``; a reply without one (jupyter_client's
-``kc.input()`` sends only ``{"value": ...}``) answers the oldest question.
+``kc.input()`` sends only ``{"value": ...}``) answers the oldest question of
+the client session that sent it (in multi mode several notebooks may be
+asking), or the oldest question at all when that client asked none.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ INTERRUPT_CHECK = 0.05  # seconds between checks for an interrupt while input() 
 
 @dataclass(slots=True)
 class _Question:
+    client: object = None  # the asking request's header session
     answered: threading.Event = field(default_factory=threading.Event)
     value: str = ""
 
@@ -43,7 +46,7 @@ class StdinBroker:
         Blocks the calling thread; a KeyboardInterrupt (interrupt) ends the wait.
         """
         header = new_header("input_request", self._session, self._username, request.msg.subshell_id)
-        question = _Question()
+        question = _Question(request.header.get("session"))
         with self._lock:
             self._pending[header["msg_id"]] = question
         try:
@@ -77,7 +80,9 @@ class StdinBroker:
         with self._lock:
             question = self._pending.get(parent_id) if isinstance(parent_id, str) else None
             if question is None and self._pending:
-                question = next(iter(self._pending.values()))
+                client = reply.header.get("session")
+                questions = list(self._pending.values())
+                question = next((q for q in questions if q.client == client), questions[0])
         if question is None:
             log.warning("input_reply with no pending input_request: dropped")
             return

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from braid_kernel.engine.cache import CellCache
+from braid_kernel.engine.cache import CachingRunner, CellCache
+from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
 from braid_kernel.shell.ipshell import BraidShell
 
@@ -28,10 +29,18 @@ def opt_out_marker(lines: list[str]) -> list[str]:
 
 
 class CacheCommands:
-    """The ``cache`` and ``nocache`` subcommands, acting on one kernel's cache."""
+    """The ``cache`` and ``nocache`` subcommands, acting on the cache of the calling cell's shell
+    (a multi-mode session has its own), else on the kernel's ``cache``."""
 
     def __init__(self, cache: CellCache) -> None:
-        self.cache = cache
+        self.kernel_cache = cache
+
+    @property
+    def cache(self) -> CellCache:
+        scheduler = current_scheduler.get()
+        runner = scheduler.runner if scheduler is not None else None
+        runner = getattr(runner, "inner", runner)  # through the reactive runner
+        return runner.cache if isinstance(runner, CachingRunner) else self.kernel_cache
 
     def cache_command(self, args: list[str], cell: str | None) -> None:
         del cell

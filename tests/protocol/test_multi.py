@@ -1,0 +1,281 @@
+"""Multi mode over ZeroMQ: several jupyter_client clients (each its own ``session``) on one
+``braid-multi`` kernel, each with its own namespace, count, history, chain, interrupts, stdin,
+comms, reactive graph and cache scope; ``%braid sessions`` / ``session name|attach|reset``;
+idle sessions freed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+
+from tests.protocol.kernel_client import (
+    STARTUP_TIMEOUT,
+    Executed,
+    RoutingClient,
+    RunningKernel,
+    strip_ansi,
+)
+
+pytestmark = pytest.mark.timeout(180)
+
+Start = Callable[..., RunningKernel]
+
+
+class Clients:
+    """Extra clients of one kernel, each with a session of its own; all stopped at the end."""
+
+    def __init__(self, kernel: RunningKernel) -> None:
+        self.kernel = kernel
+        self.started: list[RoutingClient] = []
+
+    def new(self) -> RoutingClient:
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.kernel.km.get_connection_info())  # key, ports; a new session id
+        kc.start_channels()
+        client = RoutingClient(kc)
+        self.started.append(client)
+        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        client.wait_for_iopub()
+        return client
+
+    def close(self) -> None:
+        for client in self.started:
+            client.kc.stop_channels()
+
+
+@pytest.fixture
+def multi(start_kernel: Start) -> RunningKernel:
+    return start_kernel(kernel_name="braid-multi")
+
+
+@pytest.fixture
+def clients(multi: RunningKernel) -> Iterator[Clients]:
+    made = Clients(multi)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def sid(client: RoutingClient) -> str:
+    """The client's session id (what the kernel keys sessions by)."""
+    return str(client.kc.session.session)
+
+
+def quiet_value(client: RoutingClient, expression: str) -> str:
+    """``expression``'s repr, read through a silent request (no reactive run)."""
+    done = client.run("", silent=True, user_expressions={"v": expression})
+    return str(done.content["user_expressions"]["v"]["data"]["text/plain"])
+
+
+def error_of(done: Executed) -> str:
+    assert done.status == "error", done.describe()
+    return str(done.content["ename"])
+
+
+def test_each_client_session_has_its_own_variables_and_execution_count(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    assert sid(multi) != sid(other)
+    first = multi.run("x = 'from-a'")
+    assert first.content["execution_count"] == 1
+    assert error_of(other.execute("x")) == "NameError"
+    other.run("x = 'from-b'")
+    assert multi.value("x") == "'from-a'"
+    assert other.value("x") == "'from-b'"
+    assert multi.run("1").content["execution_count"] == 3  # a's own count: x=, x, 1
+    assert other.run("2").content["execution_count"] == 4  # b's: x (an error), x=, x, 2
+    assert "x = 'from-a'" in multi.value("In[1]")
+
+
+def test_history_is_per_session(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    multi.run("a_only = 1")
+    other.run("b_only = 2")
+    mine = multi.request(
+        "history_request", {"hist_access_type": "tail", "n": 10, "raw": True, "output": False}
+    )
+    theirs = other.request("history_request", {"hist_access_type": "tail", "n": 10, "raw": True})
+    assert [entry[2] for entry in mine["content"]["history"]] == ["a_only = 1"]
+    assert [entry[2] for entry in theirs["content"]["history"]] == ["b_only = 2"]
+
+
+def test_completion_sees_the_callers_namespace(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    multi.run("only_in_a_variable = 1")
+    mine = multi.request("complete_request", {"code": "only_in_a_", "cursor_pos": 10})["content"]
+    theirs = other.request("complete_request", {"code": "only_in_a_", "cursor_pos": 10})["content"]
+    assert mine["matches"] == ["only_in_a_variable"]
+    assert theirs["matches"] == []
+
+
+def test_chained_mode_orders_a_sessions_cells_but_never_across_sessions(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    slow = multi.execute_request("import asyncio\nprint('slow-started', flush=True)\nawait asyncio.sleep(8)")
+    multi.stream_until(slow, "slow-started")
+    behind = multi.execute_request("'behind the slow cell'")
+    done = other.run("'b is not held up'")  # b's chain is its own
+    assert done.result == "'b is not held up'"
+    assert not multi.has_reply(slow) and not multi.has_reply(behind)
+    assert multi.finish(slow, timeout=30).status == "ok"
+    assert multi.finish(behind).status == "ok"  # a's own cells stay in order
+
+
+def test_interrupt_request_cancels_only_the_senders_awaiting_cells(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    awaiting = "import asyncio\nprint('started', flush=True)\nawait asyncio.sleep(60)"
+    mine, theirs = multi.execute_request(awaiting), other.execute_request(awaiting)
+    multi.stream_until(mine, "started")
+    other.stream_until(theirs, "started")
+    assert multi.request("interrupt_request", channel="control")["content"]["status"] == "ok"
+    assert error_of(multi.finish(mine)) == "KeyboardInterrupt"
+    other.iopub_settle(1.0)
+    assert not other.has_reply(theirs), "a's interrupt cancelled b's cell"
+    other.request("interrupt_request", channel="control")
+    assert error_of(other.finish(theirs)) == "KeyboardInterrupt"
+
+
+def test_interrupt_from_another_session_does_not_stop_a_blocking_cell(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    blocking = multi.execute_request("import time\nprint('blocking', flush=True)\ntime.sleep(60)")
+    multi.stream_until(blocking, "blocking")
+    other.request("interrupt_request", channel="control")  # b has nothing running
+    multi.iopub_settle(1.5)
+    assert not multi.has_reply(blocking), "b's interrupt stopped a's cell"
+    queued_b = other.execute_request("'b after the block'")  # waits: the main thread is held
+    multi.request("interrupt_request", channel="control")
+    assert error_of(multi.finish(blocking)) == "KeyboardInterrupt"
+    done = other.finish(queued_b)
+    assert done.status == "ok" and done.result == "'b after the block'"
+
+
+def test_input_prompts_go_to_the_asking_client(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    cell = multi.execute_request("answer = input('a? ')", allow_stdin=True)
+    request = multi.reply(cell, "stdin", timeout=10)
+    assert request["content"]["prompt"] == "a? "
+    other.drain("stdin")
+    assert not any(other.replies["stdin"].values()), "b got a's input_request"
+    multi.kc.input("for-a")
+    assert multi.finish(cell).status == "ok"
+    assert multi.value("answer") == "'for-a'"
+    assert error_of(other.execute("answer")) == "NameError"
+
+
+def test_comms_belong_to_the_session_that_opened_them(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    comm_id = multi.value(
+        "import comm\n"
+        "got = []\n"
+        "c = comm.create_comm(target_name='braid.test')\n"
+        "c.on_msg(lambda msg: got.append(msg['content']['data']))\n"
+        "c.comm_id"
+    ).strip("'")
+    assert comm_id in multi.request("comm_info_request")["content"]["comms"]
+    assert comm_id not in other.request("comm_info_request")["content"]["comms"]
+    other.iopub_until_idle(other.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"from": "b"}}))
+    multi.iopub_until_idle(multi.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"from": "a"}}))
+    assert multi.value("got") == "[{'from': 'a'}]"
+    multi.wait_for_log("comm_msg from session .* ignored")
+
+
+def test_braid_sessions_lists_every_session_and_marks_the_caller(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    multi.run("%braid session name alpha")
+    other.run("big = list(range(100000))")
+    table = multi.run("%braid sessions").stdout
+    lines = table.splitlines()
+    assert lines[0].split()[:4] == ["session", "name", "clients", "cells"]
+    mine = next(line for line in lines if sid(multi)[:8] in line)
+    theirs = next(line for line in lines if sid(other)[:8] in line)
+    assert f"{sid(multi)[:8]}*" in mine and "alpha" in mine
+    assert "*" not in theirs.split()[0]
+    assert "MB" in theirs  # the list of 100,000 ints is counted
+    assert "2 session(s)" in table
+
+
+def test_attach_after_reconnect_finds_the_named_session(multi: RunningKernel, clients: Clients) -> None:
+    multi.run("%braid session name notebook-1")
+    multi.run("kept = 41")
+    first = clients.new()
+    assert "belongs to session" in strip_ansi(str(first.execute("%braid session name notebook-1").content))
+    multi.kc.stop_channels()  # the page is reloaded: a new connection, a new session id
+    again = clients.new()
+    assert error_of(again.execute("kept")) == "NameError"
+    attached = again.run("%braid session attach notebook-1")
+    assert "attached to session 'notebook-1'" in attached.stdout
+    done = again.run("kept + 1")
+    assert done.result == "42"
+    assert done.content["execution_count"] == 3  # the named session's count goes on
+    missing = again.execute("%braid session attach nowhere")
+    assert "no session is named 'nowhere'" in strip_ansi(str(missing.content["evalue"]))
+
+
+def test_session_reset_clears_only_the_calling_session(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    multi.run("mine = 1")
+    other.run("theirs = 2")
+    assert "session reset" in multi.run("%braid session reset").stdout
+    assert error_of(multi.execute("mine")) == "NameError"
+    assert multi.run("'fresh'").content["execution_count"] == 2  # counting starts again
+    assert other.value("theirs") == "2"
+
+
+def test_reactive_graphs_are_per_session(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    for client in (multi, other):
+        client.run("%braid react on")
+    multi.run("a = 1")
+    multi.run("b = a * 2")
+    rerun = other.run("a = 10")  # the cell defining b is a's: nothing to re-run in b's graph
+    assert rerun.reply["metadata"]["braid"]["reran"] == []
+    assert quiet_value(multi, "b") == "2"
+    again = multi.run("a = 3")
+    assert again.reply["metadata"]["braid"]["reran"] == ["defines:b"]
+    assert quiet_value(multi, "b") == "6"
+
+
+def test_cache_scope_is_per_session(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    code = f"token = '{uuid.uuid4().hex}'"
+    for client in (multi, other):
+        client.run("%braid cache on")
+    assert multi.run(code).reply["metadata"]["braid"]["cache"] == "miss"
+    assert multi.run(code).reply["metadata"]["braid"]["cache"] == "hit"
+    assert other.run(code).reply["metadata"]["braid"]["cache"] == "miss"  # another session's entry
+
+
+def test_idle_sessions_are_freed(start_kernel: Start) -> None:
+    kernel = start_kernel(
+        kernel_name="braid-multi", extra_arguments=["--session-idle-timeout", "1", "--log-level", "INFO"]
+    )
+    made = Clients(kernel)
+    try:
+        busy = made.new()
+        busy.run("kept = 'while busy'")
+        waiting = busy.execute_request("import asyncio\nawait asyncio.sleep(4)\nkept")
+        kernel.run("dropped = 1")
+        time.sleep(3)  # longer than the timeout: the idle session goes, the busy one stays
+        assert error_of(kernel.execute("dropped")) == "NameError"
+        assert busy.finish(waiting).result == "'while busy'"
+        kernel.wait_for_log("freed")
+    finally:
+        made.close()
+
+
+def test_sessions_commands_explain_multi_mode_elsewhere(fresh_kernel: RunningKernel) -> None:
+    done = fresh_kernel.execute("%braid sessions")
+    assert "braid-kernel install multi" in strip_ansi(str(done.content.get("evalue", "")) + done.stderr)
