@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -182,8 +185,6 @@ def test_each_notebook_gets_its_own_store(tmp_path: Path) -> None:
 
 
 def test_a_store_directory_removed_by_hand_is_made_again(tmp_path: Path, make_store: MakeStore) -> None:
-    import shutil
-
     store = make_store(directory=tmp_path / "store")
     store.put(KEY_A, b"one")
     store.flush()
@@ -192,3 +193,34 @@ def test_a_store_directory_removed_by_hand_is_made_again(tmp_path: Path, make_st
     store.flush()
     assert store.write_error is None
     assert (tmp_path / "store" / f"{KEY_B}.entry").exists()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from braid_kernel.engine.cache.store import CacheStore
+store = CacheStore(Path(sys.argv[1]), 10**10)
+i = 0
+while True:
+    store.write_now(f"{i % 50:040x}", bytes([i % 251]) * 2_000_000)
+    i += 1
+    if i == 3:
+        print("writing", flush=True)
+"""
+
+
+def test_kill_9_while_writing_leaves_only_whole_entries(tmp_path: Path, make_store: MakeStore) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+        time.sleep(0.5)
+    finally:
+        proc.kill()  # SIGKILL, in the middle of some write
+        proc.wait(timeout=10)
+    store = make_store(10**10)
+    keys = [path.stem for path in tmp_path.glob("*.entry")]
+    assert keys
+    for key in keys:
+        payload = store.get(key)
+        assert payload is not None and len(payload) == 2_000_000
+        assert bytes(payload) == bytes([payload[0]]) * 2_000_000
