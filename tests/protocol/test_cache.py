@@ -309,3 +309,18 @@ def test_a_cell_showing_a_widget_is_not_cached(cache_kernel: RunningKernel) -> N
     for _ in range(2):
         assert _cache(k.run(code)) == "miss"
     assert "comm_open" in k.run("%braid cache info").stdout
+
+
+def test_cache_and_react_together(start_kernel: StartKernel, cache_dir: Path) -> None:
+    k = start_kernel(extra_arguments=["--cache-dir", str(cache_dir)])
+    k.run("%braid react on")
+    k.run("%braid cache on")
+    k.run("a = 2")
+    k.run("print('b is', a * 10)\nb = a * 10")
+    assert k.run("a = 3").reply["metadata"]["braid"]["reran"]
+    again = k.run("a = 2")  # a hit; the dependent cell re-runs (a hit too) and shows its output
+    assert _cache(again) == "hit"
+    updates = [m["content"]["data"]["text/plain"] for m in again.of_type("update_display_data")]
+    assert updates == ["b is 20\n"], again.describe()
+    shown = k.run("b").of_type("display_data")  # react mode shows results as display data
+    assert shown[0]["content"]["data"]["text/plain"] == "20"
