@@ -36,6 +36,10 @@ class FakeHost:
     def compile_flags(self) -> int:
         return 0
 
+    @property
+    def interactivity(self) -> str:
+        return "last_expr"
+
     def prepare(self, raw: str, execution_count: int, store_history: bool) -> tuple[str, str]:
         del store_history
         return raw, f"<cell-{execution_count}>"

@@ -260,6 +260,7 @@ class RunningKernel(RoutingClient):
         log_path: Path,
         kernel_name: str = "braid",
         extra_arguments: list[str] | None = None,
+        env: dict[str, str] | None = None,
         **km_kwargs: Any,
     ) -> None:
         self.log_path = log_path
@@ -269,7 +270,10 @@ class RunningKernel(RoutingClient):
         self.km = KernelManager(kernel_name=kernel_name, connection_file=str(connection_file), **km_kwargs)
         self._log = log_path.open("wb")
         try:
-            self.km.start_kernel(stdout=self._log, stderr=self._log, extra_arguments=extra_arguments or [])
+            launch: dict[str, Any] = {"env": env} if env is not None else {}
+            self.km.start_kernel(
+                stdout=self._log, stderr=self._log, extra_arguments=extra_arguments or [], **launch
+            )
         except BaseException:
             self._log.close()
             raise

@@ -41,6 +41,7 @@ from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
+from braid_kernel.shell.profile import load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.transport.outbox import Outbox
@@ -60,13 +61,16 @@ class KernelCore:
         *,
         session: str | None = None,
         kernel_info: JsonDict | None = None,
+        profile: bool = False,
     ) -> None:
+        """``profile``: honour the user's IPython profile (config, extensions, startup files)."""
         self.config = config
         self.session = session or uuid.uuid4().hex
         self.outbox = outbox
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles()
-        self.shell = build_shell(self.publisher, self.cell_files)
+        user_config = load_profile_config() if profile else None
+        self.shell = build_shell(self.publisher, self.cell_files, user_config)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,
@@ -91,6 +95,8 @@ class KernelCore:
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
+        if user_config is not None:
+            run_startup(self.shell, user_config)
 
     # ------------------------------------------------------------ transport hooks
     def on_main_shell_ready(self) -> None:

@@ -37,7 +37,11 @@ class Kernel(KernelCore):
 
     def __init__(self, config: KernelConfig, transport: Transport) -> None:
         super().__init__(
-            config, transport.outbox, session=transport.session, kernel_info=transport.kernel_info
+            config,
+            transport.outbox,
+            session=transport.session,
+            kernel_info=transport.kernel_info,
+            profile=True,
         )
         self.transport = transport
         self.info = transport.info

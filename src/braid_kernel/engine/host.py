@@ -27,6 +27,11 @@ class ShellHost(Protocol):
         """Extra ``compile()`` flags (``__future__`` features in effect)."""
         ...
 
+    @property
+    def interactivity(self) -> str:
+        """Which expressions' values a cell shows (IPython's ``ast_node_interactivity``)."""
+        ...
+
     def prepare(self, raw: str, execution_count: int, store_history: bool) -> tuple[str, str]:
         """Transform ``raw`` (magics, ``!cmd``), register the cell's source for
         tracebacks, record it in history; return ``(code, filename)``."""

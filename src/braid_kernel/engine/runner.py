@@ -37,14 +37,18 @@ class CellRunner:
         result = None
         try:
             compiled = compile_cell(
-                cell.code, cell.filename, self.host.compile_flags, self.host.transform_ast
+                cell.code,
+                cell.filename,
+                self.host.compile_flags,
+                self.host.transform_ast,
+                self.host.interactivity,
             )
             namespace = self.host.user_ns
-            if compiled.body is not None:
-                await run_code(compiled.body, namespace)
-            if compiled.last_expression is not None:
-                result = await run_code(compiled.last_expression, namespace)
-                self.host.display_result(result)
+            for part in compiled.parts:
+                value = await run_code(part.code, namespace)
+                if part.shown:
+                    result = value
+                    self.host.display_result(value)
         except anyio.get_cancelled_exc_class():
             if scope.cancel_called:
                 raise  # our interrupt: the scheduler reports it

@@ -51,11 +51,11 @@ class ForeignLoopMagics(Magics):  # type: ignore[misc]
         namespace: dict[str, Any] = self.shell.user_ns
 
         async def execute() -> Any:
-            if compiled.body is not None:
-                await run_code(compiled.body, namespace)
-            if compiled.last_expression is None:
-                return None
-            value = await run_code(compiled.last_expression, namespace)
+            value = None
+            for part in compiled.parts:
+                value = await run_code(part.code, namespace)
+                if not part.shown:
+                    value = None
             return await value if inspect.isawaitable(value) else value
 
         return run_on(backend, execute)

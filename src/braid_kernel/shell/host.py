@@ -60,6 +60,10 @@ class IPythonHost:
     def compile_flags(self) -> int:
         return int(self.shell.compile.flags)
 
+    @property
+    def interactivity(self) -> str:
+        return str(self.shell.ast_node_interactivity)
+
     def prepare(self, raw: str, execution_count: int, store_history: bool) -> tuple[str, str]:
         code: str = self._transform(raw)
         filename: str = self.shell.compile.cache(code, execution_count, raw_code=raw)

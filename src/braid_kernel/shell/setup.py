@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from traitlets.config import Config
+
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
@@ -20,13 +22,14 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
 
 
-def build_shell(publisher: Publisher, cell_files: CellFiles) -> BraidShell:
+def build_shell(publisher: Publisher, cell_files: CellFiles, config: Config | None = None) -> BraidShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
     swap its display hook, display publisher, pager and compiler for the kernel's.
+    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    shell: BraidShell = BraidShell.instance()
+    shell: BraidShell = BraidShell.instance(config=config) if config else BraidShell.instance()
     shell.publisher = publisher
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)

@@ -1,0 +1,64 @@
+"""Starting a kernel process: sockets first, the user's IPython profile honoured.
+
+The kernel answers kernel_info (so ``wait_for_ready`` returns) while it is still
+running the profile's startup files; a cell sent right after that waits for
+them and sees what they defined.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.protocol.kernel_client import RunningKernel
+
+pytestmark = pytest.mark.timeout(90)
+
+SLOW_STARTUP = """\
+import pathlib, time
+time.sleep(2.0)
+FROM_STARTUP_FILE = 42
+pathlib.Path({done!r}).write_text(str(time.time()))
+"""
+KERNEL_CONFIG = """\
+c.InteractiveShellApp.exec_lines = ["FROM_EXEC_LINE = 'line'"]
+c.InteractiveShell.ast_node_interactivity = "all"
+"""
+
+
+def _profile(root: Path, done: Path) -> dict[str, str]:
+    profile = root / "profile_default"
+    (profile / "startup").mkdir(parents=True)
+    (profile / "startup" / "50-slow.py").write_text(SLOW_STARTUP.format(done=str(done)))
+    (profile / "startup" / "60-magic.ipy").write_text("%alias braid_alias echo\nFROM_IPY = 'ipy'\n")
+    (profile / "startup" / "70-broken.py").write_text("raise RuntimeError('broken startup file')\n")
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    return {**os.environ, "IPYTHONDIR": str(root)}
+
+
+def test_kernel_info_is_answered_while_startup_files_run_and_the_first_cell_sees_them(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    done = tmp_path / "startup-finished"
+    k = start_kernel(env=_profile(tmp_path / "ipython", done))
+    ready_at = time.time()  # wait_for_ready returned: kernel_info was answered
+    first = k.execute("FROM_STARTUP_FILE, FROM_EXEC_LINE, FROM_IPY")
+    assert first.status == "ok", first.describe()
+    assert first.result == "(42, 'line', 'ipy')"
+    assert ready_at < float(done.read_text()), "kernel_info waited for the startup files"
+    assert "broken startup file" in k.log_text()  # logged, the kernel started anyway
+
+
+def test_profile_config_applies_and_startup_names_are_hidden_from_who(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    k = start_kernel(env=_profile(tmp_path / "ipython", tmp_path / "done"))
+    both = k.run("1\n2")  # ast_node_interactivity = "all": both values shown
+    values = [m["content"]["data"]["text/plain"] for m in both.of_type("execute_result")]
+    assert values == ["1", "2"]
+    who = k.run("visible = 1\n%who").stdout
+    assert "visible" in who and "FROM_STARTUP_FILE" not in who
