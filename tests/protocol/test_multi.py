@@ -5,6 +5,7 @@ idle sessions freed."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -154,10 +155,15 @@ def test_interrupt_from_another_session_does_not_stop_a_blocking_cell(
     multi.iopub_settle(1.5)
     assert not multi.has_reply(blocking), "b's interrupt stopped a's cell"
     queued_b = other.execute_request("'b after the block'")  # waits: the main thread is held
+    multi.wait_for_log(f"session {sid(multi)[:8]} has held the main thread")
     multi.request("interrupt_request", channel="control")
     assert error_of(multi.finish(blocking)) == "KeyboardInterrupt"
     done = other.finish(queued_b)
     assert done.status == "ok" and done.result == "'b after the block'"
+    table = other.run("%braid sessions").stdout
+    row = next(line for line in table.splitlines() if line.startswith(sid(multi)[:8]))
+    held = re.search(r"(\d+\.\d)s", row)
+    assert held is not None and float(held[1]) >= 1.0, row  # a's cell held the main thread
 
 
 def test_input_prompts_go_to_the_asking_client(multi: RunningKernel, clients: Clients) -> None:
@@ -279,3 +285,36 @@ def test_idle_sessions_are_freed(start_kernel: Start) -> None:
 def test_sessions_commands_explain_multi_mode_elsewhere(fresh_kernel: RunningKernel) -> None:
     done = fresh_kernel.execute("%braid sessions")
     assert "braid-kernel install multi" in strip_ansi(str(done.content.get("evalue", "")) + done.stderr)
+
+
+def test_sessions_are_isolated_on_the_trio_backend(start_kernel: Start) -> None:
+    kernel = start_kernel(kernel_name="braid-multi", extra_arguments=["--backend", "trio"])
+    made = Clients(kernel)
+    try:
+        other = made.new()
+        kernel.run("x = 'a'")
+        slow = kernel.execute_request("import trio\nprint('slow', flush=True)\nawait trio.sleep(60)")
+        kernel.stream_until(slow, "slow")
+        assert error_of(other.execute("x")) == "NameError"  # and not held up by a's cell
+        kernel.request("interrupt_request", channel="control")
+        assert error_of(kernel.finish(slow)) == "KeyboardInterrupt"
+        assert kernel.value("x") == "'a'"
+    finally:
+        made.close()
+
+
+def test_widgets_of_two_notebooks_stay_apart(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    ids = {}
+    for client, value in ((multi, 3), (other, 5)):
+        shown = client.run(
+            f"import ipywidgets as w\nslider = w.IntSlider(value={value})\ndisplay(slider)\nslider.model_id"
+        )
+        ids[value] = shown.result.strip("'")
+    update = {"method": "update", "state": {"value": 7}, "buffer_paths": []}
+    for comm_id in ids.values():  # b moves both sliders: only its own moves
+        other.iopub_until_idle(other.send("shell", "comm_msg", {"comm_id": comm_id, "data": update}))
+    assert multi.value("slider.value") == "3"
+    assert other.value("slider.value") == "7"
+    mine = multi.request("comm_info_request", {"target_name": "jupyter.widget"})["content"]["comms"]
+    assert ids[3] in mine and ids[5] not in mine
