@@ -26,4 +26,9 @@ def check_supported(config: KernelConfig) -> None:
             f"mode {'-'.join(unsupported.names)} is not available in this version of "
             "braid-kernel: install a kernelspec without it (braid-kernel install)"
         )
+    if config.session_idle_timeout is not None and Mode.MULTI not in config.modes:
+        raise ConfigError(
+            "--session-idle-timeout frees the sessions of a multi-mode kernel: add the multi mode "
+            "(braid-kernel install multi --session-idle-timeout SECONDS) or drop the option"
+        )
     check_loop(config)
