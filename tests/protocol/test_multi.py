@@ -318,3 +318,13 @@ def test_widgets_of_two_notebooks_stay_apart(multi: RunningKernel, clients: Clie
     assert other.value("slider.value") == "7"
     mine = multi.request("comm_info_request", {"target_name": "jupyter.widget"})["content"]["comms"]
     assert ids[3] in mine and ids[5] not in mine
+
+
+def test_a_failing_cell_aborts_only_its_own_sessions_queue(multi: RunningKernel, clients: Clients) -> None:
+    other = clients.new()
+    failing = multi.execute_request("import asyncio\nawait asyncio.sleep(1)\n1 / 0")
+    queued = multi.execute_request("'a, queued behind the failure'")
+    theirs = other.execute_request("'b, sent meanwhile'")
+    assert error_of(multi.finish(failing)) == "ZeroDivisionError"
+    assert multi.finish(queued).status == "aborted"
+    assert other.finish(theirs).status == "ok"
