@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextvars
 import sys
 import threading
 from collections.abc import Iterator
@@ -53,10 +54,12 @@ def test_shell_namespaces_follow_the_active_namespace_only_in_its_context(shell:
         assert shell.user_ns_hidden is isolated.hidden
         shell.push({"only_isolated": 1})
 
-        def other_thread() -> None:  # a thread not started by a cell: no context
+        def other_thread() -> None:  # code outside the activated context (e.g. a kernel thread)
             seen["ns"] = shell.user_ns
 
-        thread = threading.Thread(target=other_thread)
+        # An empty context explicitly: once a kernel ran in this process, threads inherit the
+        # starter's context (engine.threads), so a plain Thread would see the isolated namespace.
+        thread = threading.Thread(target=contextvars.Context().run, args=(other_thread,))
         thread.start()
         thread.join()
     assert seen["ns"] is main
