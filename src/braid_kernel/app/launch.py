@@ -2,13 +2,12 @@
 
 ``braid-kernel start`` lands here.  This module imports only what the sockets
 need (pyzmq, the wire, transport and routing layers): it binds the five
-channels and starts the heartbeat, with a
-:class:`~braid_kernel.routing.startup.StartupGate` answering kernel_info and
-keeping every other request in order, and only then imports IPython and
-builds the :class:`~braid_kernel.app.kernel.Kernel`, which opens the gate
-once its main shell serves.  A client therefore sees the kernel alive
-(heartbeat, kernel_info) within tens of milliseconds of launch, and its first
-cell runs as soon as the shell exists — never lost, never answered twice.
+channels and starts the heartbeat and the I/O thread, with a
+:class:`~braid_kernel.routing.startup.StartupGate` keeping every request in
+order, and only then imports IPython and builds the
+:class:`~braid_kernel.app.kernel.Kernel`, which opens the gate once its main
+shell serves.  The heartbeat answers during the imports; requests, kernel_info
+included, are answered once the kernel can run a cell.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ import zmq
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.support import check_supported, supported_features
 from braid_kernel.errors import BraidError, ConfigError
-from braid_kernel.routing.dispatch import SyncDispatcher
-from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.startup import StartupGate
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.transport.heartbeat import Heartbeat
@@ -51,17 +48,12 @@ class Transport:
 
     def __post_init__(self) -> None:
         self.codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
-        early = SyncDispatcher(Publisher(self.outbox), {"kernel_info_request": self._kernel_info})
-        self.gate = StartupGate(self.codec, early)
+        self.gate = StartupGate(self.codec)
         self.io = IOThread(self.ctx, self.info, self.codec, self.outbox, self.gate.on_frames)
         self.heartbeat = Heartbeat(self.ctx, self.info)
 
-    def _kernel_info(self, request: object) -> JsonDict:
-        del request
-        return self.kernel_info
-
     def start(self) -> None:
-        """Bind every socket (errors raised here) and serve heartbeat and kernel_info."""
+        """Bind every socket (errors raised here), start the heartbeat and keep requests."""
         self.io.start()
         self.heartbeat.start()
 

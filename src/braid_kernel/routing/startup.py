@@ -1,15 +1,13 @@
-"""Serving while the kernel starts: kernel_info at once, everything else kept in order.
+"""Receiving while the kernel starts: every message kept, in order, until the shell serves.
 
-A kernel process opens its sockets before it imports IPython and builds the
-shell (a few hundred milliseconds).  Until the kernel is built,
-:class:`StartupGate` receives the I/O thread's frames: it decodes and verifies
-each message once, answers ``kernel_info_request`` (shell or control) itself
-— its content does not depend on the shell — and keeps every other message,
-with its arrival time, in order.  :meth:`StartupGate.open` hands the kept
-messages to the real :class:`~braid_kernel.routing.router.Router` and from
-then on passes frames straight to it, so no message is lost, reordered or
-answered twice, and a client that sends ``execute_request`` right after the
-first kernel_info reply gets it run as soon as the shell exists.
+A kernel process binds its sockets and starts its heartbeat before it imports
+IPython and builds the shell, so both overlap with the imports.  Until the
+kernel is built, :class:`StartupGate` receives the I/O thread's frames: it
+decodes and verifies each message once and keeps it, with its arrival time.
+:meth:`StartupGate.open` hands the kept messages to the real
+:class:`~braid_kernel.routing.router.Router` and from then on passes frames
+straight to it.  Nothing is answered before the main shell serves — not even
+kernel_info — so a kernel that answers kernel_info runs the next cell at once.
 """
 
 from __future__ import annotations
@@ -21,27 +19,20 @@ from collections.abc import Callable
 
 from braid_kernel.errors import WireError
 from braid_kernel.routing.context import Request
-from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.router import Router
 from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")
 
-EARLY_ANSWERED = "kernel_info_request"
-
 
 class StartupGate:
     """The I/O thread's ``on_frames`` target from socket bind to the router (thread-safe)."""
 
     def __init__(
-        self,
-        codec: WireCodec,
-        early: SyncDispatcher,
-        on_rejected: Callable[[Channel, WireError], None] | None = None,
+        self, codec: WireCodec, on_rejected: Callable[[Channel, WireError], None] | None = None
     ) -> None:
         self._codec = codec
-        self._early = early
         self._on_rejected = on_rejected
         self._lock = threading.Lock()
         self._pending: list[Request] = []
@@ -69,11 +60,7 @@ class StartupGate:
                 if self._on_rejected is not None:
                     self._on_rejected(channel, exc)
                 return
-            request = Request(msg, channel, time.monotonic())
-            if channel is not Channel.STDIN and msg.msg_type == EARLY_ANSWERED:
-                self._early.dispatch(request)
-            else:
-                self._pending.append(request)
+            self._pending.append(Request(msg, channel, time.monotonic()))
 
     def open(self, router: Router) -> None:
         """Route the kept messages through ``router``, then pass everything to it."""
