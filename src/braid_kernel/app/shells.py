@@ -30,7 +30,6 @@ import anyio
 
 from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
-from braid_kernel.app.sessions import SessionManager
 from braid_kernel.engine.cache import CachingRunner, CellCache
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.execute import ExecuteHandler
@@ -51,6 +50,7 @@ from braid_kernel.shell.session_commands import register_session_commands
 
 if TYPE_CHECKING:
     from braid_kernel.app.core import KernelCore
+    from braid_kernel.app.sessions import SessionManager
 
 DELETED = "the subshell was deleted"
 _DELETED_ERROR = ErrorInfo("KeyboardInterrupt", DELETED, [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {DELETED}"])
@@ -76,7 +76,9 @@ class ShellFactory:
         self._interrupter: Interrupter | None = None
         self._threads = ThreadInterrupts()
         self.sessions: SessionManager | None = None
-        if Mode.MULTI in kernel.config.modes:
+        if Mode.MULTI in kernel.config.modes:  # imported only for multi mode (startup time)
+            from braid_kernel.app.sessions import SessionManager
+
             self.sessions = SessionManager(kernel, self.session_engine)
         if kernel.shell.braid is not None:
             register_session_commands(kernel.shell.braid, self.sessions)

@@ -8,10 +8,12 @@ not started in multi mode they say how to get one.
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from braid_kernel.engine.sessions import SessionRow
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+
+if TYPE_CHECKING:
+    from braid_kernel.engine.sessions import SessionRow
 
 SESSIONS_USAGE = "sessions"
 SESSION_USAGE = "session name NAME|attach NAME|reset"
