@@ -142,3 +142,41 @@ def test_input_prompts_of_concurrent_cells_carry_their_own_parent(
     for n, msg_id in enumerate(ids):
         assert asked[msg_id] == f"who-{n}? "
         assert k.finish(msg_id).stdout.strip() == f"got answer-{n}"
+
+
+TRIO_CELL = """\
+async def _spawned(tag):
+    for i in range({lines}):
+        print(f"{{tag}} task {{i}}")
+        if i % 10 == 0:
+            await trio.sleep(0)
+_th{n} = threading.Thread(target=_from_thread, args=("c{n}", {lines}))
+_th{n}.start()
+async with trio.open_nursery() as _nursery:
+    _nursery.start_soon(_spawned, "c{n}")
+    for _i{n} in range({lines}):
+        print(f"c{n} cell {{_i{n}}}")
+        if _i{n} % 10 == 0:
+            await trio.sleep(0.001)
+await trio.to_thread.run_sync(print, "c{n} to_thread 0")
+await trio.to_thread.run_sync(_th{n}.join)
+"""
+
+
+def test_concurrent_cells_on_trio_get_exactly_their_own_lines(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    k = start_kernel(kernel_name="braid-concurrent-trio")
+    k.run(SETUP.replace("import asyncio, threading, anyio", "import threading, trio"))
+    cells, lines = 20, 50
+    ids = [k.execute_request(TRIO_CELL.format(n=n, lines=lines)) for n in range(cells)]
+    for msg_id in ids:
+        assert k.reply(msg_id, timeout=120)["content"]["status"] == "ok"
+    for n, msg_id in enumerate(ids):
+        text = "\n".join(_lines(k.iopub_until_idle(msg_id)))
+        found = TOKEN.findall(text)
+        assert TOKEN.sub("", text).strip() == "", f"cell {n}: text that is no print of it"
+        assert {tag for tag, _, _ in found} == {f"c{n}"}, f"cell {n} got another cell's output"
+        for source, count in (("cell", lines), ("task", lines), ("thread", lines), ("to_thread", 1)):
+            numbers = [int(i) for _, src, i in found if src == source]
+            assert numbers == list(range(count)), f"cell {n} {source}: lines lost, duplicated or reordered"
