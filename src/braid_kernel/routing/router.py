@@ -56,6 +56,23 @@ class ShellRegistry:
         return self._shells.get(subshell_id)
 
 
+def decode_request(
+    codec: WireCodec,
+    channel: Channel,
+    frames: list[bytes],
+    on_rejected: Callable[[Channel, WireError], None] | None = None,
+) -> Request | None:
+    """Decode and verify ``frames``; None (logged, reported) for a message that fails."""
+    try:
+        msg = codec.decode(frames)
+    except WireError as exc:
+        log.warning("rejected a message on %s: %s", channel.value, exc)
+        if on_rejected is not None:
+            on_rejected(channel, exc)
+        return None
+    return Request(msg, channel, time.monotonic())
+
+
 class Router:
     """Decodes frames and sends each message where it is served."""
 
@@ -79,14 +96,9 @@ class Router:
         self._on_rejected = on_rejected
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
-        try:
-            msg = self._codec.decode(frames)
-        except WireError as exc:
-            log.warning("rejected a message on %s: %s", channel.value, exc)
-            if self._on_rejected is not None:
-                self._on_rejected(channel, exc)
-            return
-        self.route(Request(msg, channel, time.monotonic()))
+        request = decode_request(self._codec, channel, frames, self._on_rejected)
+        if request is not None:
+            self.route(request)
 
     def route(self, request: Request) -> None:
         """Send a decoded, verified request where it is served."""

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from braid_kernel.errors import WireError
 from braid_kernel.routing.context import Request
-from braid_kernel.routing.router import Router
+from braid_kernel.routing.router import Router, decode_request
 from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.codec import WireCodec
 
@@ -53,14 +52,9 @@ class StartupGate:
             if self._router is not None:
                 self._router.on_frames(channel, frames)
                 return
-            try:
-                msg = self._codec.decode(frames)
-            except WireError as exc:
-                log.warning("rejected a message on %s during startup: %s", channel.value, exc)
-                if self._on_rejected is not None:
-                    self._on_rejected(channel, exc)
-                return
-            self._pending.append(Request(msg, channel, time.monotonic()))
+            request = decode_request(self._codec, channel, frames, self._on_rejected)
+            if request is not None:
+                self._pending.append(request)
 
     def open(self, router: Router) -> None:
         """Route the kept messages through ``router``, then pass everything to it."""
