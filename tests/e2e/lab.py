@@ -2,10 +2,11 @@
 
 :func:`start_lab` runs ``python -m jupyterlab`` on a free loopback port with a random token and a
 world of its own under one temp dir: config, data, runtime, settings and workspaces dirs, a notebook
-root, and the ``braid`` and ``braid-concurrent`` kernelspecs installed (with the project's own CLI)
-into a prefix that ``JUPYTER_PATH`` puts first.  Nothing it starts reaches the network: news,
-update checks and the PyPI extension manager are turned off in the server's config, and the
-announcements plugin is disabled in the page config.
+root, and the ``braid``, ``braid-concurrent``, ``braid-react``, ``braid-cache`` and ``braid-multi``
+kernelspecs installed (with the project's own CLI) into a prefix that ``JUPYTER_PATH`` puts first;
+``braid-cache`` keeps its store in the temp dir's ``cache`` folder (``--cache-dir``).  Nothing
+it starts reaches the network: news, update checks and the PyPI extension manager are turned off
+in the server's config, and the announcements plugin is disabled in the page config.
 
 :meth:`JupyterLab.stop` asks the server to shut down through its REST API (which shuts down every
 kernel it started), waits for it, and returns the processes that survived it: the server's
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import psutil
 
-KERNELSPECS = ((), ("concurrent",))  # `braid-kernel install [MODES]` for each
+KERNELSPECS = ((), ("concurrent",), ("react",), ("cache",), ("multi",))  # `braid-kernel install [MODES]`
 STARTUP_TIMEOUT = 180.0  # a cold JupyterLab start on a busy 2-core machine can take a while
 SHUTDOWN_TIMEOUT = 30.0
 
@@ -42,9 +43,11 @@ def free_port() -> int:
         return port
 
 
-def _install_kernelspecs(prefix: Path) -> None:
+def _install_kernelspecs(prefix: Path, cache_dir: Path) -> None:
     for modes in KERNELSPECS:
         cmd = [sys.executable, "-m", "braid_kernel", "install", *modes, "--prefix", str(prefix)]
+        if "cache" in modes:
+            cmd += ["--cache-dir", str(cache_dir)]  # never the user's ~/.cache
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
 
 
@@ -89,6 +92,11 @@ class JupyterLab:
     def root(self) -> Path:
         """The notebook root: a notebook written here opens at ``url(name)``."""
         return self.base / "notebooks"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the ``braid-cache`` kernelspec keeps its store."""
+        return self.base / "cache"
 
     @property
     def runtime_dir(self) -> Path:
@@ -200,7 +208,7 @@ def start_lab(base: Path) -> JupyterLab:
         path.mkdir(parents=True)
     (base / "notebooks").mkdir()
     prefix = base / "prefix"
-    _install_kernelspecs(prefix)
+    _install_kernelspecs(prefix, base / "cache")
     port, token = free_port(), secrets.token_hex(16)
     _write_json(
         dirs["config"] / "jupyter_server_config.json", _server_config(port, token, base / "notebooks")

@@ -23,7 +23,13 @@ from tests.e2e.lab import JupyterLab
 
 TIMEOUT_MS = 60_000  # one UI wait: generous, the machine is shared
 KERNEL_START_MS = 120_000
-DISPLAY_NAMES = {"braid": "Python 3 (braid)", "braid-concurrent": "Python 3 (braid: concurrent)"}
+DISPLAY_NAMES = {
+    "braid": "Python 3 (braid)",
+    "braid-concurrent": "Python 3 (braid: concurrent)",
+    "braid-react": "Python 3 (braid: react)",
+    "braid-cache": "Python 3 (braid: cache)",
+    "braid-multi": "Python 3 (braid: multi)",
+}
 
 
 def write_notebook(root: Path, name: str, kernel: str, cells: Sequence[str]) -> Path:
