@@ -133,11 +133,19 @@ class JupyterLab:
         sessions = self.api("api/sessions")
         assert isinstance(sessions, list)
         for session in sessions:
-            self.api(f"api/sessions/{session['id']}", method="DELETE", timeout=30)
+            self._delete(f"api/sessions/{session['id']}")
         kernels = self.api("api/kernels")
         assert isinstance(kernels, list)
         for kernel in kernels:
-            self.api(f"api/kernels/{kernel['id']}", method="DELETE", timeout=30)
+            self._delete(f"api/kernels/{kernel['id']}")
+
+    def _delete(self, path: str) -> None:
+        """DELETE ``path``; already gone is fine (sessions sharing a kernel end with its first)."""
+        try:
+            self.api(path, method="DELETE", timeout=30)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
 
     def log_tail(self, chars: int = 6000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
