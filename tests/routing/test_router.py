@@ -41,9 +41,22 @@ def test_shell_request_without_inline_handler_goes_to_the_main_shell(rig: Rig) -
     assert rig.sent() == []  # the shell's dispatcher does the bookkeeping, not the router
 
 
-def test_control_message_goes_to_the_control_target_even_if_shell_answers_it_inline(rig: Rig) -> None:
+def test_control_kernel_info_is_answered_inline_on_the_control_channel(rig: Rig) -> None:
     rig.inline_handlers["kernel_info_request"] = kernel_info
     header = rig.send(Channel.CONTROL, "kernel_info_request")
+
+    assert rig.control.requests == []  # no hop through the control thread
+    replies = [(channel, m) for channel, m in rig.sent() if m.msg_type == "kernel_info_reply"]
+    assert [(channel, m.parent_header["msg_id"]) for channel, m in replies] == [
+        (Channel.CONTROL, header["msg_id"])
+    ]
+
+
+def test_other_control_messages_go_to_the_control_target_even_if_shell_answers_them_inline(
+    rig: Rig,
+) -> None:
+    rig.inline_handlers["interrupt_request"] = kernel_info
+    header = rig.send(Channel.CONTROL, "interrupt_request")
 
     [request] = rig.control.requests
     assert request.header == header

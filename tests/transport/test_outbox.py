@@ -116,6 +116,25 @@ def test_post_wakeup_wakes_without_queueing(outbox: Outbox) -> None:
     assert outbox.take() == []
 
 
+def test_the_drainers_own_posts_do_not_write_the_wake_up_pipe(outbox: Outbox) -> None:
+    outbox.drainer = threading.get_ident()  # this thread drains: it flushes after handling
+    outbox.send(Channel.IOPUB, "mine", {})
+    assert not readable(outbox.wake_fd)
+    assert [i.msg_type for i in outbox.take(woken=False) if isinstance(i, Outgoing)] == ["mine"]
+    other = threading.Thread(target=outbox.send, args=(Channel.IOPUB, "theirs", {}))
+    other.start()
+    other.join()
+    assert readable(outbox.wake_fd)  # another thread's post still wakes the drainer
+
+
+def test_take_without_wake_up_leaves_a_pending_byte_to_be_reported_again(outbox: Outbox) -> None:
+    outbox.stream({}, "stdout", "a")
+    assert len(outbox.take(woken=False)) == 1
+    assert readable(outbox.wake_fd)  # not lost: the next poll reports it
+    assert outbox.take(woken=True) == []
+    assert not readable(outbox.wake_fd)
+
+
 # ------------------------------------------------------------------ coalescing
 def test_consecutive_writes_of_one_parent_and_stream_become_one_message(outbox: Outbox) -> None:
     parent = {"msg_id": "p1"}

@@ -56,6 +56,12 @@ class ShellRegistry:
         return self._shells.get(subshell_id)
 
 
+#: Control requests answered on the receiving thread, like the inline shell requests: they
+#: touch no user code, and skipping the control thread saves thread hand-offs (each a GIL
+#: round trip while a cell holds the GIL in a pure-Python loop).
+CONTROL_INLINE = frozenset({"kernel_info_request"})
+
+
 def decode_request(
     codec: WireCodec,
     channel: Channel,
@@ -106,7 +112,10 @@ class Router:
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:
-            self._control.submit(request)
+            if msg.msg_type in CONTROL_INLINE and msg.msg_type in self._inline.handlers:
+                self._inline.dispatch(request)  # no user code, no control thread hop
+            else:
+                self._control.submit(request)
         elif msg.msg_type in self._inline.handlers:
             self._inline.dispatch(request)
         else:

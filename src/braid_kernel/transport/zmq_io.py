@@ -101,6 +101,7 @@ class IOThread:
             self._ready.set()
             return
         self._ready.set()
+        self._outbox.drainer = threading.get_ident()
         poller = zmq.Poller()
         for sock in self._sockets.values():
             poller.register(sock, zmq.POLLIN)
@@ -114,15 +115,19 @@ class IOThread:
 
     def _loop(self, poller: zmq.Poller) -> None:
         by_socket = {sock: channel for channel, sock in self._sockets.items()}
+        wake_fd = self._outbox.wake_fd
         while not self._stopping.is_set():
             events = poller.poll()
+            woken = False
             for sock_or_fd, _ in events:
                 channel = by_socket.get(sock_or_fd)
                 if channel is Channel.IOPUB:
                     self._subscriptions()
                 elif channel is not None:
                     self._receive(channel, sock_or_fd)
-            self._flush()
+                elif sock_or_fd == wake_fd:
+                    woken = True
+            self._flush(woken)
 
     def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:
         # Drain what is ready, bounded so one busy channel cannot starve the others.
@@ -148,8 +153,8 @@ class IOThread:
                 frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode(errors="replace")})
                 sock.send_multipart([topic, *frames] if topic else frames)
 
-    def _flush(self) -> None:
-        items = self._outbox.take()
+    def _flush(self, woken: bool = True) -> None:
+        items = self._outbox.take(woken)
         if not items:
             return
         for channel, frames in encode_items(items, self._codec, _log_unencodable):
