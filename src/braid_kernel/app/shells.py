@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.react.runner import ReactiveRunner
-from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request
@@ -229,10 +230,8 @@ class ShellFactory:
     def _interrupt(self, running: _Running, error: ErrorInfo | None = None, reason: str = "") -> None:
         """Cancel a subshell's awaiting cells; KeyboardInterrupt in its thread
         if that runs cell code right now (blocking or computing)."""
-        if error is None:
-            running.bridge.call_soon(running.scheduler.interrupt)
-        else:
-            running.bridge.call_soon(lambda: running.scheduler.interrupt(error))
+        at = time.monotonic()  # requests arriving after this are not aborted
+        running.bridge.call_soon(lambda: running.scheduler.interrupt(error or INTERRUPTED, at))
         frame = sys._current_frames().get(running.thread.ident or -1)
         if self._interrupter is not None and self._interrupter.in_cell_code(frame):
             self._threads.interrupt(running.thread, reason)

@@ -136,17 +136,19 @@ class Scheduler:
             self.abort_queued(after=entry.seq)
         return outcome
 
-    def abort_queued(self, after: int = -1) -> None:
+    def abort_queued(self, after: int = -1, before: float | None = None) -> None:
         """Abort the waiting cells submitted after cell number ``after`` (all by
-        default) whose requests have already arrived."""
-        self._abort_rules.append(_AbortRule(after + 1, time.monotonic()))
+        default) whose requests arrived before ``before`` (default: now)."""
+        self._abort_rules.append(_AbortRule(after + 1, time.monotonic() if before is None else before))
         # Requests arrive within moments of their abort; old rules cover nothing new.
         del self._abort_rules[:-ABORT_RULES_KEPT]
 
-    def interrupt(self, error: ErrorInfo = INTERRUPTED) -> None:
+    def interrupt(self, error: ErrorInfo = INTERRUPTED, at: float | None = None) -> None:
         """Cancel every running cell and abort the waiting ones (call on the loop);
-        the cancelled cells report ``error``."""
-        self.abort_queued()
+        the cancelled cells report ``error``.  ``at`` (time.monotonic()) is when the
+        interrupt was asked for: requests that arrived later are not aborted, even if
+        this runs later on a loop that was busy."""
+        self.abort_queued(before=at)
         for entry in list(self._entries.values()):
             if entry.scope is not None:
                 entry.cancelled = entry.cancelled or error

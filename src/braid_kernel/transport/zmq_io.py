@@ -13,8 +13,10 @@ socket reports every subscription (``XPUB_VERBOSE``).
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import zmq
@@ -40,8 +42,25 @@ def make_server_socket(
         sock.curve_server = True
         sock.curve_secretkey = info.curve_secretkey
         sock.curve_publickey = info.curve_publickey
-    sock.bind(info.endpoint(channel))
+    _bind_with_retry(sock, info.endpoint(channel))
     return sock
+
+
+BIND_RETRIES = 40  # x 50 ms: the client picked the port and released it; another process may
+BIND_RETRY_DELAY = 0.05  # hold it for a moment (e.g. an outgoing connection from that port)
+
+
+def _bind_with_retry(sock: zmq.Socket[bytes], endpoint: str) -> None:
+    for attempt in range(BIND_RETRIES):
+        try:
+            sock.bind(endpoint)
+            return
+        except zmq.ZMQError as exc:
+            if exc.errno != errno.EADDRINUSE or attempt == BIND_RETRIES - 1:
+                sock.close(linger=0)
+                raise
+            log.warning("%s is in use; retrying", endpoint)
+            time.sleep(BIND_RETRY_DELAY)
 
 
 class IOThread:
