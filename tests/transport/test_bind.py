@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import socket
 import threading
 
@@ -9,6 +10,10 @@ import pytest
 import zmq
 
 from braid_kernel.transport import zmq_io
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.connection import ConnectionInfo
+from braid_kernel.wire.signing import Signer
 
 
 def _held_port() -> tuple[socket.socket, int]:
@@ -42,4 +47,30 @@ def test_bind_gives_up_with_the_error_when_the_port_stays_taken(monkeypatch: pyt
         assert caught.value.errno == zmq.EADDRINUSE
     finally:
         holder.close()
+        ctx.term()
+
+
+def test_kernel_sockets_have_their_options_before_they_bind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    """A client polling from launch connects the moment a socket binds; its pipe takes the
+    options in force then, so IOPub's unlimited high-water mark must be set before bind."""
+    seen: dict[str, tuple[int, int]] = {}
+    real_bind = zmq_io._bind_with_retry
+
+    def checking_bind(sock: zmq.Socket[bytes], endpoint: str) -> None:
+        seen[endpoint] = (sock.socket_type, sock.sndhwm)
+        real_bind(sock, endpoint)
+
+    monkeypatch.setattr(zmq_io, "_bind_with_retry", checking_bind)
+    info = ConnectionInfo("ipc", str(tmp_path / "k"), 1, 2, 3, 4, 5, b"")
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    io = zmq_io.IOThread(ctx, info, WireCodec(Signer(b""), "s", "u"), Outbox(), lambda channel, frames: None)
+    io.start()
+    try:
+        iopub = [hwm for kind, hwm in seen.values() if kind == zmq.XPUB]
+        assert iopub == [0]
+        assert sum(kind == zmq.ROUTER for kind, _ in seen.values()) == 3
+    finally:
+        io.stop()
         ctx.term()

@@ -33,15 +33,27 @@ _ROUTERS = (Channel.SHELL, Channel.CONTROL, Channel.STDIN)
 
 
 def make_server_socket(
-    ctx: zmq.Context[zmq.Socket[bytes]], kind: int, info: ConnectionInfo, channel: str
+    ctx: zmq.Context[zmq.Socket[bytes]],
+    kind: int,
+    info: ConnectionInfo,
+    channel: str,
+    configure: Callable[[zmq.Socket[bytes]], None] | None = None,
 ) -> zmq.Socket[bytes]:
-    """A socket bound to ``channel``'s endpoint, a CurveZMQ server if keys are set."""
+    """A socket bound to ``channel``'s endpoint, a CurveZMQ server if keys are set.
+
+    ``configure`` sets the socket's own options *before* it binds: a client that connects at
+    once (they poll for the kernel from its launch) gets a pipe made with the options in force
+    when it connects, so an option set after bind may miss it (an IOPub high-water mark of
+    1,000 instead of none dropped the tail of bursts).
+    """
     sock = ctx.socket(kind)
     sock.linger = 1000
     if info.curve:
         sock.curve_server = True
         sock.curve_secretkey = info.curve_secretkey
         sock.curve_publickey = info.curve_publickey
+    if configure is not None:
+        configure(sock)
     _bind_with_retry(sock, info.endpoint(channel))
     return sock
 
@@ -61,6 +73,15 @@ def _bind_with_retry(sock: zmq.Socket[bytes], endpoint: str) -> None:
                 raise
             log.warning("%s is in use; retrying", endpoint)
             time.sleep(BIND_RETRY_DELAY)
+
+
+def _configure_router(sock: zmq.Socket[bytes]) -> None:
+    sock.router_handover = 1  # a reconnecting client with the same identity takes over
+
+
+def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
+    sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, so each gets its iopub_welcome
+    sock.sndhwm = 0  # never drop output under load; memory is the bound
 
 
 class IOThread:
@@ -104,13 +125,12 @@ class IOThread:
     # ------------------------------------------------------------ thread body
     def _bind(self) -> None:
         for channel in _ROUTERS:
-            sock = make_server_socket(self._ctx, zmq.ROUTER, self._info, channel.value)
-            sock.router_handover = 1  # a reconnecting client with the same identity takes over
-            self._sockets[channel] = sock
-        iopub = make_server_socket(self._ctx, zmq.XPUB, self._info, "iopub")
-        iopub.setsockopt(zmq.XPUB_VERBOSE, 1)
-        iopub.sndhwm = 0  # never drop output under load; memory is the bound
-        self._sockets[Channel.IOPUB] = iopub
+            self._sockets[channel] = make_server_socket(
+                self._ctx, zmq.ROUTER, self._info, channel.value, _configure_router
+            )
+        self._sockets[Channel.IOPUB] = make_server_socket(
+            self._ctx, zmq.XPUB, self._info, "iopub", _configure_iopub
+        )
 
     def _main(self) -> None:
         try:
