@@ -14,14 +14,13 @@ which keeps widgets responsive during ``time.sleep`` as JupyterLab intends.
 from __future__ import annotations
 
 import contextvars
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import anyio
 
 from braid_kernel.routing.context import Request
-from braid_kernel.routing.dispatch import Handler
+from braid_kernel.routing.dispatch import Handler, call_handler
 from braid_kernel.routing.loopbridge import LoopBridge
 
 COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
@@ -39,7 +38,7 @@ def forward_to_main(
     async def forward(request: Request) -> Any:
         bridge = main()
         if bridge is None or blocked():
-            return await _call(handler, request)
+            return await call_handler(handler, request)
         back = LoopBridge.for_current_loop()
         done = anyio.Event()
         outcome: dict[str, Any] = {}
@@ -54,17 +53,10 @@ def forward_to_main(
                 back.call_soon(done.set)
 
         if not bridge.call_soon(run):
-            return await _call(handler, request)
+            return await call_handler(handler, request)
         await done.wait()
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("value")
 
     return forward
-
-
-async def _call(handler: Handler, request: Request) -> Any:
-    result = handler(request)
-    if inspect.isawaitable(result):
-        return await result
-    return result

@@ -175,10 +175,13 @@ class ShellFactory:
 
     def _main_blocked(self) -> bool:
         """Whether the main thread runs a cell's synchronous code right now."""
-        if self._main is None or self._interrupter is None:
+        return self._main is not None and self._runs_cell_code(self._main.thread)
+
+    def _runs_cell_code(self, thread: threading.Thread) -> bool:
+        """Whether ``thread`` is inside a cell's code right now (blocking or computing)."""
+        if self._interrupter is None:
             return False
-        frame = sys._current_frames().get(self._main.thread.ident or -1)
-        return self._interrupter.in_cell_code(frame)
+        return self._interrupter.in_cell_code(sys._current_frames().get(thread.ident or -1))
 
     def subshell_server(self, namespace: object = None) -> Callable[[str, ShellInbox], Awaitable[None]]:
         """How to serve a new subshell whose create_subshell_request asked for
@@ -232,8 +235,7 @@ class ShellFactory:
         if that runs cell code right now (blocking or computing)."""
         at = time.monotonic()  # requests arriving after this are not aborted
         running.bridge.call_soon(lambda: running.scheduler.interrupt(error or INTERRUPTED, at))
-        frame = sys._current_frames().get(running.thread.ident or -1)
-        if self._interrupter is not None and self._interrupter.in_cell_code(frame):
+        if self._runs_cell_code(running.thread):
             self._threads.interrupt(running.thread, reason)
 
     def stop_main(self) -> None:

@@ -122,6 +122,14 @@ class SyncDispatcher(_Bookkeeping):
         self.publisher.status("idle", request)
 
 
+async def call_handler(handler: Handler, request: Request) -> Result:
+    """Run ``handler`` on ``request``, awaiting its result if it is a coroutine."""
+    result = handler(request)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
 class AsyncDispatcher(_Bookkeeping):
     """Serves one shell: every request from ``inbox`` becomes a task."""
 
@@ -140,10 +148,7 @@ class AsyncDispatcher(_Bookkeeping):
                 self.unknown(request)
                 return
             try:
-                result = handler(request)
-                if inspect.isawaitable(result):
-                    result = await result
-                self.finish(request, result)
+                self.finish(request, await call_handler(handler, request))
             except Exception as exc:
                 self.fail(request, exc)
         finally:

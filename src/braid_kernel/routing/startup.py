@@ -37,12 +37,6 @@ class StartupGate:
         self._pending: list[Request] = []
         self._router: Router | None = None
 
-    @property
-    def pending(self) -> int:
-        """How many messages wait for the router."""
-        with self._lock:
-            return len(self._pending)
-
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
         router = self._router
         if router is not None:  # the common case once started: no lock
