@@ -82,6 +82,19 @@ def test_interrupt_stops_a_busy_loop(interrupts: ThreadInterrupts) -> None:
     assert len(caught) == 1 and isinstance(caught[0], KeyboardInterrupt)
 
 
+def test_a_busy_loop_gets_the_reason_too(interrupts: ThreadInterrupts) -> None:
+    def spin() -> None:
+        while True:
+            pass
+
+    thread, caught = _run(interrupts, spin)
+    assert interrupts.interrupt(thread, "the subshell was deleted")
+    thread.join(WAIT)
+    assert len(caught) == 1 and isinstance(caught[0], KeyboardInterrupt)
+    assert type(caught[0]).__name__ == "KeyboardInterrupt"
+    assert str(caught[0]) == "the subshell was deleted"
+
+
 def test_a_registered_sleep_that_is_not_interrupted_returns(interrupts: ThreadInterrupts) -> None:
     thread, caught = _run(interrupts, lambda: time.sleep(0.05))
     thread.join(WAIT)

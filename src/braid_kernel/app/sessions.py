@@ -43,6 +43,7 @@ from braid_kernel.engine.sessions import (
     estimate_size,
     idle_longer_than,
 )
+from braid_kernel.integrations.comms import KernelCommManager
 from braid_kernel.integrations.dataflow import TARGET as DATAFLOW_TARGET
 from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request, current_request
@@ -142,7 +143,7 @@ class SessionManager:
         host = IPythonHost(k.shell, k.cell_files, main=False, namespace=namespace)
         cache = k.cache.scoped(client)
         scheduler, execute = self._build(host, cache)
-        comms = CommManager()
+        comms = KernelCommManager()
         comms.targets = k.comms.manager.targets  # targets are process-wide, like the modules registering them
         runner = scheduler.runner
         dataflow = DataflowTarget(runner) if isinstance(runner, ReactiveRunner) else None

@@ -19,6 +19,7 @@ runs cell code (raising in kernel code would break the subshell's loop).
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,8 +94,21 @@ class ThreadInterrupts:
             if slot.sleeping:
                 slot.wake.set()
                 return True
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(KeyboardInterrupt))
+        exc = _with_reason(reason) if reason else KeyboardInterrupt
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc))
         return True
+
+
+@functools.cache
+def _with_reason(reason: str) -> type[KeyboardInterrupt]:
+    """A ``KeyboardInterrupt`` class whose instances carry ``reason``: an
+    asynchronous exception is raised from its class, so the message must be
+    the class's default."""
+
+    def __init__(self: KeyboardInterrupt, *args: object) -> None:
+        KeyboardInterrupt.__init__(self, *(args or (reason,)))
+
+    return type("KeyboardInterrupt", (KeyboardInterrupt,), {"__init__": __init__, "__module__": "builtins"})
 
 
 _SLEEP = time.sleep

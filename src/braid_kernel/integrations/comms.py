@@ -26,9 +26,25 @@ from braid_kernel.wire.message import JsonDict
 
 
 class KernelComm(BaseComm):
-    """A comm whose messages go out on IOPub through the kernel's publisher."""
+    """A comm whose messages go out on IOPub through the kernel's publisher; closing it
+    unregisters it from the manager that holds it — not from whichever manager
+    ``comm.get_comm_manager()`` returns at that moment (another session's in multi mode,
+    another kernel's in-process, none at all when a widget is garbage-collected late)."""
 
-    publisher: Publisher | None = None  # set on the class by :func:`install_comms`
+    publisher: Publisher | None = None  # set on the class by :meth:`CommService.install`
+    manager: CommManager | None = None  # set when a manager registers it
+
+    def close(
+        self, data: Any = None, metadata: Any = None, buffers: Any = None, deleting: bool = False
+    ) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.publish_msg(
+            "comm_close", data=self._close_data if data is None else data, metadata=metadata, buffers=buffers
+        )
+        if not deleting and self.manager is not None:
+            self.manager.comms.pop(self.comm_id, None)
 
     def publish_msg(
         self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
@@ -39,11 +55,20 @@ class KernelComm(BaseComm):
         self.publisher.iopub(msg_type, content, metadata=metadata or {}, buffers=buffers or ())
 
 
+class KernelCommManager(CommManager):
+    """A comm manager that tells each comm it registers where it is held."""
+
+    def register_comm(self, comm: BaseComm) -> str:
+        if isinstance(comm, KernelComm):
+            comm.manager = self
+        return super().register_comm(comm)
+
+
 class CommService:
     """Owns the kernel's comm manager and serves the comm messages."""
 
     def __init__(self, publisher: Publisher) -> None:
-        self.manager = CommManager()
+        self.manager: CommManager = KernelCommManager()
         self.publisher = publisher
         self._current: Callable[[], CommManager] = lambda: self.manager
         self._of_request: Callable[[Request], CommManager | None] = lambda request: self.manager
