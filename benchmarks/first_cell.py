@@ -1,9 +1,10 @@
 """Time from launching a kernel to its first kernel_info reply and to its first cell's reply.
 
-kbench's ``startup`` stops at the first kernel_info reply; a braid kernel sends that before it has
-built its IPython shell (see ``app/launch.py``), so this script also measures what a user waits for
-before the first cell's result: launch -> execute_reply of ``1``, sent at launch (ZeroMQ queues it
-until the kernel binds).  jupyter_client's ``wait_for_ready`` is not used: it adds a fixed 0.2 s.
+kbench's ``startup`` stops at the first kernel_info reply; a braid kernel answers that only once
+its main shell serves (see ``routing/startup.py``), so both figures should be close for braid.  This
+script measures both: launch -> kernel_info reply, and launch -> execute_reply of ``1``, sent at
+launch (ZeroMQ queues it until the kernel binds), which is what a user waits for before the first
+result.  jupyter_client's ``wait_for_ready`` is not used: it adds a fixed 0.2 s.
 
     python benchmarks/first_cell.py --kernel python3 --kernel braid --trials 5
 """
