@@ -71,7 +71,8 @@ def test_a_comm_the_frontend_opens_is_held_by_the_manager_that_got_it(
     seen: list[Any] = []
     comms.manager.register_target("t", lambda c, msg: seen.append(c))
     manager: CommManager = comms.manager
-    manager.comm_open(
+    open_from_frontend: Any = manager.comm_open  # its stream and ident arguments are unused
+    open_from_frontend(
         None, None, {"content": {"comm_id": "c1", "target_name": "t", "data": {}}, "metadata": {}}
     )
     assert seen and seen[0].manager is manager
