@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import psutil
 import pytest
 
@@ -47,3 +51,48 @@ def test_restart_gives_a_fresh_namespace_and_execution_count_one(fresh_kernel: R
     first = fresh_kernel.run("'restart_marker' in globals()")
     assert first.result == "False"
     assert first.content["execution_count"] == 1
+
+
+# Starts a braid kernel as JupyterLab's server does (jupyter_client sets JPY_PARENT_PID), prints its
+# pid and, once it answers, "ready"; then waits to be killed.
+LAUNCHER = """
+import subprocess, time
+from jupyter_client.manager import KernelManager
+km = KernelManager(kernel_name="braid")
+km.start_kernel(stdout=subprocess.DEVNULL)
+print(km.provisioner.pid, flush=True)
+kc = km.client()
+kc.start_channels()
+kc.wait_for_ready(timeout=60)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE  # exited; its new parent has not reaped it yet
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_kernel_exits_when_the_process_that_launched_it_dies() -> None:
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdout=subprocess.PIPE, text=True)
+    kernel: psutil.Process | None = None
+    try:
+        assert launcher.stdout is not None
+        pid = int(launcher.stdout.readline())
+        STARTED_PIDS.add(pid)
+        kernel = psutil.Process(pid)
+        assert launcher.stdout.readline().strip() == "ready"
+        launcher.kill()  # as a Jupyter server killed with SIGKILL: no shutdown_request
+        launcher.wait(10)
+        deadline = time.monotonic() + 15
+        while not _gone(kernel) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(kernel), "the kernel outlived the process that launched it"
+    finally:
+        launcher.kill()
+        launcher.wait(10)
+        if kernel is not None and not _gone(kernel):
+            kernel.kill()

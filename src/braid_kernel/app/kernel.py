@@ -6,6 +6,7 @@ Threads (see docs/architecture.md):
 * ``braid-io`` — every ZeroMQ socket; decodes, verifies, routes, sends;
 * ``braid-heartbeat`` — echoes pings inside libzmq;
 * ``braid-control`` — control requests (interrupt, shutdown, debugger, subshells);
+* ``braid-parent-watch`` — stops the kernel if the process that launched it dies;
 * one thread per subshell, each with its own event loop.
 """
 
@@ -21,6 +22,7 @@ from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.core import KernelCore
 from braid_kernel.app.launch import Transport
 from braid_kernel.app.loops import run_main
+from braid_kernel.app.parent import ParentWatch
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
@@ -70,6 +72,7 @@ class Kernel(KernelCore):
         self._router = self.router(self.transport.codec, self.control)
         self._install_io_hooks()
         self.control.start()
+        self._watch_parent()
         self.shells.install_interrupts()
         try:
             self.shell.gui_host = self.config.loop.value if self.config.loop else None
@@ -88,6 +91,13 @@ class Kernel(KernelCore):
         self.transport.gate.open(self._router)
         host = IPythonHost(self.shell, self.cell_files)
         threading.Thread(target=_warm_up, args=(host,), name="braid-warmup", daemon=True).start()
+
+    def _watch_parent(self) -> None:
+        """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
+        watch = ParentWatch.from_environment(os.environ, self.stop)
+        if watch is not None:
+            untraced(watch.thread)  # kernel machinery: not listed by the debugger
+            watch.start()
 
     def _install_io_hooks(self) -> None:
         out, err = _capture_fds(self)
