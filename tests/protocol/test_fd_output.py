@@ -27,6 +27,25 @@ def test_subprocess_run_without_capture_is_shown(kernel: RunningKernel) -> None:
     assert "42" in done.stdout
 
 
+def test_subprocess_given_sys_stdout_writes_into_the_cell(kernel: RunningKernel) -> None:
+    code = (
+        "import subprocess, sys\n"
+        "cmd = [sys.executable, '-c', 'import sys; print(6 * 7); print(\"err-line\", file=sys.stderr)']\n"
+        "subprocess.run(cmd, stdout=sys.stdout, stderr=sys.stderr, check=True)"
+    )
+    done = kernel.run(code)
+    assert done.status == "ok", done.describe()
+    assert "42" in done.stdout and "err-line" in done.stderr
+
+
+def test_faulthandler_can_be_enabled_and_dumps_into_the_cell(kernel: RunningKernel) -> None:
+    done = kernel.run(
+        "import faulthandler, sys\nfaulthandler.enable()\nfaulthandler.dump_traceback(sys.stderr)"
+    )
+    assert done.status == "ok", done.describe()
+    assert "Current thread" in done.stderr or "Thread 0x" in done.stderr
+
+
 def test_c_level_write_reaches_the_cell(kernel: RunningKernel) -> None:
     code = (
         "import ctypes\n"

@@ -117,12 +117,20 @@ class KernelCore:
             stdin=self.stdin,
         )
 
-    def install_io_hooks(self, stdout: TextIO | None, stderr: TextIO | None, source: InputSource) -> None:
+    def install_io_hooks(
+        self,
+        stdout: TextIO | None,
+        stderr: TextIO | None,
+        source: InputSource,
+        fds: tuple[int, int] | None = None,
+    ) -> None:
         """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
         package at this kernel (process-wide); text written outside any request
-        goes to ``stdout``/``stderr``.  Threads started by cells inherit their context."""
-        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout)
-        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr)
+        goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
+        answer (None: they have none).  Threads started by cells inherit their context."""
+        out_fd, err_fd = fds if fds is not None else (None, None)
+        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd)
         CellInput(source).install()
         propagate_context_to_threads()
         self.comms.install()

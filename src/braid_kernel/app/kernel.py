@@ -101,7 +101,7 @@ class Kernel(KernelCore):
 
     def _install_io_hooks(self) -> None:
         out, err = _capture_fds(self)
-        self.install_io_hooks(out, err, self.stdin)
+        self.install_io_hooks(out, err, self.stdin, fds=(1, 2))
 
 
 def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:

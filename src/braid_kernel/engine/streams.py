@@ -4,7 +4,8 @@
 reads the current request (a ContextVar, so tasks and threads started by a
 cell write into that cell) and queues the text in the outbox, where runs of
 writes are coalesced into few ``stream`` messages.  Text written outside any
-request goes to the kernel's log instead of being lost.
+request goes to the kernel's log instead of being lost.  ``fileno()`` gives the
+process's descriptor 1 or 2, which fd capture routes to the running cell.
 
 Cache mode needs each cell's text for replay: :meth:`OutStream.record` swaps in a
 write that also copies the text into the cell's
@@ -29,9 +30,12 @@ log = logging.getLogger("braid_kernel.output")
 class OutStream(io.TextIOBase):
     """A text stream that publishes to the current request's ``stream`` output."""
 
-    def __init__(self, name: str, outbox: Outbox, fallback: TextIO | None = None) -> None:
+    def __init__(
+        self, name: str, outbox: Outbox, fallback: TextIO | None = None, fileno: int | None = None
+    ) -> None:
         super().__init__()
         self._name = name
+        self._fileno = fileno
         self._outbox = outbox
         self._recording = False
         self.write = self._make_write()  # type: ignore[method-assign,assignment]
@@ -60,6 +64,14 @@ class OutStream(io.TextIOBase):
 
     def isatty(self) -> bool:
         return False
+
+    def fileno(self) -> int:
+        """The process's descriptor for this stream (1 or 2), for code that writes below Python
+        (``faulthandler.enable()``, ``subprocess.run(..., stdout=sys.stdout)``): with fd capture
+        what reaches it goes to the running cell too.  An in-process kernel has none."""
+        if self._fileno is None:
+            raise io.UnsupportedOperation(f"{self._name} of an in-process kernel has no file descriptor")
+        return self._fileno
 
     def write(self, text: str) -> int:
         """Publish ``text`` to the current request (replaced per instance below)."""
