@@ -158,6 +158,7 @@ def _process_hooks() -> tuple[Any, ...]:
         sys.modules["__main__"],
         signal.getsignal(signal.SIGINT),
         sorted(vars(builtins)),
+        list(sys.meta_path),
     )
 
 
@@ -167,6 +168,8 @@ def test_entering_and_exiting_restores_the_process_hooks(capsys: pytest.CaptureF
     async def main() -> None:
         async with InProcessKernel() as kernel:
             assert sys.stdout is not before[0] and builtins.input is not before[3]
+            if "ipykernel.zmqshell" not in sys.modules:
+                assert sys.meta_path != before[-1]  # the tqdm.auto import hook
             print("host output while the kernel runs")  # no current request: the host's stdout
             reply = await kernel.client().execute("print('cell output')")
             assert reply["status"] == "ok"

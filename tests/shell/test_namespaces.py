@@ -12,12 +12,12 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
 
 
 @pytest.fixture(scope="module")
-def shell() -> Iterator[BraidShell]:
+def shell() -> Iterator[ZMQInteractiveShell]:
     """The process's IPython shell (a singleton), with an in-memory history; released afterwards
     so that other tests (in-process kernels) can build their own."""
     if InteractiveShell.initialized():
@@ -25,18 +25,18 @@ def shell() -> Iterator[BraidShell]:
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
     main_module = sys.modules["__main__"]
-    made = BraidShell.instance(config=config)
+    made = ZMQInteractiveShell.instance(config=config)
     try:
         yield made
     finally:
         atexit.unregister(made.atexit_operations)
         made.history_manager.end_session()
         made.atexit_operations()
-        BraidShell.clear_instance()
+        ZMQInteractiveShell.clear_instance()
         sys.modules["__main__"] = main_module  # IPython installs its own
 
 
-def test_fresh_namespace_is_seeded_like_ipythons(shell: BraidShell) -> None:
+def test_fresh_namespace_is_seeded_like_ipythons(shell: ZMQInteractiveShell) -> None:
     ns = IsolatedNamespace(shell).user_ns
     assert ns["__name__"] == "__main__"
     assert ns["get_ipython"]() is shell
@@ -44,7 +44,7 @@ def test_fresh_namespace_is_seeded_like_ipythons(shell: BraidShell) -> None:
     assert ns["_ih"] is ns["In"] and ns["_oh"] is ns["Out"]
 
 
-def test_shell_namespaces_follow_the_active_namespace_only_in_its_context(shell: BraidShell) -> None:
+def test_shell_namespaces_follow_the_active_namespace_only_in_its_context(shell: ZMQInteractiveShell) -> None:
     main = shell.user_ns
     isolated = IsolatedNamespace(shell)
     seen: dict[str, object] = {}
@@ -68,7 +68,7 @@ def test_shell_namespaces_follow_the_active_namespace_only_in_its_context(shell:
     assert active_namespace.get() is None
 
 
-def test_record_input_sets_in_and_the_underscore_names(shell: BraidShell) -> None:
+def test_record_input_sets_in_and_the_underscore_names(shell: ZMQInteractiveShell) -> None:
     isolated = IsolatedNamespace(shell)
     isolated.record_input(1, "a = 1\n", "a = 1")
     isolated.record_input(2, "b = 2\n", "b = 2")
@@ -78,7 +78,7 @@ def test_record_input_sets_in_and_the_underscore_names(shell: BraidShell) -> Non
     assert "_i1" in isolated.hidden
 
 
-def _filled(shell: BraidShell) -> IsolatedNamespace:
+def _filled(shell: ZMQInteractiveShell) -> IsolatedNamespace:
     isolated = IsolatedNamespace(shell, session=7)
     for count, raw in enumerate(["x = 1", "print(x)", "y = 2", "print(x)"], start=1):
         isolated.record_input(count, raw + "\n", raw)
@@ -86,7 +86,7 @@ def _filled(shell: BraidShell) -> IsolatedNamespace:
     return isolated
 
 
-def test_history_tail_range_and_search(shell: BraidShell) -> None:
+def test_history_tail_range_and_search(shell: ZMQInteractiveShell) -> None:
     isolated = _filled(shell)
     assert isolated.history("tail", {"n": 2}) == [(7, 3, "y = 2"), (7, 4, "print(x)")]
     assert isolated.history("range", {"session": 0, "start": 2, "stop": 4}) == [
@@ -99,12 +99,12 @@ def test_history_tail_range_and_search(shell: BraidShell) -> None:
     assert isolated.history("tail", {"n": 2, "output": True, "raw": False})[0] == (7, 3, ("y = 2\n", "2"))
 
 
-def test_history_rejects_unknown_access_type(shell: BraidShell) -> None:
+def test_history_rejects_unknown_access_type(shell: ZMQInteractiveShell) -> None:
     with pytest.raises(ValueError, match="tail, range or search"):
         IsolatedNamespace(shell).history("everything", {})
 
 
-def test_reset_empties_only_the_isolated_namespace(shell: BraidShell) -> None:
+def test_reset_empties_only_the_isolated_namespace(shell: ZMQInteractiveShell) -> None:
     main_inputs = shell.history_manager.input_hist_parsed
     shell.user_ns["main_survivor"] = 1
     isolated = IsolatedNamespace(shell)

@@ -13,7 +13,7 @@ import re
 from braid_kernel.engine.cache import CachingRunner, CellCache
 from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 CACHE_USAGE = "cache [on|off|info|clear]"
 NOCACHE_USAGE = "nocache"
@@ -66,7 +66,7 @@ class CacheCommands:
         )
 
 
-def install_cache_commands(shell: BraidShell, cache: CellCache) -> None:
+def install_cache_commands(shell: ZMQInteractiveShell, cache: CellCache) -> None:
     """Register the subcommands on ``shell.braid`` and the ``%%braid nocache`` transformer."""
     handlers = CacheCommands(cache)
     commands: BraidCommands | None = shell.braid

@@ -1,6 +1,6 @@
 """GUI event loops as the shell sees them: what ``%gui`` and ``%matplotlib`` may switch to.
 
-The kernel's GUI host is fixed at startup (``--loop tk|qt``; :attr:`BraidShell.gui_host`), so
+The kernel's GUI host is fixed at startup (``--loop tk|qt``; :attr:`ZMQInteractiveShell.gui_host`), so
 these never start a loop: ``%gui tk`` / ``%matplotlib tk`` succeed when the kernel hosts Tk and
 otherwise fail with what to do instead; ``%gui`` alone says what is possible.  Inline figures and
 ipympl widgets (``%matplotlib widget``) need no GUI loop and work in every kernel.

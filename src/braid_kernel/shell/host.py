@@ -15,7 +15,7 @@ from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 import braid_kernel
 from braid_kernel.engine.cell import Cell, ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.wire.message import JsonDict
 
@@ -23,7 +23,7 @@ _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 
 
 class IPythonHost:
-    """Adapts a :class:`BraidShell` to what the engine needs.
+    """Adapts a :class:`ZMQInteractiveShell` to what the engine needs.
 
     The main shell's host (``main``) runs cells in IPython's user namespace
     and records them in IPython's history.  A subshell's host does not write
@@ -35,7 +35,7 @@ class IPythonHost:
 
     def __init__(
         self,
-        shell: BraidShell,
+        shell: ZMQInteractiveShell,
         cell_files: CellFiles,
         main: bool = True,
         namespace: IsolatedNamespace | None = None,

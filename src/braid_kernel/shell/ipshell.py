@@ -1,10 +1,16 @@
 """The IPython shell inside the kernel.
 
-:class:`BraidShell` is IPython's ``InteractiveShell`` with the few methods
+:class:`ZMQInteractiveShell` is IPython's ``InteractiveShell`` with the few methods
 IPython leaves to a frontend filled in: what ``exit`` does, where
 ``set_next_input`` and tracebacks of magics go, and which GUI event loops
 exist.  Everything else (magics, ``!cmd``, history, completion, inspection)
 is IPython's own.
+
+The class bears the name of ipykernel's shell on purpose: libraries decide whether they run in a
+Jupyter kernel (HTML instead of ANSI output, widgets instead of text) by testing
+``get_ipython().__class__.__name__ == "ZMQInteractiveShell"`` (rich, and the common
+``is_notebook()`` helper), and IPython profiles written for ipykernel configure the kernel's shell
+through the ``c.ZMQInteractiveShell`` section.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
 
 
-class BraidShell(InteractiveShell):  # type: ignore[misc]
-    """InteractiveShell for a kernel: payloads instead of terminal actions."""
+class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
+    """InteractiveShell for a kernel: payloads instead of terminal actions (named as
+    ipykernel's, see the module docstring)."""
 
     publisher: Publisher | None = None
     kernel: Any = None  # a facade for libraries that look for get_ipython().kernel

@@ -23,7 +23,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from braid_kernel.errors import ConfigError
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 log = logging.getLogger("braid_kernel.shell")
 
@@ -44,7 +44,7 @@ def lease_shell() -> None:
         )
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
-    BraidShell.instance(config=config)
+    ZMQInteractiveShell.instance(config=config)
 
 
 def release_shell(shell: InteractiveShell) -> None:
@@ -56,7 +56,7 @@ def release_shell(shell: InteractiveShell) -> None:
         shell.atexit_operations()
     except Exception:
         log.debug("shell clean-up failed", exc_info=True)
-    BraidShell.clear_instance()
+    ZMQInteractiveShell.clear_instance()
 
 
 def reattach_inline_figures(shell: InteractiveShell) -> None:

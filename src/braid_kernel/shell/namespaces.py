@@ -8,7 +8,7 @@ hidden names (for ``%who``), completer and input history.
 :data:`active_namespace` says which namespace the running code belongs to.  A
 subshell sets it once for its event loop, so every request task, cell, and
 thread a cell starts inherits it (it is a ``ContextVar``), while the main
-thread never sets it.  :class:`~braid_kernel.shell.ipshell.BraidShell` reads it
+thread never sets it.  :class:`~braid_kernel.shell.ipshell.ZMQInteractiveShell` reads it
 in ``user_ns``, ``user_global_ns``, ``user_ns_hidden`` and ``Completer``, so
 IPython's own code — magics such as ``%who`` and ``%timeit``, inspection,
 ``user_expressions``, the display hook — works on the isolated namespace
@@ -36,7 +36,7 @@ from braid_kernel.wire.message import JsonDict
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
 
-    from braid_kernel.shell.ipshell import BraidShell
+    from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 HistoryEntry = tuple[int, int, Any]
 
@@ -54,7 +54,7 @@ class IsolatedNamespace:
     from its subshell's thread (and threads its cells start).
     """
 
-    def __init__(self, shell: BraidShell, session: int = 0) -> None:
+    def __init__(self, shell: ZMQInteractiveShell, session: int = 0) -> None:
         self.shell = shell
         self.session = session
         self.inputs: list[str] = [""]  # In / _ih: index = execution count

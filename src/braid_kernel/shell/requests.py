@@ -8,7 +8,7 @@ from IPython.core.completer import provisionalcompleter, rectify_completions
 from IPython.utils.tokenutil import token_at_cursor
 
 from braid_kernel.routing.context import Request
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import active_namespace
 from braid_kernel.wire.message import JsonDict
 
@@ -21,7 +21,7 @@ def _cursor(request: Request, code: str) -> int:
 class ShellRequests:
     """Handlers for the IPython-backed shell requests."""
 
-    def __init__(self, shell: BraidShell) -> None:
+    def __init__(self, shell: ZMQInteractiveShell) -> None:
         self.shell = shell
 
     def complete(self, request: Request) -> JsonDict:

@@ -14,7 +14,7 @@ from braid_kernel.shell.compiler import CellCompiler
 from braid_kernel.shell.foreign_magics import ForeignLoopMagics, await_foreign_magics
 from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
-from braid_kernel.shell.ipshell import BraidShell
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.react_commands import register_react_commands
 from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
@@ -22,14 +22,18 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
 
 
-def build_shell(publisher: Publisher, cell_files: CellFiles, config: Config | None = None) -> BraidShell:
+def build_shell(
+    publisher: Publisher, cell_files: CellFiles, config: Config | None = None
+) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
     swap its display hook, display publisher, pager and compiler for the kernel's.
     ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    shell: BraidShell = BraidShell.instance(config=config) if config else BraidShell.instance()
+    shell: ZMQInteractiveShell = (
+        ZMQInteractiveShell.instance(config=config) if config else ZMQInteractiveShell.instance()
+    )
     shell.publisher = publisher
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)

@@ -243,10 +243,10 @@ class InProcessKernel:
                 core.outbox.close()
             elif self._state is not None:
                 with contextlib.suppress(Exception):  # the lease may have failed half-way
-                    from braid_kernel.shell.ipshell import BraidShell
+                    from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
-                    if BraidShell.initialized():
-                        release_shell(BraidShell.instance())
+                    if ZMQInteractiveShell.initialized():
+                        release_shell(ZMQInteractiveShell.instance())
         finally:
             if self._state is not None:
                 self._state.restore()

@@ -5,7 +5,8 @@ While it runs it must replace ``sys.stdout``/``sys.stderr`` (cells' output
 goes to the cell that wrote it), ``input``/``getpass`` (answered through the
 client), ``sys.displayhook`` and the builtins IPython adds (``display``,
 ``get_ipython``, ``exit``...), ``sys.modules["__main__"]`` (IPython's user
-module), the ``comm`` package's factories and the ``MPLBACKEND`` default.
+module), the ``comm`` package's factories, the ``MPLBACKEND`` default and the import hook
+of :mod:`~braid_kernel.integrations.detection`.
 :class:`ProcessState` records all of it before the kernel starts and
 restores it when the kernel ends.
 
@@ -29,6 +30,8 @@ from typing import Any, TextIO
 
 import comm
 
+from braid_kernel.integrations.detection import ImportTrigger
+
 log = logging.getLogger("braid_kernel")
 
 _ENV_KEYS = ("MPLBACKEND",)
@@ -47,6 +50,7 @@ class ProcessState:
     comm_factories: tuple[Any, Any]
     environ: dict[str, str | None]
     sigint: Any
+    meta_path: tuple[object, ...]
 
     @classmethod
     def capture(cls) -> ProcessState:
@@ -61,6 +65,7 @@ class ProcessState:
             comm_factories=(comm.create_comm, comm.get_comm_manager),
             environ={key: os.environ.get(key) for key in _ENV_KEYS},
             sigint=signal.getsignal(signal.SIGINT) if on_main else None,
+            meta_path=tuple(sys.meta_path),
         )
 
     def restore(self) -> None:
@@ -74,6 +79,8 @@ class ProcessState:
         if self.main_module is not None:
             sys.modules["__main__"] = self.main_module
         comm.create_comm, comm.get_comm_manager = self.comm_factories
+        for finder in [f for f in sys.meta_path if isinstance(f, ImportTrigger) and f not in self.meta_path]:
+            finder.uninstall()  # the kernel's own import hook (other new finders belong to libraries)
         for key, value in self.environ.items():
             if value is None:
                 os.environ.pop(key, None)
