@@ -57,6 +57,7 @@ tuple because it is built on every ``print``."""
 Item = Outgoing | StreamText
 Frames = list[bytes]
 MAX_STREAM_CHUNK = 1 << 20  # split coalesced text above 1 MiB into several messages
+PARTIAL_LINE_HOLD = 0.005  # seconds the drainer may wait for the rest of a line (see partial_tail)
 
 
 class Outbox:
@@ -154,6 +155,29 @@ class Outbox:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._read_fd = self._write_fd = -1
+
+
+def partial_tail(items: list[Item]) -> int:
+    """Where the trailing run of one stream's text starts if that text ends mid-line, else
+    ``len(items)``.
+
+    ``print(x)`` writes ``x`` and then ``"\n"``: a drainer woken between the two would send two
+    messages, and nbclient (papermill, nbconvert) would save two outputs for one line.  The I/O
+    thread holds such a tail back for at most :data:`PARTIAL_LINE_HOLD`, so the line's end joins
+    it; what follows a partial line in the FIFO is never held, so order is kept.
+    """
+    n = len(items)
+    last = items[-1] if n else None
+    if not isinstance(last, tuple) or last[2].endswith("\n"):
+        return n
+    parent, name = last[0], last[1]
+    start = n - 1
+    while start > 0:
+        prev = items[start - 1]
+        if not (isinstance(prev, tuple) and prev[0] is parent and prev[1] == name):
+            break
+        start -= 1
+    return start
 
 
 def encode_items(

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 
 import zmq
 
-from braid_kernel.transport.outbox import Channel, Frames, Item, Outbox, encode_items
+from braid_kernel.transport.outbox import (
+    PARTIAL_LINE_HOLD,
+    Channel,
+    Frames,
+    Item,
+    Outbox,
+    encode_items,
+    partial_tail,
+)
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
@@ -104,6 +113,8 @@ class IOThread:
         self._sockets: dict[Channel, zmq.Socket[bytes]] = {}
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._held: list[Item] = []  # stream text ending mid-line, waiting for the rest
+        self._held_since = 0.0
         self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
         self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
@@ -148,7 +159,7 @@ class IOThread:
         try:
             self._loop(poller)
         finally:
-            self._flush()
+            self._flush(hold=False)
             for sock in self._sockets.values():
                 sock.close(linger=1000)
 
@@ -156,7 +167,11 @@ class IOThread:
         by_socket = {sock: channel for channel, sock in self._sockets.items()}
         wake_fd = self._outbox.wake_fd
         while not self._stopping.is_set():
-            events = poller.poll()
+            timeout = None
+            if self._held:  # send the partial line when the rest does not come in time
+                left = self._held_since + PARTIAL_LINE_HOLD - time.monotonic()
+                timeout = max(0, math.ceil(left * 1000))  # ms
+            events = poller.poll(timeout)
             woken = False
             for sock_or_fd, _ in events:
                 channel = by_socket.get(sock_or_fd)
@@ -192,10 +207,22 @@ class IOThread:
                 frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode(errors="replace")})
                 sock.send_multipart([topic, *frames] if topic else frames)
 
-    def _flush(self, woken: bool = True) -> None:
+    def _flush(self, woken: bool = True, hold: bool = True) -> None:
         items = self._outbox.take(woken)
+        holding = bool(self._held)
+        if holding:
+            items[:0] = self._held
+            self._held = []
         if not items:
             return
+        cut = partial_tail(items) if hold else len(items)
+        if cut < len(items):
+            now = time.monotonic()
+            if not holding:
+                self._held_since = now
+            if now - self._held_since < PARTIAL_LINE_HOLD:
+                self._held = items[cut:]
+                del items[cut:]
         for channel, frames in encode_items(items, self._codec, _log_unencodable):
             self._send(channel, frames)
 
