@@ -121,6 +121,21 @@ def test_input_without_allow_stdin_raises_at_once(kernel: RunningKernel) -> None
     assert kernel.maybe_reply(done.msg_id, "stdin", timeout=0.2) is None, "an input_request was sent"
 
 
+def test_code_that_catches_ipythons_stdin_error_falls_back(kernel: RunningKernel) -> None:
+    """IPython and libraries catch StdinNotImplementedError (what ipykernel raises) to fall back."""
+    code = (
+        "from IPython.core.error import StdinNotImplementedError\n"
+        "try:\n"
+        "    answer = input('never asked: ')\n"
+        "except StdinNotImplementedError:\n"
+        "    answer = 'the default'\n"
+        "answer"
+    )
+    done = kernel.execute(code, allow_stdin=False, timeout=10)
+    assert done.status == "ok", done.describe()
+    assert done.result == "'the default'"
+
+
 def test_stop_on_error_aborts_cells_queued_behind_a_failure(kernel: RunningKernel) -> None:
     kernel.run("abort_record = []")
     failing = kernel.execute_request("import time\ntime.sleep(0.5)\nraise RuntimeError('first fails')")

@@ -32,7 +32,12 @@ def test_no_tail_when_the_last_text_ends_a_line() -> None:
 
 def test_the_tail_is_the_run_of_one_stream_ending_mid_line() -> None:
     status = Outgoing(Channel.IOPUB, "status", {})
-    items: list[Item] = [(PARENT, "stdout", "x\n"), status, (PARENT, "stdout", "a\n"), (PARENT, "stdout", "b")]
+    items: list[Item] = [
+        (PARENT, "stdout", "x\n"),
+        status,
+        (PARENT, "stdout", "a\n"),
+        (PARENT, "stdout", "b"),
+    ]
     assert partial_tail(items) == 2
     assert partial_tail([*items, status]) == 5  # something after the partial line: nothing held
 

@@ -45,6 +45,7 @@ from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.profile import load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
+from braid_kernel.shell.stdin_refusal import StdinNotAllowed
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
@@ -132,7 +133,7 @@ class KernelCore:
         out_fd, err_fd = fds if fds is not None else (None, None)
         sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd)
         sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd)
-        CellInput(source).install()
+        CellInput(source, StdinNotAllowed).install()
         propagate_context_to_threads()
         self.comms.install()
         if JUPYTER_MARKER not in sys.modules:

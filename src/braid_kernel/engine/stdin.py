@@ -22,13 +22,14 @@ class InputSource(Protocol):
 class CellInput:
     """The ``input``/``getpass`` functions cells see."""
 
-    def __init__(self, source: InputSource) -> None:
+    def __init__(self, source: InputSource, refusal: type[StdinNotAllowed] = StdinNotAllowed) -> None:
         self._source = source
+        self._refusal = refusal  # the shell layer passes a subclass IPython code recognises
 
     def _ask(self, prompt: object, password: bool) -> str:
         request = current_request.get()
         if request is None or not request.allow_stdin:
-            raise StdinNotAllowed(
+            raise self._refusal(
                 "input() is not available: this frontend does not accept stdin for this request"
             )
         return self._source.ask(str(prompt), password, request)

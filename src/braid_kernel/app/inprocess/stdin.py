@@ -23,9 +23,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from braid_kernel.errors import StdinNotAllowed
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.shell.stdin_refusal import StdinNotAllowed
 from braid_kernel.wire import jsonutil
 from braid_kernel.wire.message import JsonDict, Message, new_header
 
