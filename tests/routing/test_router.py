@@ -39,6 +39,7 @@ def test_shell_request_without_inline_handler_goes_to_the_main_shell(rig: Rig) -
     assert request.content == {"code": "1"}
     assert request.received > 0
     assert rig.sent() == []  # the shell's dispatcher does the bookkeeping, not the router
+    assert rig.router.last_request == request.received  # the kernel's idle clock (warm-up)
 
 
 def test_control_kernel_info_is_answered_inline_on_the_control_channel(rig: Rig) -> None:

@@ -100,6 +100,7 @@ class Router:
         self._shells = shells
         self._stdin = stdin
         self._on_rejected = on_rejected
+        self.last_request = 0.0  # time.monotonic() when the latest request arrived
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
         request = decode_request(self._codec, channel, frames, self._on_rejected)
@@ -109,6 +110,7 @@ class Router:
     def route(self, request: Request) -> None:
         """Send a decoded, verified request where it is served."""
         msg, channel = request.msg, request.channel
+        self.last_request = request.received
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:

@@ -23,6 +23,7 @@ from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
+from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.namespaces import active_namespace
 
 if TYPE_CHECKING:
@@ -104,6 +105,11 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
     braid: BraidCommands | None = None  # the %braid subcommands (see shell.braid_magic)
 
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+
+    def init_history(self) -> None:
+        """IPython's history, written without blocking cells (see :mod:`braid_kernel.shell.history`)."""
+        self.history_manager = KernelHistoryManager(shell=self, parent=self)
+        self.configurables.append(self.history_manager)
 
     def enable_gui(self, gui: str | None = None) -> None:
         """Called by ``%gui`` and ``%matplotlib``: the loop is fixed at startup (see shell.gui)."""
