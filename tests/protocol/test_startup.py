@@ -62,3 +62,11 @@ def test_profile_config_applies_and_startup_names_are_hidden_from_who(
     assert values == ["1", "2"]
     who = k.run("visible = 1\n%who").stdout
     assert "visible" in who and "FROM_STARTUP_FILE" not in who
+
+
+def test_the_background_warm_up_runs_once_the_kernel_is_idle(fresh_kernel: RunningKernel) -> None:
+    """Completion's jedi is imported in the background after startup, in a quiet moment."""
+    deadline = time.monotonic() + 20
+    while fresh_kernel.value("'jedi' in __import__('sys').modules") != "True":
+        assert time.monotonic() < deadline, "the warm-up never ran"
+        time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold

@@ -47,13 +47,18 @@ def test_reply_type_of_a_request_and_of_other_messages(msg_type: str, expected: 
 def test_sync_request_is_answered_between_busy_and_idle(rig: Rig) -> None:
     seen: list[Request | None] = []
 
+    busy_inside: list[bool] = []
+
     def handler(request: Request) -> JsonDict:
         seen.append(current_request.get())
+        busy_inside.append(rig.publisher.busy)
         return {"status": "ok"}
 
     request = request_of(rig, "kernel_info_request")
+    assert not rig.publisher.busy
     SyncDispatcher(rig.publisher, {"kernel_info_request": handler}).dispatch(request)
     sent = rig.sent()
+    assert busy_inside == [True] and not rig.publisher.busy  # the kernel's idle clock (warm-up)
 
     assert kinds(sent) == ["iopub:status:busy", "control:kernel_info_reply", "iopub:status:idle"]
     assert all(m.parent_header == request.header for _, m in sent)

@@ -93,10 +93,12 @@ class Kernel(KernelCore):
         arrived during startup is routed first, in order (no startup race)."""
         self.transport.gate.open(self._router)
         host = IPythonHost(self.shell, self.cell_files)
-        router = self._router
-        warm_up = threading.Thread(
-            target=_warm_up, args=(host, lambda: router.last_request), name="braid-warmup", daemon=True
-        )
+        router, publisher = self._router, self.publisher
+
+        def quiet_for() -> float:  # seconds the kernel has been idle
+            return 0.0 if publisher.busy else time.monotonic() - router.last_request
+
+        warm_up = threading.Thread(target=_warm_up, args=(host, quiet_for), name="braid-warmup", daemon=True)
         warm_up.start()
 
     def _watch_parent(self) -> None:
@@ -127,17 +129,18 @@ def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
     return out, err
 
 
-def _warm_up(host: IPythonHost, last_request: Callable[[], float]) -> None:
+def _warm_up(host: IPythonHost, quiet_for: Callable[[], float]) -> None:
     """Prepare in the background what the first traceback and completion need,
     so the first error or interrupt is not 40 ms late.
 
-    It waits until no request has arrived for :data:`WARM_UP_IDLE`: its imports hold the GIL
-    for ~100 ms, and requests sent right after startup (a notebook run at once, nbclient) would
-    each wait for it at every hand-over between threads (5-8 ms instead of 1 ms per cell)."""
+    It waits until the kernel has been idle (no request in flight, none arrived) for
+    :data:`WARM_UP_IDLE`: its imports hold the GIL for ~100 ms, and requests sent right after
+    startup (a notebook run at once, nbclient) would each wait for it at every hand-over between
+    threads (5-8 ms instead of 1 ms per cell), as would a long first cell."""
     import importlib
 
-    while (quiet := time.monotonic() - last_request()) < WARM_UP_IDLE:
-        time.sleep(WARM_UP_IDLE - quiet)
+    while (quiet := quiet_for()) < WARM_UP_IDLE:
+        time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
     try:
         host.warm_up()
         importlib.import_module("jedi")

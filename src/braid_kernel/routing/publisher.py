@@ -8,6 +8,7 @@ traffic, which keeps widget state consistent).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,13 @@ class Publisher:
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
+        self._busy = 0  # requests between their busy and idle status, every shell together
+        self._busy_lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether some request is being handled (its busy status sent, its idle not yet)."""
+        return self._busy > 0
 
     def iopub(
         self,
@@ -50,6 +58,9 @@ class Publisher:
         self.outbox.send(Channel.IOPUB, msg_type, content, req.header, metadata=metadata, buffers=buffers)
 
     def status(self, state: str, request: Request) -> None:
+        if state in ("busy", "idle"):
+            with self._busy_lock:
+                self._busy += 1 if state == "busy" else -1
         self.outbox.send(Channel.IOPUB, "status", {"execution_state": state}, request.header)
 
     def reply(
