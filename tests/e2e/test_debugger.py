@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.lab import JupyterLab
 from tests.e2e.notebook import Notebook, write_notebook
@@ -27,15 +27,30 @@ CELLS = [
 ]
 
 
+def switch_debugger_on(bug: Locator, attempts: int = 3) -> None:
+    """Click the toolbar's bug button until the debugger is on.
+
+    Once (CI, under load) a click right after the notebook opened left the button unpressed with
+    no request logged and no console error, as if JupyterLab dropped it; later clicks work. A kernel
+    that never answers the debugger fails every attempt.
+    """
+    for attempt in range(attempts):
+        bug.click()
+        try:
+            expect(bug).to_have_attribute("aria-pressed", "true", timeout=20_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def test_breakpoint_stops_the_cell_in_the_debugger_panel(
     page: Page, lab: JupyterLab, showcase: Callable[[str], None]
 ) -> None:
     write_notebook(lab.root, "debugger.ipynb", "braid", CELLS)
     notebook = Notebook.open(page, lab, "debugger.ipynb", cells=1)
 
-    bug = notebook.panel.locator(".jp-DebuggerBugButton")
-    bug.click()
-    expect(bug).to_have_attribute("aria-pressed", "true")
+    switch_debugger_on(notebook.panel.locator(".jp-DebuggerBugButton"))
     gutter = notebook.cell(0).locator(".cm-breakpoint-gutter .cm-gutterElement")
     gutter.nth(2).click()  # element 0 is the gutter's spacer; then one per line
     # The breakpoints panel lists it once the kernel answered setBreakpoints.
