@@ -32,7 +32,7 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.debugger import untraced
-from braid_kernel.integrations.detection import JUPYTER_MARKER, jupyter_detection
+from braid_kernel.integrations.detection import install_jupyter_detection
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
@@ -136,8 +136,7 @@ class KernelCore:
         CellInput(source, StdinNotAllowed).install()
         propagate_context_to_threads()
         self.comms.install()
-        if JUPYTER_MARKER not in sys.modules:
-            jupyter_detection().install()  # tqdm.auto: widget progress bars
+        install_jupyter_detection()  # tqdm.auto: widget progress bars
 
     # ------------------------------------------------------------ handlers
     def _kernel_info(self, request: Request) -> JsonDict:

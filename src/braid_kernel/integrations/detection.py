@@ -65,6 +65,11 @@ def _import_jupyter_marker() -> None:
         log.debug("ipykernel is not installed: tqdm.auto will draw text progress bars")
 
 
-def jupyter_detection() -> ImportTrigger:
-    """The trigger that makes ``tqdm.auto`` see a Jupyter kernel."""
-    return ImportTrigger({"tqdm.autonotebook": _import_jupyter_marker})
+def install_jupyter_detection() -> ImportTrigger | None:
+    """Install the trigger that makes ``tqdm.auto`` see a Jupyter kernel; None when ipykernel's
+    module is already imported (nothing to do)."""
+    if JUPYTER_MARKER in sys.modules:
+        return None
+    trigger = ImportTrigger({"tqdm.autonotebook": _import_jupyter_marker})
+    trigger.install()
+    return trigger
