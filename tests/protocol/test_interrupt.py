@@ -93,6 +93,24 @@ def test_raw_sigint_interrupts_the_running_cell_and_the_kernel_survives(
 
 
 @transports.zmq_only("start_kernel")
+def test_a_sigint_delivered_to_another_thread_still_interrupts_an_awaiting_cell(
+    fresh_kernel: RunningKernel,
+) -> None:
+    """``kill -INT`` may land on any thread; the main loop must still wake up to handle it."""
+    code = (
+        "import asyncio, signal, threading, time\n"
+        "def _signal_from_a_thread():\n"
+        "    time.sleep(0.5)  # the main thread is waiting in the loop's select by then\n"
+        "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
+        "threading.Thread(target=_signal_from_a_thread, daemon=True).start()\n"
+        "print('cell-started', flush=True)\n"
+        "await asyncio.sleep(60)"
+    )
+    _assert_interrupted(fresh_kernel.finish(_start(fresh_kernel, code), timeout=15))
+    _assert_serves_next_cell(fresh_kernel)
+
+
+@transports.zmq_only("start_kernel")
 def test_sigint_when_idle_does_not_kill_the_kernel(fresh_kernel: RunningKernel) -> None:
     fresh_kernel.run("idle_state = 'kept'")
     os.kill(fresh_kernel.pid, signal.SIGINT)

@@ -8,7 +8,12 @@ library or display fails at startup with a message naming what to install or set
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import importlib
+import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -52,4 +57,35 @@ def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
         run_guest(config.loop, config.backend, main)
         return
     options: dict[str, Any] = {"use_uvloop": True} if config.uvloop else {}
+    if config.backend is Backend.ASYNCIO and not config.uvloop:
+        main = functools.partial(_waking_on_signals, main)
     anyio.run(main, backend=config.backend.value, backend_options=options)
+
+
+async def _waking_on_signals(main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main`` with the asyncio loop woken by every signal.
+
+    A SIGINT sent to the process (``kill -INT``) may be delivered to any thread that does not
+    block it; Python runs the handler on the main thread, but only once that thread runs bytecode
+    again.  trio and uvloop wake their loop through ``signal.set_wakeup_fd``; a plain asyncio
+    loop does so only for its own ``add_signal_handler``, so an interrupt landing on another
+    thread waited until the loop's ``select`` timed out (up to an awaiting cell's whole sleep).
+    Here the wake-up fd is a socket the loop watches."""
+    loop = asyncio.get_running_loop()
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(4096)
+
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    loop.add_reader(reader.fileno(), drain)
+    try:
+        await main()
+    finally:
+        loop.remove_reader(reader.fileno())
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
