@@ -241,10 +241,10 @@ class SessionManager:
         self.kernel.comms.manager.register_target(DATAFLOW_TARGET, opened)
 
     # ------------------------------------------------------------ interrupts
-    def interrupt_everyone(self) -> None:
-        """Cancel the awaiting cells of every session (a raw SIGINT; main loop)."""
+    def interrupt_everyone(self, at: float) -> None:
+        """Cancel the awaiting cells of every session (a raw SIGINT arrived ``at``; main loop)."""
         for session in self.table.sessions():
-            session.scheduler.interrupt()
+            session.scheduler.interrupt(at=at)
 
     # ------------------------------------------------------------ background work
     async def serve_background(self) -> None:

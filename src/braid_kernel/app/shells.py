@@ -106,7 +106,9 @@ class ShellFactory:
         k = self.kernel
         runner = CachingRunner(host, k.publisher, cache, k.fd_capture)
         reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in k.config.modes)
-        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes)
+        # A SIGINT handler a main-thread cell installs (pdb's after `c`) lasts until it ends.
+        reclaim = self._interrupter.reclaim if self._interrupter is not None else None
+        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes, after_cell=reclaim)
         return scheduler, ExecuteHandler(host, scheduler, k.publisher)
 
     def session_engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
@@ -133,8 +135,10 @@ class ShellFactory:
         with anyio.CancelScope() as scope:
             self._main = _Running(inbox.bridge, scheduler, scope)
             if self._interrupter is not None:
-                cancel = sessions.interrupt_everyone if sessions is not None else scheduler.interrupt
-                self._interrupter.attach(inbox.bridge, cancel)
+                if sessions is not None:
+                    self._interrupter.attach(inbox.bridge, sessions.interrupt_everyone)
+                else:
+                    self._interrupter.attach(inbox.bridge, lambda at: scheduler.interrupt(at=at))
             self.kernel.registry.add(None, inbox)
             self.kernel.on_main_shell_ready()
             async with anyio.create_task_group() as tg:
@@ -213,29 +217,37 @@ class ShellFactory:
     def interrupt(self, request: Request) -> None:
         """An interrupt_request (any thread): in multi mode, the sender's session's cells
         only; otherwise every shell's."""
+        at = request.received  # what ran when the interrupt arrived is what it stops
         session = self.sessions.lookup(request) if self.sessions is not None else None
         if self.sessions is None:
-            self.interrupt_all()
+            self.interrupt_all(at)
         elif session is not None and self._main is not None:
-            self._main.bridge.call_soon(session.scheduler.interrupt)  # its awaiting and queued cells
+            scheduler = session.scheduler
+            self._main.bridge.call_soon(lambda: scheduler.interrupt(at=at))  # its awaiting and queued cells
             if self._interrupter is not None:  # its cell, if one blocks the main thread
-                self._interrupter.interrupt(only=session.namespace.user_ns)
+                self._interrupter.interrupt(only=session.namespace.user_ns, at=at)
 
-    def interrupt_all(self) -> None:
-        """Interrupt the main shell and every subshell (any thread)."""
+    def interrupt_all(self, at: float | None = None) -> None:
+        """Interrupt the main shell and every subshell (any thread): the cells whose
+        requests arrived by ``at`` (time.monotonic(), default now)."""
+        at = time.monotonic() if at is None else at
         for running in list(self._subshells.values()):
-            self._interrupt(running)
+            self._interrupt(running, at=at)
         if self._interrupter is not None:
-            self._interrupter.interrupt()
+            self._interrupter.interrupt(at=at)
         elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
-            self._main.bridge.call_soon(self._main.scheduler.interrupt)
+            scheduler = self._main.scheduler
+            self._main.bridge.call_soon(lambda: scheduler.interrupt(at=at))
 
-    def _interrupt(self, running: _Running, error: ErrorInfo | None = None, reason: str = "") -> None:
+    def _interrupt(
+        self, running: _Running, error: ErrorInfo | None = None, reason: str = "", at: float | None = None
+    ) -> None:
         """Cancel a subshell's awaiting cells; KeyboardInterrupt in its thread
-        if that runs cell code right now (blocking or computing)."""
-        at = time.monotonic()  # requests arriving after this are not aborted
+        if that runs cell code right now (blocking or computing) of a cell whose
+        request arrived by ``at`` (default now; later requests are not aborted)."""
+        at = time.monotonic() if at is None else at
         running.bridge.call_soon(lambda: running.scheduler.interrupt(error or INTERRUPTED, at))
-        if self._runs_cell_code(running.thread):
+        if self._runs_cell_code(running.thread) and running.scheduler.running_by(at):
             self._threads.interrupt(running.thread, reason)
 
     def stop_main(self) -> None:

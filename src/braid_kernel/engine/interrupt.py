@@ -8,11 +8,18 @@ does.  Otherwise the loop is idle or running kernel code: raising would hit
 the kernel, so the handler asks the loop to cancel the running cells
 instead.  Either way the kernel lives on; SIGINT never kills it.
 
+An interrupt hits what ran when it arrived (``at``: the interrupt_request's
+arrival, or the moment a raw SIGINT is handled): a cell whose request arrived
+later is neither raised into nor aborted, so an interrupt pressed while the
+kernel is idle changes nothing.
+
 A signal that lands just before the main thread enters a blocking call
 (``time.sleep``, the loop's ``select``) is only handled when that call
 returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
 ``RESEND_INTERVAL`` until the handler acknowledges it; copies that arrive
-within ``DUPLICATE_WINDOW`` of an acknowledged one are ignored.
+within ``DUPLICATE_WINDOW`` of an acknowledged one are ignored.  When the
+user's code has installed a SIGINT handler of its own (or pdb left its one),
+the signal is sent once: that handler is called exactly once per interrupt.
 
 In multi mode an interrupt belongs to one session: ``interrupt(only=namespace)``
 raises KeyboardInterrupt only if the cell code on the main thread runs in that
@@ -29,6 +36,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from braid_kernel.engine.cell import current_cell
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.loopbridge import LoopBridge
 
@@ -43,42 +51,58 @@ class Interrupter:
     def __init__(self, cell_files: CellFiles) -> None:
         self._cells = cell_files
         self._bridge: LoopBridge | None = None
-        self._cancel_cells: Callable[[], None] | None = None
+        self._cancel_cells: Callable[[float], None] | None = None
         self._main_ident = threading.main_thread().ident
         self._acknowledged = threading.Event()
         self._last_handled = -DUPLICATE_WINDOW
         self._lock = threading.Lock()
         self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
+        self._at: float | None = None  # when the interrupt being delivered arrived
 
-    def attach(self, bridge: LoopBridge, cancel_cells: Callable[[], None]) -> None:
-        """Connect to the main shell's loop once it runs."""
+    def attach(self, bridge: LoopBridge, cancel_cells: Callable[[float], None]) -> None:
+        """Connect to the main shell's loop once it runs; ``cancel_cells(at)`` cancels
+        the awaiting cells (on the loop), ``at`` being when the interrupt arrived."""
         self._bridge, self._cancel_cells = bridge, cancel_cells
 
     def install(self) -> None:
         """Take over SIGINT (call on the main thread)."""
         signal.signal(signal.SIGINT, self._on_sigint)
 
-    def interrupt(self, only: dict[str, Any] | None = None) -> None:
+    def reclaim(self) -> None:
+        """Take SIGINT back if a cell left a handler of its own installed (pdb's, after
+        ``c``, or the user's): as in ipykernel, a handler set in a cell lasts until the
+        cell ends.  Does nothing off the main thread."""
+        if threading.get_ident() != self._main_ident or self._is_ours(signal.getsignal(signal.SIGINT)):
+            return
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    def interrupt(self, only: dict[str, Any] | None = None, at: float | None = None) -> None:
         """Interrupt the main thread from any thread other than it (as a SIGINT
         would); returns once the handler has run, or after ``RESEND_FOR``.
 
-        With ``only`` (a namespace), the main thread gets KeyboardInterrupt only
-        when it runs the top-level code of a cell in that namespace, and nothing
-        else happens.
+        ``at`` (time.monotonic(), default now) is when the interrupt arrived: a cell
+        whose request arrived later is left alone.  With ``only`` (a namespace), the
+        main thread gets KeyboardInterrupt only when it runs the top-level code of a
+        cell in that namespace, and nothing else happens.
         """
         if self._main_ident is None:
             return
         with self._lock:  # one interrupt at a time
-            self._only = only
+            self._only, self._at = only, time.monotonic() if at is None else at
             self._acknowledged.clear()
             deadline = time.monotonic() + RESEND_FOR
             try:
                 while time.monotonic() < deadline:
                     signal.pthread_kill(self._main_ident, signal.SIGINT)
+                    if not self._is_ours(signal.getsignal(signal.SIGINT)):
+                        return  # someone else's handler: it gets this interrupt once
                     if self._acknowledged.wait(RESEND_INTERVAL):
                         return
             finally:
-                self._only = None
+                self._only = self._at = None
+
+    def _is_ours(self, handler: object) -> bool:
+        return handler == self._on_sigint  # a bound method: equal, not identical
 
     def in_cell_code(self, frame: FrameType | None, namespace: dict[str, Any] | None = None) -> bool:
         """True when ``frame``'s stack runs a cell's top-level code (in ``namespace``, if given)."""
@@ -95,9 +119,13 @@ class Interrupter:
         if now - self._last_handled < DUPLICATE_WINDOW:
             return  # a re-sent copy of an interrupt already handled
         self._last_handled = now
-        only = self._only
+        only, at = self._only, self._at if self._at is not None else now
         self._acknowledged.set()
         if self.in_cell_code(frame, only):
-            raise KeyboardInterrupt
+            cell = current_cell.get()  # the handler runs in the interrupted code's context
+            if cell is None or cell.received <= at:
+                raise KeyboardInterrupt
+            # else a cell sent after the interrupt: not what the user meant to stop
         if only is None and self._bridge is not None and self._cancel_cells is not None:
-            self._bridge.call_soon(self._cancel_cells)
+            cancel = self._cancel_cells
+            self._bridge.call_soon(lambda: cancel(at))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from braid_kernel.engine.carry import ContextCarry
 from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status, current_cell
 from braid_kernel.engine.runner import CellRunner
 
@@ -65,14 +66,18 @@ current_scheduler: ContextVar[Scheduler | None] = ContextVar("braid_current_sche
 class Scheduler:
     """Orders and runs cells for one shell."""
 
-    def __init__(self, runner: CellRunner, chained: bool = True) -> None:
+    def __init__(
+        self, runner: CellRunner, chained: bool = True, after_cell: Callable[[], None] | None = None
+    ) -> None:
         self.runner = runner
         self.chained = chained
+        self._after_cell = after_cell  # called (in the cell's thread) after each cell ran
         self._seq = 0
         self._abort_rules: list[_AbortRule] = []
         self._last: _Entry | None = None
         self._entries: dict[int, _Entry] = {}
         self._done_by_count: dict[int, anyio.Event] = {}  # the last DONE_HISTORY cells
+        self._context = ContextCarry()  # ContextVars from cell to cell
 
     async def run(self, cell: Cell, on_start: Callable[[], None] | None = None) -> Outcome:
         """Run ``cell`` when its turn comes; returns how it ended."""
@@ -125,9 +130,15 @@ class Scheduler:
     async def _execute(self, entry: _Entry, on_start: Callable[[], None] | None) -> Outcome:
         if on_start is not None:
             on_start()
-        with anyio.CancelScope() as scope:
-            entry.scope = scope
-            outcome = await self.runner.run(entry.cell, scope)
+        start = self._context.enter()
+        try:
+            with anyio.CancelScope() as scope:
+                entry.scope = scope
+                outcome = await self.runner.run(entry.cell, scope)
+        finally:
+            self._context.leave(start)
+            if self._after_cell is not None:
+                self._after_cell()
         if scope.cancelled_caught:
             info = entry.cancelled or INTERRUPTED
             self.runner.publisher.iopub("error", info.content())
@@ -145,14 +156,23 @@ class Scheduler:
 
     def interrupt(self, error: ErrorInfo = INTERRUPTED, at: float | None = None) -> None:
         """Cancel every running cell and abort the waiting ones (call on the loop);
-        the cancelled cells report ``error``.  ``at`` (time.monotonic()) is when the
-        interrupt was asked for: requests that arrived later are not aborted, even if
-        this runs later on a loop that was busy."""
+        the cancelled cells report ``error``.  ``at`` (time.monotonic(), default now)
+        is when the interrupt arrived: cells whose requests arrived later are neither
+        cancelled nor aborted, even if this runs later on a loop that was busy, and
+        when no cell ran or waited by then (an idle kernel) nothing changes."""
+        at = time.monotonic() if at is None else at
+        hit = [entry for entry in self._entries.values() if entry.cell.received <= at]
+        if not hit:
+            return
         self.abort_queued(before=at)
-        for entry in list(self._entries.values()):
+        for entry in hit:
             if entry.scope is not None:
                 entry.cancelled = entry.cancelled or error
                 entry.scope.cancel()
+
+    def running_by(self, at: float) -> bool:
+        """Whether a cell whose request arrived by ``at`` is running (any thread)."""
+        return any(e.scope is not None and e.cell.received <= at for e in list(self._entries.values()))
 
     def cancel(self, execution_count: int) -> bool:
         """``%braid cancel N``: cancel cell N if it runs, abort it if it waits.
