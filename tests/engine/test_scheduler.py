@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
@@ -127,3 +129,30 @@ async def test_task_with_a_count_waits_for_that_cell_and_returns_for_unknown_one
     ]
     await _run_all(rig, codes)
     assert rig.host.namespace["order"] == [2, 1, 3]
+
+
+async def test_an_interrupt_while_idle_aborts_nothing(rig: Rig) -> None:
+    _share(rig)
+    sent_before = time.monotonic()  # a request that arrived just before the interrupt was handled
+    rig.scheduler.interrupt()
+    assert (await rig.run("'runs'", received=sent_before)).status is Status.OK
+
+
+async def test_an_interrupt_spares_the_cells_sent_after_it_arrived(rig: Rig) -> None:
+    _share(rig, started=anyio.Event())
+    outcomes: dict[str, Outcome] = {}
+
+    async def submit(name: str, code: str) -> None:
+        # stop_on_error=False: the interrupted cell's error alone would abort the cells behind it
+        outcomes[name] = await rig.run(code, stop_on_error=False)
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(submit, "sleeper", "started.set()\nawait anyio.sleep(60)")
+            await rig.host.namespace["started"].wait()
+            arrived = time.monotonic()  # the interrupt arrives, then a cell is sent ...
+            tg.start_soon(submit, "later", "'sent after the interrupt'")
+            await anyio.sleep(0.05)
+            rig.scheduler.interrupt(at=arrived)  # ... and only then does the loop handle it
+    assert outcomes["sleeper"].status is Status.ERROR
+    assert outcomes["later"].status is Status.OK
