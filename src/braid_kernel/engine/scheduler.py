@@ -7,7 +7,11 @@ the cells still waiting; ``%braid cancel N`` does the same for cell N only.
 A failing cell with ``stop_on_error`` aborts the cells submitted after it
 whose requests arrived before the failure (the ones the client queued behind
 it) and that have not started: cells already running concurrently go on,
-and cells sent after the failure run normally.
+and cells sent after the failure run normally.  An interrupt reaches only the
+cells whose requests arrived before it; while idle it changes nothing.
+
+Each cell starts in the context the cells finished before it left (see
+:mod:`braid_kernel.engine.carry`).
 """
 
 from __future__ import annotations
