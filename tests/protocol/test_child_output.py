@@ -80,6 +80,28 @@ def test_child_output_comes_before_what_the_kernel_prints_after_join(kernel: Run
     assert out == expected
 
 
+def test_child_output_comes_before_the_cells_result_and_displays(kernel: RunningKernel) -> None:
+    code = (
+        "ctx = mp.get_context('fork')\n"
+        "for i in range(8):\n"
+        "    p = ctx.Process(target=print, args=('child', i)); p.start(); p.join()\n"
+        "    display(i)\n"
+        "p = ctx.Process(target=print, args=('last child',)); p.start(); p.join()\n"
+        "'result'"
+    )
+    done = kernel.run(code)
+    seen: list[str] = []
+    for msg in done.iopub:
+        if msg["msg_type"] == "stream" and seen and seen[-1].endswith("\n"):
+            seen[-1] += msg["content"]["text"]  # one stream output, however it was batched
+        elif msg["msg_type"] == "stream":
+            seen.append("\n" + msg["content"]["text"])
+        elif msg["msg_type"] in ("display_data", "execute_result"):
+            seen.append(msg["content"]["data"]["text/plain"])
+    expected = [text for i in range(8) for text in (f"\nchild {i}\n", str(i))]
+    assert seen == [*expected, "\nlast child\n", "'result'"]
+
+
 def test_fork_process_stderr_and_traceback_reach_the_cell(kernel: RunningKernel) -> None:
     _, err = run(
         kernel,

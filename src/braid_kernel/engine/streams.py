@@ -212,7 +212,11 @@ class OutStream(io.TextIOBase):
             self.write(line)
 
     def flush(self) -> None:
-        """Nothing to do: text is queued for sending as soon as it is written."""
+        """Text is queued for sending as soon as it is written; once the kernel has forked,
+        what its children wrote before this call is routed first (the display hooks flush
+        before publishing, as IPython's do, so a child's text comes before a cell's result)."""
+        if self._has_forked and not self._forked and self._children is not None:
+            self._children.catch_up()
 
     def _orphan(self, text: str) -> None:
         if self._fallback is not None:
