@@ -12,7 +12,7 @@ kernel's frames.  Each test runs on asyncio and on trio.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -198,3 +198,18 @@ def test_custom_threading_excepthook_runs_in_the_starting_cell(kernel: RunningKe
         """,
     )
     assert "hooked KeyError ['_bootstrap_inner', 'run', '<lambda>']" in err
+
+
+def test_without_fd_capture_a_childs_output_goes_to_the_kernel_log(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    k = start_kernel(extra_arguments=["--no-capture-fd"])
+    code = (
+        "import multiprocessing as mp\n"
+        "p = mp.get_context('fork').Process(target=print, args=('uncaptured-child',)); p.start(); p.join()\n"
+        "p.exitcode"
+    )
+    done = k.run(code)
+    assert done.result == "0" and "uncaptured-child" not in done.stdout
+    k.wait_for_log("uncaptured-child", timeout=15)
+    assert k.run("print('next')").stdout == "next\n"
