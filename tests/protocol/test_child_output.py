@@ -154,6 +154,19 @@ def test_spawned_and_forkserver_children_print_into_the_cell(kernel: RunningKern
     assert f"hello from {method}" in out
 
 
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_spawned_and_forkserver_pool_workers_print_into_the_cell(kernel: RunningKernel, method: str) -> None:
+    out, _ = run(
+        kernel,
+        f"""
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(1, mp_context=mp.get_context('{method}')) as pool:
+            pool.submit(print, 'pool worker of', '{method}').result()
+        """,
+    )
+    assert f"pool worker of {method}" in out  # flushed when the worker exits, at shutdown
+
+
 def test_child_output_goes_to_its_cell_only(kernel: RunningKernel) -> None:
     code = "p = mp.get_context('fork').Process(target=print, args=('only-here',)); p.start(); p.join()"
     first = kernel.execute_request(code)
