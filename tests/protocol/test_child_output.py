@@ -91,15 +91,17 @@ def test_child_output_comes_before_the_cells_result_and_displays(kernel: Running
     )
     done = kernel.run(code)
     seen: list[str] = []
+    previous = ""
     for msg in done.iopub:
-        if msg["msg_type"] == "stream" and seen and seen[-1].endswith("\n"):
+        if msg["msg_type"] == "stream" and previous == "stream":
             seen[-1] += msg["content"]["text"]  # one stream output, however it was batched
         elif msg["msg_type"] == "stream":
-            seen.append("\n" + msg["content"]["text"])
+            seen.append("stream: " + msg["content"]["text"])
         elif msg["msg_type"] in ("display_data", "execute_result"):
             seen.append(msg["content"]["data"]["text/plain"])
-    expected = [text for i in range(8) for text in (f"\nchild {i}\n", str(i))]
-    assert seen == [*expected, "\nlast child\n", "'result'"]
+        previous = msg["msg_type"]
+    expected = [text for i in range(8) for text in (f"stream: child {i}\n", str(i))]
+    assert seen == [*expected, "stream: last child\n", "'result'"]
 
 
 def test_fork_process_stderr_and_traceback_reach_the_cell(kernel: RunningKernel) -> None:
