@@ -92,8 +92,8 @@ class _Pipe:
 
 
 class ChildWrites:
-    """ "A forked child wrote to the captured descriptors since the kernel last drained them":
-    one byte shared (``MAP_SHARED``) with every child forked after it was made."""
+    """Whether a forked child wrote to the captured descriptors since the kernel last drained
+    them: one byte shared (``MAP_SHARED``) with every child forked after it was made."""
 
     def __init__(self, drain: Callable[[], None]) -> None:
         self.flag = mmap.mmap(-1, 1)  # anonymous and shared: children see the parent's page

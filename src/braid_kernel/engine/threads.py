@@ -19,6 +19,7 @@ own frames (these patches) from the traceback it shows.
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from typing import Any
 import sniffio
 
 _installed = False
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent) + "/"
+_PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep  # as code objects name their files
 
 
 def propagate_context_to_threads() -> None:
