@@ -31,6 +31,7 @@ import contextlib
 import functools
 import io
 import logging
+import mmap
 import os
 import weakref
 from collections.abc import Callable
@@ -115,20 +116,18 @@ class OutStream(io.TextIOBase):
         # cost more than all of that).
         if self._forked:
             return self._make_child_write()
-        if self._has_forked and self._children is not None:
-            return self._make_catching_up_write()
-        return self._make_kernel_write()
-
-    def _make_kernel_write(self) -> Callable[[str], int]:
         if self._recording:
             return self._make_recording_write()
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request = outbox.items.append, current_request.get
+        watched, catch_up = self._watched_children()
 
         def write(text: str) -> int:
             if text.__class__ is not str and not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
             if text:
+                if watched is not None and watched[0]:
+                    catch_up()
                 request = get_request()
                 if request is None:
                     orphan(text)
@@ -144,11 +143,14 @@ class OutStream(io.TextIOBase):
         # The same write, also copying the text into the cell's recording.
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request, get_recording = outbox.items.append, current_request.get, current_recording.get
+        watched, catch_up = self._watched_children()
 
         def write(text: str) -> int:
             if text.__class__ is not str and not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
             if text:
+                if watched is not None and watched[0]:
+                    catch_up()
                 request = get_request()
                 if request is None:
                     orphan(text)
@@ -163,17 +165,12 @@ class OutStream(io.TextIOBase):
 
         return write
 
-    def _make_catching_up_write(self) -> Callable[[str], int]:
-        # In the kernel once it has forked: children's pending text first.
-        assert self._children is not None
-        flag, catch_up, write_own = self._children.flag, self._children.catch_up, self._make_kernel_write()
-
-        def write(text: str) -> int:
-            if flag[0]:
-                catch_up()
-            return write_own(text)
-
-        return write
+    def _watched_children(self) -> tuple[mmap.mmap | None, Callable[[], None]]:
+        """Once the kernel has forked (with fd capture): the flag its children set when they
+        write, and what routes their text, which the kernel's writes do first when it is set."""
+        if self._has_forked and self._children is not None:
+            return self._children.flag, self._children.catch_up
+        return None, _nothing
 
     def _make_child_write(self) -> Callable[[str], int]:
         # In a forked child: straight to the descriptor (or the fallback stream), unbuffered.
@@ -226,6 +223,10 @@ class OutStream(io.TextIOBase):
             except (OSError, ValueError):
                 pass
         log.info("%s outside any request: %r", self._name, text)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _forked(stream: weakref.ref[OutStream], in_child: bool) -> None:
