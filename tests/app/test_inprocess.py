@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import getpass
+import os
 import signal
 import sys
 import threading
@@ -177,6 +178,26 @@ def test_entering_and_exiting_restores_the_process_hooks(capsys: pytest.CaptureF
     asyncio.run(main())
     assert _process_hooks() == before
     assert "host output while the kernel runs" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_forked_childs_output_goes_to_the_hosts_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    code = (
+        "import os\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    print('from the forked child')\n"
+        "    os._exit(0)\n"
+        "os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])"
+    )
+
+    async def main() -> None:
+        async with InProcessKernel() as kernel:
+            reply = await kernel.client().execute(code)
+            assert reply["status"] == "ok", reply
+
+    asyncio.run(main())
+    assert "from the forked child" in capfd.readouterr().out  # the host's stdout, not lost
 
 
 @pytest.mark.anyio

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
+from braid_kernel.engine.fdcapture import ChildWrites
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.transport.outbox import Channel, Outbox
@@ -44,3 +46,82 @@ def test_fileno_is_the_process_descriptor_when_given() -> None:
     assert OutStream("stderr", Outbox(), fileno=2).fileno() == 2
     with pytest.raises(io.UnsupportedOperation):
         OutStream("stdout", Outbox()).fileno()
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_forked_child_writes_each_text_to_the_descriptor_at_once() -> None:
+    read_fd, write_fd = os.pipe()
+    outbox = Outbox()
+    stream = OutStream("stdout", outbox, fileno=write_fd)
+    stream.after_fork(in_child=True)
+    token = current_request.set(make_request("fork"))
+    try:
+        assert stream.write("child é\n") == 8
+        stream.record(True)  # cache mode's switch keeps the child's write
+        stream.write("\udcff")  # a lone surrogate is replaced, not raised
+    finally:
+        current_request.reset(token)
+        os.close(write_fd)
+    assert _read_all(read_fd) == "child é\n?".encode()
+    os.close(read_fd)
+    assert not outbox.items  # nothing left for an I/O thread the child does not have
+
+
+def test_a_forked_child_without_descriptors_writes_to_the_fallback() -> None:
+    fallback = io.StringIO()
+    stream = OutStream("stderr", Outbox(), fallback=fallback)
+    stream.after_fork(in_child=True)
+    token = current_request.set(make_request("fork"))
+    try:
+        stream.write("to the host")
+    finally:
+        current_request.reset(token)
+    assert fallback.getvalue() == "to the host"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_os_fork_switches_the_stream_in_the_child_only() -> None:
+    read_fd, write_fd = os.pipe()
+    outbox = Outbox()
+    drained: list[bytes] = []
+    children = ChildWrites(lambda: drained.append(_read_all(read_fd)))
+    stream = OutStream("stdout", outbox, fileno=write_fd, children=children)
+    token = current_request.set(make_request("fork"))
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            stream.write("from the child\n")
+            os._exit(0)
+        os.close(write_fd)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        assert not drained and children.flag[0] == 1  # set by the child, in shared memory
+        stream.write("in the parent")  # first routes what the child wrote
+        stream.write("again")
+    finally:
+        current_request.reset(token)
+        os.close(read_fd)
+    assert drained == [b"from the child\n"]
+    assert [item[2] for item in outbox.items if isinstance(item, tuple)] == ["in the parent", "again"]
+
+
+def test_the_kernel_catches_up_on_children_only_once_it_has_forked() -> None:
+    outbox = Outbox()
+    children = ChildWrites(lambda: outbox.stream({}, "stdout", "drained"))
+    stream = OutStream("stdout", outbox, children=children)
+    token = current_request.set(make_request("fork"))
+    try:
+        children.child_wrote()
+        stream.write("before any fork")
+        stream.after_fork(in_child=False)
+        stream.write("after a fork")
+        stream.write("no child wrote since")
+    finally:
+        current_request.reset(token)
+    texts = [item[2] for item in outbox.items if isinstance(item, tuple)]
+    assert texts == ["before any fork", "drained", "after a fork", "no child wrote since"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
@@ -40,3 +41,27 @@ async def test_threads_started_on_a_loop_inherit_context_and_can_run_their_own_l
         pooled = pool.submit(_in_thread).result()
     assert seen == [("cell-7", None, None)]
     assert pooled == ("cell-7", None, None)
+
+
+def test_a_threads_uncaught_exception_is_reported_in_its_context_without_kernel_frames() -> None:
+    propagate_context_to_threads()
+    seen: list[tuple[str, str, list[str]]] = []
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        frames = [f.name for f in traceback.extract_tb(args.exc_traceback)]
+        seen.append((owner.get(), args.exc_type.__name__, frames))
+
+    def fail() -> None:
+        raise KeyError("k")
+
+    token = owner.set("cell-8")
+    saved, threading.excepthook = threading.excepthook, hook
+    try:
+        thread = threading.Thread(target=fail)
+        assert hasattr(thread, "_invoke_excepthook")  # the private hook the patch wraps (3.8+)
+        thread.start()
+        thread.join()
+    finally:
+        threading.excepthook = saved
+        owner.reset(token)
+    assert seen == [("cell-8", "KeyError", ["_bootstrap_inner", "run", "fail"])]

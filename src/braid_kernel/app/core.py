@@ -131,8 +131,9 @@ class KernelCore:
         goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
         answer (None: they have none).  Threads started by cells inherit their context."""
         out_fd, err_fd = fds if fds is not None else (None, None)
-        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd)
-        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd)
+        children = self.fd_capture.child_writes if self.fd_capture is not None else None
+        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children)
         CellInput(source, StdinNotAllowed).install()
         propagate_context_to_threads()
         self.comms.install()

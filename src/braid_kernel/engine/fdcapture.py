@@ -15,6 +15,13 @@ When a cell ends, :meth:`FdCapture.cell_finished` first flushes C stdio and
 reads whatever the pipes hold, so ``os.system("echo hi")`` shows its text in
 its own cell, before the reply.  The kernel's own logging is moved to the
 original stderr, so it never lands in a cell.
+
+Forked children write their ``sys.stdout``/``sys.stderr`` text to the inherited
+pipes too (see :mod:`braid_kernel.engine.streams`).  For that text to come
+before what the kernel prints after it (``p.start(); p.join(); print('after')``),
+:class:`ChildWrites` is one byte of memory shared with every forked child: a
+child sets it after each write, and the kernel, before publishing text of its
+own, drains the pipes if it is set (only once the kernel has forked).
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ import codecs
 import contextlib
 import ctypes
 import logging
+import mmap
 import os
 import select
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from braid_kernel.routing.context import Request
@@ -73,11 +82,33 @@ class _Pipe:
         os.dup2(write_fd, fd)
         os.close(write_fd)
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.lock = threading.Lock()
+        # Reentrant: a write that catches up on children's output (ChildWrites) may come from a
+        # signal handler running in the thread that is draining.
+        self.lock = threading.RLock()
 
     def restore(self) -> None:
         os.dup2(self.original, self.fd)
         os.close(self.read_fd)
+
+
+class ChildWrites:
+    """Whether a forked child wrote to the captured descriptors since the kernel last drained
+    them: one byte shared (``MAP_SHARED``) with every child forked after it was made."""
+
+    def __init__(self, drain: Callable[[], None]) -> None:
+        self.flag = mmap.mmap(-1, 1)  # anonymous and shared: children see the parent's page
+        self._drain = drain
+
+    def child_wrote(self) -> None:
+        """In a forked child, after its text is in the pipe."""
+        self.flag[0] = 1
+
+    def catch_up(self) -> None:
+        """In the kernel, before publishing its own text: route what children wrote before it.
+        The flag is cleared before draining, so a write that lands meanwhile sets it again."""
+        if self.flag[0]:
+            self.flag[0] = 0
+            self._drain()
 
 
 class FdCapture:
@@ -90,6 +121,7 @@ class FdCapture:
         self._stop_r, self._stop_w = -1, -1
         self._thread: threading.Thread | None = None
         self._libc_fflush = _libc_fflush()
+        self.child_writes = ChildWrites(self.drain)
 
     @property
     def thread(self) -> threading.Thread | None:

@@ -11,15 +11,33 @@ Cache mode needs each cell's text for replay: :meth:`OutStream.record` swaps in 
 write that also copies the text into the cell's
 :class:`~braid_kernel.routing.recording.Recording`.  Without cache mode the
 plain write runs, so ``print`` pays nothing for it.
+
+A forked child (``os.fork``, multiprocessing's ``fork`` start method,
+``ProcessPoolExecutor`` workers on Linux) has no I/O thread to drain the outbox,
+so after a fork the child's streams write each text at once, encoded, to the
+process's descriptor 1 or 2.  Those are the kernel's fd-capture pipes, inherited,
+so the kernel routes the text to the running cell; nothing waits in a buffer
+for a flush that ``os._exit`` would skip.  Once the kernel has forked, its own
+writes first route what its children wrote before them (fd capture's
+:class:`~braid_kernel.engine.fdcapture.ChildWrites`), so a child's text comes
+before the ``print`` that follows ``join()``.  Without fd capture the text
+reaches the kernel's own stdout/stderr; an in-process kernel's child writes to
+the host's original streams.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import logging
+import mmap
+import os
+import weakref
 from collections.abc import Callable
 from typing import TextIO
 
+from braid_kernel.engine.fdcapture import ChildWrites
 from braid_kernel.routing.context import current_request
 from braid_kernel.routing.recording import current_recording
 from braid_kernel.transport.outbox import Outbox
@@ -31,15 +49,30 @@ class OutStream(io.TextIOBase):
     """A text stream that publishes to the current request's ``stream`` output."""
 
     def __init__(
-        self, name: str, outbox: Outbox, fallback: TextIO | None = None, fileno: int | None = None
+        self,
+        name: str,
+        outbox: Outbox,
+        fallback: TextIO | None = None,
+        fileno: int | None = None,
+        children: ChildWrites | None = None,
     ) -> None:
+        """``children``: fd capture's flag shared with forked children (None: no fd capture)."""
         super().__init__()
         self._name = name
         self._fileno = fileno
         self._outbox = outbox
         self._recording = False
-        self.write = self._make_write()  # type: ignore[method-assign,assignment]
+        self._forked = False  # this process is a forked child of the kernel
+        self._has_forked = False  # this process (the kernel) has forked children
+        self._children = children
         self._fallback = fallback
+        self.write = self._make_write()  # type: ignore[method-assign,assignment]
+        if hasattr(os, "register_at_fork"):  # POSIX; a weak reference: the hook outlives the stream
+            ref = weakref.ref(self)
+            os.register_at_fork(
+                after_in_child=functools.partial(_forked, ref, True),
+                after_in_parent=functools.partial(_forked, ref, False),
+            )
 
     def record(self, enabled: bool) -> None:
         """Copy written text into the writing cell's recording (cache mode), or stop doing so."""
@@ -81,15 +114,20 @@ class OutStream(io.TextIOBase):
         # The hot path of every print, as a closure over locals: a ContextVar
         # read, a tuple and a deque append (attribute lookups on an io subclass
         # cost more than all of that).
+        if self._forked:
+            return self._make_child_write()
         if self._recording:
             return self._make_recording_write()
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request = outbox.items.append, current_request.get
+        watched, catch_up = self._watched_children()
 
         def write(text: str) -> int:
             if text.__class__ is not str and not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
             if text:
+                if watched is not None and watched[0]:
+                    catch_up()
                 request = get_request()
                 if request is None:
                     orphan(text)
@@ -105,11 +143,14 @@ class OutStream(io.TextIOBase):
         # The same write, also copying the text into the cell's recording.
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request, get_recording = outbox.items.append, current_request.get, current_recording.get
+        watched, catch_up = self._watched_children()
 
         def write(text: str) -> int:
             if text.__class__ is not str and not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
             if text:
+                if watched is not None and watched[0]:
+                    catch_up()
                 request = get_request()
                 if request is None:
                     orphan(text)
@@ -124,12 +165,55 @@ class OutStream(io.TextIOBase):
 
         return write
 
+    def _watched_children(self) -> tuple[mmap.mmap | None, Callable[[], None]]:
+        """Once the kernel has forked (with fd capture): the flag its children set when they
+        write, and what routes their text, which the kernel's writes do first when it is set."""
+        if self._has_forked and self._children is not None:
+            return self._children.flag, self._children.catch_up
+        return None, _nothing
+
+    def _make_child_write(self) -> Callable[[str], int]:
+        # In a forked child: straight to the descriptor (or the fallback stream), unbuffered.
+        fd, fallback = self._fileno, self._fallback
+        wrote = self._children.child_wrote if self._children is not None else None
+
+        def write(text: str) -> int:
+            if text.__class__ is not str and not isinstance(text, str):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            if text:
+                if fd is not None:
+                    _write_all(fd, text.encode("utf-8", "replace"))
+                    if wrote is not None:
+                        wrote()
+                elif fallback is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        fallback.write(text)
+                        fallback.flush()
+            return len(text)
+
+        return write
+
+    def after_fork(self, in_child: bool) -> None:
+        """Switch to the forked child's write, or in the kernel to the write that lets
+        children's text come first (run by ``os.register_at_fork``)."""
+        if in_child:
+            self._forked = True
+        elif self._forked or self._has_forked:
+            return  # a child forking a grandchild, or not the first fork
+        else:
+            self._has_forked = True
+        self.write = self._make_write()  # type: ignore[method-assign,assignment]
+
     def writelines(self, lines: object) -> None:
         for line in lines:  # type: ignore[attr-defined]
             self.write(line)
 
     def flush(self) -> None:
-        """Nothing to do: text is queued for sending as soon as it is written."""
+        """Text is queued for sending as soon as it is written; once the kernel has forked,
+        what its children wrote before this call is routed first (the display hooks flush
+        before publishing, as IPython's do, so a child's text comes before a cell's result)."""
+        if self._has_forked and not self._forked and self._children is not None:
+            self._children.catch_up()
 
     def _orphan(self, text: str) -> None:
         if self._fallback is not None:
@@ -139,3 +223,20 @@ class OutStream(io.TextIOBase):
             except (OSError, ValueError):
                 pass
         log.info("%s outside any request: %r", self._name, text)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _forked(stream: weakref.ref[OutStream], in_child: bool) -> None:
+    target = stream()
+    if target is not None:
+        target.after_fork(in_child)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` whole (a pipe may take part of it); a closed descriptor drops it."""
+    with contextlib.suppress(OSError):
+        while data:
+            data = data[os.write(fd, data) :]

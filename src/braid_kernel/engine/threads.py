@@ -8,19 +8,30 @@ cell that started them).  The one variable not carried over is sniffio's
 record of the running async library: the new thread runs no event loop, so
 ``anyio.run`` works there.  ``anyio.to_thread`` and ``asyncio.to_thread``
 already copy the context.
+
+A thread's uncaught exception is reported by ``threading.excepthook``, which
+``Thread._bootstrap_inner`` calls after ``run`` returns, outside the copied
+context: the patch runs that report in the context too, so "Exception in
+thread ..." reaches the cell that started the thread, and drops the kernel's
+own frames (these patches) from the traceback it shows.
 """
 
 from __future__ import annotations
 
 import contextvars
+import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import sniffio
 
 _installed = False
+_PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep  # as code objects name their files
 
 
 def propagate_context_to_threads() -> None:
@@ -36,6 +47,12 @@ def propagate_context_to_threads() -> None:
         context = contextvars.copy_context()
         run = self.run
         self.run = lambda: context.run(_outside_any_loop, run)  # type: ignore[method-assign]
+        # Thread._invoke_excepthook: CPython 3.8+ (checked on 3.11 by a test).
+        report = getattr(self, "_invoke_excepthook", None)
+        if report is not None:
+            self._invoke_excepthook = lambda thread: context.run(  # type: ignore[attr-defined]
+                _report_uncaught, report, thread
+            )
         original_start(self)
 
     def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -50,3 +67,24 @@ def _outside_any_loop(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> A
     anyio.run and sniffio-based detection in the new thread must see no event loop."""
     sniffio.current_async_library_cvar.set(None)
     return fn(*args, **kwargs)
+
+
+def _report_uncaught(report: Callable[[threading.Thread], None], thread: threading.Thread) -> None:
+    """Run the thread's ``threading.excepthook`` call in the starting cell's context,
+    on a traceback without the kernel's frames (``sys.exc_info`` reads ``__traceback__``)."""
+    exc = sys.exc_info()[1]
+    if exc is not None:
+        exc.__traceback__ = _without_kernel_frames(exc.__traceback__)
+    report(thread)
+
+
+def _without_kernel_frames(tb: TracebackType | None) -> TracebackType | None:
+    kept: list[TracebackType] = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt

@@ -14,6 +14,8 @@ spawned tasks and threads each publish under their own parent.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 from typing import Any
 
@@ -83,6 +85,7 @@ class CellDisplayHook(DisplayHook):  # type: ignore[misc]
             return
         data, metadata = self._pending
         self._pending = None
+        _flush_streams()
         self._publisher.iopub(
             "execute_result", {"execution_count": self.prompt_count, "data": data, "metadata": metadata}
         )
@@ -106,11 +109,22 @@ class RequestDisplayPublisher(DisplayPublisher):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         del source, kwargs
+        _flush_streams()
         content: JsonDict = {"data": data, "metadata": metadata or {}, "transient": transient or {}}
         self._publisher.iopub("update_display_data" if update else "display_data", content)
 
     def clear_output(self, wait: bool = False) -> None:
         self._publisher.iopub("clear_output", {"wait": bool(wait)})
+
+
+def _flush_streams() -> None:
+    """Flush stdout and stderr before a display, as IPython's hooks do: output still on its
+    way (e.g. from forked children, see
+    :meth:`~braid_kernel.engine.streams.OutStream.flush`) comes before the display."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(Exception):  # a user's stream that cannot flush
+                stream.flush()
 
 
 def page_to_payload(
