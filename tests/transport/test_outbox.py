@@ -253,9 +253,8 @@ def test_unencodable_reply_becomes_an_error_reply_to_the_same_client() -> None:
 def test_a_buffer_that_is_not_bytes_costs_only_its_message() -> None:
     parent = {"msg_id": "p3"}
     items: list[Item] = [
-        Outgoing(Channel.IOPUB, "comm_msg", {"comm_id": "c", "data": {}}, parent, buffers=("text",)),
-        Outgoing(Channel.IOPUB, "comm_msg", {"comm_id": "c", "data": {}}, parent, buffers=(5,)),
-        Outgoing(Channel.IOPUB, "comm_msg", {"comm_id": "c", "data": {}}, parent, buffers=(bytearray(b"ok"),)),
+        Outgoing(Channel.IOPUB, "comm_msg", {"comm_id": "c", "data": {}}, parent, buffers=(buffer,))
+        for buffer in ("text", 5, bytearray(b"ok"))
     ]
     messages, errors = encode(items)
     assert [(m.msg_type, m.content.get("name")) for _, m in messages] == [
