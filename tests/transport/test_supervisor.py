@@ -39,7 +39,7 @@ class Flaky:
 
 # ------------------------------------------------------------ supervise (pure)
 def test_a_failing_loop_is_logged_and_restarted(caplog: pytest.LogCaptureFixture) -> None:
-    body, reasons = Flaky(2), []
+    body, reasons = Flaky(2), list[str]()
     with caplog.at_level(logging.ERROR, "braid_kernel.supervisor"):
         supervise("test", body, reasons.append)
     assert body.calls == 3
@@ -49,7 +49,7 @@ def test_a_failing_loop_is_logged_and_restarted(caplog: pytest.LogCaptureFixture
 
 
 def test_a_loop_that_keeps_failing_is_given_up_with_a_reason() -> None:
-    body, reasons = Flaky(100), []
+    body, reasons = Flaky(100), list[str]()
     supervise("test", body, reasons.append)
     assert body.calls == MAX_FAILURES + 1
     assert len(reasons) == 1
@@ -64,7 +64,7 @@ def test_failures_far_apart_never_exhaust_the_budget() -> None:
         now[0] += 100.0  # each failure 100 s after the last, outside the 60 s window
         return now[0]
 
-    body, reasons = Flaky(20), []
+    body, reasons = Flaky(20), list[str]()
     supervise("test", body, reasons.append, clock=clock)
     assert body.calls == 21
     assert reasons == []
@@ -83,7 +83,7 @@ def test_even_a_base_exception_does_not_end_the_thread_unreported() -> None:
 
 
 def test_lifeline_hands_failures_reported_before_connect_to_the_handler() -> None:
-    lifeline, seen = Lifeline(), []
+    lifeline, seen = Lifeline(), list[str]()
     lifeline.give_up("early")
     assert seen == []
     lifeline.connect(seen.append)
@@ -93,10 +93,13 @@ def test_lifeline_hands_failures_reported_before_connect_to_the_handler() -> Non
 
 # ------------------------------------------------------------ the I/O thread
 class _Rig:
-    def __init__(self, io: zmq_io.IOThread, outbox: Outbox, sub: zmq.Socket[bytes]) -> None:
-        self.io, self.outbox, self.sub = io, outbox, sub
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo) -> None:
         self.reasons: list[str] = []
         self.gave_up = threading.Event()
+        self.outbox = Outbox()
+        codec = WireCodec(Signer(b""), "s", "u")
+        self.io = zmq_io.IOThread(ctx, info, codec, self.outbox, lambda ch, fr: None, on_give_up=self.give_up)
+        self.sub = ctx.socket(zmq.SUB)
 
     def give_up(self, reason: str) -> None:
         self.reasons.append(reason)
@@ -104,7 +107,7 @@ class _Rig:
 
     def texts(self, count: int) -> list[str]:
         """The text of the next ``count`` stream messages on IOPub."""
-        out = []
+        out: list[str] = []
         while len(out) < count:
             assert self.sub.poll(10_000), f"IOPub went quiet after {out}"
             frames = self.sub.recv_multipart()
@@ -118,20 +121,9 @@ class _Rig:
 def rig(tmp_path: pathlib.Path) -> Iterator[_Rig]:
     info = ConnectionInfo("ipc", str(tmp_path / "k"), 1, 2, 3, 4, 5, b"")
     ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    outbox = Outbox()
-    holder: list[_Rig] = []
-    io = zmq_io.IOThread(
-        ctx,
-        info,
-        WireCodec(Signer(b""), "s", "u"),
-        outbox,
-        lambda channel, frames: None,
-        on_give_up=lambda reason: holder[0].give_up(reason),
-    )
-    sub = ctx.socket(zmq.SUB)
-    rig = _Rig(io, outbox, sub)
-    holder.append(rig)
-    io.start()
+    rig = _Rig(ctx, info)
+    rig.io.start()
+    sub = rig.sub
     sub.subscribe(b"")
     sub.connect(info.endpoint("iopub"))
     try:
@@ -140,7 +132,7 @@ def rig(tmp_path: pathlib.Path) -> Iterator[_Rig]:
         yield rig
     finally:
         sub.close(linger=0)
-        io.stop()
+        rig.io.stop()
         ctx.term()
 
 
@@ -150,7 +142,7 @@ def _failing_send(rig: _Rig, marker: bytes, once: bool) -> None:
     def send(channel: Channel, frames: Frames) -> None:
         if marker in frames[-1]:
             if once:
-                del rig.io._send  # type: ignore[attr-defined]  # back to the real method
+                del rig.io._send  # back to the real method
             raise RuntimeError("broken on purpose")
         real(channel, frames)
 
@@ -176,7 +168,9 @@ def test_an_io_loop_that_keeps_failing_is_given_up_and_reported(rig: _Rig) -> No
 
 
 # ------------------------------------------------------------ the heartbeat
-def test_a_failed_heartbeat_proxy_is_restarted(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_heartbeat_proxy_is_restarted(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_proxy, failures = zmq.proxy, [zmq.ZMQError(zmq.EFAULT, "broken on purpose")]
 
     def flaky_proxy(frontend: zmq.Socket[bytes], backend: zmq.Socket[bytes]) -> None:
