@@ -63,8 +63,20 @@ def dumps(obj: Any) -> bytes:
 
 
 def loads(data: bytes | memoryview) -> Any:
-    """Parse JSON bytes; raises ``orjson.JSONDecodeError`` (a ``ValueError``)."""
-    return orjson.loads(data)
+    """Parse JSON bytes; raises ``orjson.JSONDecodeError`` (a ``ValueError``).
+
+    Bytes that are not valid UTF-8 are decoded with U+FFFD in their place, as jupyter_client
+    decodes: it sends a lone surrogate (text from ``surrogateescape``, in a cell's code) as the
+    raw byte it stands for, and the request must still run.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            return orjson.loads(bytes(data).decode("utf-8", "replace"))
+        raise
 
 
 # ------------------------------------------------------------ the repair pass
