@@ -35,6 +35,12 @@ class MessageTooLarge(WireError):
     """A message above the configured size limit."""
 
 
+class UnencodableContent(BraidError, TypeError):
+    """Outgoing content the JSON encoder refuses even after its repair pass: an object of an
+    unknown type, nesting deeper than the limit, a buffer that is not bytes-like.  Only the
+    message carrying it is lost (the kernel reports it)."""
+
+
 class StdinNotAllowed(BraidError):
     """``input()`` called by a request whose frontend does not accept stdin."""
 

@@ -209,7 +209,7 @@ def test_text_above_the_chunk_size_is_split_in_order(outbox: Outbox) -> None:
 
 
 # ------------------------------------------------------------------ encoding errors
-def test_unencodable_item_is_reported_and_skipped(outbox: Outbox) -> None:
+def test_unencodable_item_is_reported_and_replaced_by_a_stderr_line_of_its_request(outbox: Outbox) -> None:
     parent = {"msg_id": "p1"}
     bad = Outgoing(Channel.IOPUB, "display_data", {"data": {"x": object()}}, parent)
     outbox.send(Channel.IOPUB, "status", {"execution_state": "busy"}, parent)
@@ -217,10 +217,71 @@ def test_unencodable_item_is_reported_and_skipped(outbox: Outbox) -> None:
     outbox.stream(parent, "stdout", "still sent")
     outbox.send(Channel.IOPUB, "status", {"execution_state": "idle"}, parent)
     messages, errors = encode(outbox.take())
-    assert [m.msg_type for _, m in messages] == ["status", "stream", "status"]
+    assert [m.msg_type for _, m in messages] == ["status", "stream", "stream", "status"]
+    notice = messages[1][1]
+    assert notice.parent_header == parent
+    assert notice.content["name"] == "stderr"
+    assert "display_data" in notice.content["text"]
+    assert "object" in notice.content["text"]
+    assert messages[2][1].content == {"name": "stdout", "text": "still sent"}
     assert len(errors) == 1
     assert errors[0][0] is bad
     assert isinstance(errors[0][1], TypeError)
+
+
+def test_unencodable_reply_becomes_an_error_reply_to_the_same_client() -> None:
+    parent = {"msg_id": "p2"}
+    bad = Outgoing(
+        Channel.SHELL,
+        "execute_reply",
+        {"status": "ok", "execution_count": 7, "user_expressions": {"x": object()}},
+        parent,
+        identities=(b"client",),
+    )
+    messages, errors = encode([bad])
+    [(channel, reply)] = messages
+    assert channel is Channel.SHELL
+    assert reply.identities == (b"client",)
+    assert reply.msg_type == "execute_reply"
+    assert reply.parent_header == parent
+    assert reply.content["status"] == "error"
+    assert reply.content["execution_count"] == 7
+    assert "could not send" in reply.content["evalue"]
+    assert len(errors) == 1
+
+
+def test_a_buffer_that_is_not_bytes_costs_only_its_message() -> None:
+    parent = {"msg_id": "p3"}
+    items: list[Item] = [
+        Outgoing(Channel.IOPUB, "comm_msg", {"comm_id": "c", "data": {}}, parent, buffers=(buffer,))
+        for buffer in ("text", 5, bytearray(b"ok"))
+    ]
+    messages, errors = encode(items)
+    assert [(m.msg_type, m.content.get("name")) for _, m in messages] == [
+        ("stream", "stderr"),
+        ("stream", "stderr"),
+        ("comm_msg", None),
+    ]
+    assert "buffer 0 (str) is not bytes-like" in messages[0][1].content["text"]
+    assert "buffer 0 (int) is not bytes-like" in messages[1][1].content["text"]
+    assert messages[2][1].buffers == (b"ok",)
+    assert len(errors) == 2
+
+
+def test_an_unencodable_message_without_a_request_is_only_reported() -> None:
+    messages, errors = encode([Outgoing(Channel.IOPUB, "display_data", {"data": {"x": object()}})])
+    assert messages == []
+    assert len(errors) == 1
+
+
+def test_stream_text_with_lone_surrogates_goes_out_with_replacement_characters(outbox: Outbox) -> None:
+    parent = {"msg_id": "p4"}
+    outbox.stream(parent, "stdout", b"caf\xe9".decode("utf-8", "surrogateescape"))
+    outbox.stream(parent, "stdout", "\n")
+    outbox.send(Channel.IOPUB, "status", {"execution_state": "idle"}, parent)
+    messages, errors = encode(outbox.take())
+    assert streams(messages) == [("p4", "stdout", "caf\ufffd\n")]
+    assert errors == []
 
 
 def test_outgoing_keeps_identities_metadata_buffers_and_header() -> None:

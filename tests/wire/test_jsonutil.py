@@ -110,3 +110,24 @@ def test_codec_encodes_rich_content_a_client_can_decode() -> None:
     assert msg.content == {"data": {"when": "2026-01-01T00:00:00Z", "arr": [0, 1, 2], "7": [1]}}
     assert isinstance(msg.header["date"], str)
     assert msg.header["date"].endswith("Z")
+
+
+def test_lone_surrogates_are_sent_as_replacement_characters() -> None:
+    text = b"caf\xe9".decode("utf-8", "surrogateescape")
+    assert jsonutil.dumps({text: [text, "ok"]}).decode("utf-8") == '{"caf\ufffd":["caf\ufffd","ok"]}'
+
+
+def test_a_surrogate_pair_is_sent_as_the_character_it_encodes() -> None:
+    assert roundtrip("\ud83d\ude00") == "\U0001f600"
+
+
+def test_integers_beyond_64_bits_keep_every_digit() -> None:
+    assert (
+        jsonutil.dumps({"n": 2**70, "m": -(2**80)})
+        == b'{"n":1180591620717411303424,"m":-1208925819614629174706176}'
+    )
+
+
+def test_invalid_utf8_received_is_decoded_with_replacement_characters() -> None:
+    # what jupyter_client sends for code holding a lone surrogate: the raw byte it stands for
+    assert jsonutil.loads(b'{"code": "caf\xe9"}') == {"code": "caf\ufffd"}

@@ -34,6 +34,7 @@ from braid_kernel.shell.host import IPythonHost
 log = logging.getLogger("braid_kernel")
 
 SHUTDOWN_GRACE = 3.0  # seconds a blocked main thread gets before the process exits anyway
+EXIT_THREAD_FAILED = 70  # exit status when a kernel thread gave up (EX_SOFTWARE)
 WARM_UP_IDLE = 0.25  # seconds without requests before the background warm-up starts
 
 
@@ -51,8 +52,12 @@ class Kernel(KernelCore):
         self.transport = transport
         self.info = transport.info
         self._io = transport.io
-        self.control = ControlThread(SyncDispatcher(self.publisher, self.control_handlers()))
+        self.control = ControlThread(
+            SyncDispatcher(self.publisher, self.control_handlers()), transport.lifeline.give_up
+        )
         self._exiting = threading.Event()
+        self._exit_status = 0
+        transport.lifeline.connect(self.fail)
 
     # ------------------------------------------------------------ lifecycle
     def stop(self) -> None:
@@ -65,10 +70,18 @@ class Kernel(KernelCore):
         timer.daemon = True
         timer.start()
 
+    def fail(self, reason: str) -> None:
+        """A kernel thread gave up (see :mod:`~braid_kernel.transport.supervisor`): shut down
+        with a clear message rather than hang, so the frontend sees the kernel die and offers a
+        restart (JupyterLab restarts it at once)."""
+        log.critical("%s: the kernel shuts down; restart it", reason)
+        self._exit_status = EXIT_THREAD_FAILED
+        self.stop()
+
     def _force_exit(self) -> None:
         log.warning("main thread still busy %.0fs after shutdown: exiting", SHUTDOWN_GRACE)
         self._io.stop()
-        os._exit(0)
+        os._exit(self._exit_status)
 
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
@@ -86,7 +99,7 @@ class Kernel(KernelCore):
             if self.fd_capture is not None:
                 self.fd_capture.uninstall()
             self.transport.stop()
-        return 0
+        return self._exit_status
 
     def on_main_shell_ready(self) -> None:
         """Route requests to the shells once the main shell takes them; what
@@ -118,7 +131,7 @@ def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
     log and text written outside any request go to the original descriptors."""
     if os.name != "posix" or not kernel.config.capture_fd:
         return sys.__stdout__, sys.__stderr__
-    capture = FdCapture(kernel.outbox, RunningCells())
+    capture = FdCapture(kernel.outbox, RunningCells(), kernel.transport.lifeline.give_up)
     out, err = capture.install()
     if capture.thread is not None:
         untraced(capture.thread)  # kernel machinery: not listed by the debugger

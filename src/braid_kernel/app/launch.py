@@ -27,6 +27,7 @@ from braid_kernel.routing.startup import StartupGate
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.transport.heartbeat import Heartbeat
 from braid_kernel.transport.outbox import Outbox
+from braid_kernel.transport.supervisor import Lifeline
 from braid_kernel.transport.zmq_io import IOThread
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
@@ -47,12 +48,16 @@ class Transport:
     kernel_info: JsonDict
     outbox: Outbox = field(default_factory=Outbox)
     ctx: zmq.Context[zmq.Socket[bytes]] = field(default_factory=zmq.Context)
+    lifeline: Lifeline = field(default_factory=Lifeline)  # where kernel threads that gave up report
 
     def __post_init__(self) -> None:
         self.codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
         self.gate = StartupGate(self.codec)
-        self.io = IOThread(self.ctx, self.info, self.codec, self.outbox, self.gate.on_frames)
-        self.heartbeat = Heartbeat(self.ctx, self.info)
+        give_up = self.lifeline.give_up
+        self.io = IOThread(
+            self.ctx, self.info, self.codec, self.outbox, self.gate.on_frames, on_give_up=give_up
+        )
+        self.heartbeat = Heartbeat(self.ctx, self.info, on_give_up=give_up)
 
     def start(self) -> None:
         """Bind every socket (errors raised here), start the heartbeat and keep requests."""

@@ -14,7 +14,9 @@ turns what arrives into ``stream`` output:
 When a cell ends, :meth:`FdCapture.cell_finished` first flushes C stdio and
 reads whatever the pipes hold, so ``os.system("echo hi")`` shows its text in
 its own cell, before the reply.  The kernel's own logging is moved to the
-original stderr, so it never lands in a cell.
+original stderr, so it never lands in a cell.  The reader thread is supervised
+(:mod:`~braid_kernel.transport.supervisor`): an unread pipe would block every C write once
+full, so a failing reader is restarted, or the kernel shuts down.
 
 Forked children write their ``sys.stdout``/``sys.stderr`` text to the inherited
 pipes too (see :mod:`braid_kernel.engine.streams`).  For that text to come
@@ -40,6 +42,7 @@ from typing import TextIO
 
 from braid_kernel.routing.context import Request
 from braid_kernel.transport.outbox import Outbox
+from braid_kernel.transport.supervisor import GiveUp, supervise
 
 log = logging.getLogger("braid_kernel.fdcapture")
 
@@ -114,8 +117,10 @@ class ChildWrites:
 class FdCapture:
     """Captures fds 1 and 2 for the kernel's lifetime (see the module docstring)."""
 
-    def __init__(self, outbox: Outbox, running: RunningCells) -> None:
+    def __init__(self, outbox: Outbox, running: RunningCells, on_give_up: GiveUp) -> None:
+        """``on_give_up``: called if the reader thread keeps failing (the kernel shuts down)."""
         self.outbox = outbox
+        self._on_give_up = on_give_up
         self.running = running
         self._pipes: list[_Pipe] = []
         self._stop_r, self._stop_w = -1, -1
@@ -138,7 +143,7 @@ class FdCapture:
                     stream.flush()
         self._pipes = [_Pipe(fd, name) for fd, name in STREAMS]
         self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._read_loop, name="braid-fdcapture", daemon=True)
+        self._thread = threading.Thread(target=self._supervised, name="braid-fdcapture", daemon=True)
         self._thread.start()
         out, err = (
             os.fdopen(os.dup(p.original), "w", buffering=1, encoding="utf-8", errors="replace")
@@ -179,6 +184,9 @@ class FdCapture:
             self._libc_fflush(None)
         for pipe in self._pipes:
             self._read(pipe)
+
+    def _supervised(self) -> None:
+        supervise("fd-capture", self._read_loop, self._on_give_up)
 
     def _read_loop(self) -> None:
         by_fd = {p.read_fd: p for p in self._pipes}

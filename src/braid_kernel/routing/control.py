@@ -2,7 +2,9 @@
 
 Interrupts, shutdown, kernel_info, subshell administration and debugger
 requests are served here, one at a time, on a thread of their own, so they
-are answered even while a cell blocks the main thread.
+are answered even while a cell blocks the main thread.  The thread is supervised
+(:mod:`~braid_kernel.transport.supervisor`): a failure outside the handlers (which the
+dispatcher already turns into error replies) loses the request at hand, not the thread.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import threading
 
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import SyncDispatcher
+from braid_kernel.transport.supervisor import GiveUp, supervise
 
 
 class ControlThread:
     """Serves control requests in arrival order on a dedicated thread."""
 
-    def __init__(self, dispatcher: SyncDispatcher) -> None:
+    def __init__(self, dispatcher: SyncDispatcher, on_give_up: GiveUp) -> None:
+        """``on_give_up``: called if serving keeps failing (the kernel shuts down)."""
         self._dispatcher = dispatcher
+        self._on_give_up = on_give_up
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="braid-control", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
@@ -37,6 +42,9 @@ class ControlThread:
             self._thread.join(timeout)
 
     def _serve(self) -> None:
+        supervise("control", self._serve_requests, self._on_give_up)
+
+    def _serve_requests(self) -> None:
         while (request := self._queue.get()) is not None:
             self._dispatcher.dispatch(request)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +22,9 @@ from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
+FORMATTER_FAILED = "Unexpected exception formatting exception. Falling back to standard exception"
+
+log = logging.getLogger("braid_kernel.shell")
 
 
 class IPythonHost:
@@ -112,8 +117,10 @@ class IPythonHost:
                 stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
-        except Exception:
-            stb = [f"{etype.__name__}: {exc}"]
+        except Exception:  # e.g. %xmode Docs on a chained exception: IPython's formatter fails
+            log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
+            plain = "".join(traceback.format_exception(etype, exc, tb)).splitlines()
+            stb = [FORMATTER_FAILED, *plain]
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 

@@ -2,7 +2,8 @@
 
 ``zmq.proxy`` between a ROUTER socket and itself echoes each message back
 to its sender entirely inside libzmq, so the heartbeat keeps answering even
-while a cell holds the GIL in a pure-Python loop.
+while a cell holds the GIL in a pure-Python loop.  A proxy that fails is restarted
+(:mod:`~braid_kernel.transport.supervisor`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 
 import zmq
 
+from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.transport.zmq_io import make_server_socket
 from braid_kernel.wire.connection import ConnectionInfo
 
@@ -21,7 +23,10 @@ log = logging.getLogger("braid_kernel.transport")
 class Heartbeat:
     """Binds the heartbeat socket and echoes on a daemon thread until the context ends."""
 
-    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo) -> None:
+    def __init__(
+        self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo, *, on_give_up: GiveUp = log_give_up
+    ) -> None:
+        self._on_give_up = on_give_up
         self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb")
         self._socket.linger = 0
         self._thread = threading.Thread(target=self._echo, name="braid-heartbeat", daemon=True)
@@ -39,10 +44,12 @@ class Heartbeat:
 
     def _echo(self) -> None:
         try:
-            zmq.proxy(self._socket, self._socket)
-        except zmq.ContextTerminated:
-            pass
-        except zmq.ZMQError as exc:
-            log.warning("heartbeat stopped: %s", exc)
+            supervise("heartbeat", self._proxy, self._on_give_up)
         finally:
             self._socket.close(linger=0)
+
+    def _proxy(self) -> None:
+        try:
+            zmq.proxy(self._socket, self._socket)
+        except zmq.ContextTerminated:
+            return  # the context ends: so does the heartbeat

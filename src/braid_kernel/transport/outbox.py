@@ -185,8 +185,10 @@ def encode_items(
 ) -> list[tuple[Channel, Frames]]:
     """Encode drained items into frames, merging runs of stream text.
 
-    An item that cannot be encoded (content that is not JSON-serializable)
-    is reported through ``on_error`` and skipped; the others still go out.
+    Text JSON cannot carry is repaired by the codec (see
+    :func:`~braid_kernel.wire.jsonutil.dumps`).  An item that still cannot be encoded (an
+    object of unknown type, a buffer that is not bytes) is reported through ``on_error`` and
+    replaced by what tells its request (see :func:`undeliverable`); the others still go out.
     """
     out: list[tuple[Channel, Frames]] = []
     i, n = 0, len(items)
@@ -205,21 +207,67 @@ def encode_items(
             text = "".join(texts)
             for start in range(0, len(text), MAX_STREAM_CHUNK):
                 chunk = text[start : start + MAX_STREAM_CHUNK]
-                out.append((Channel.IOPUB, codec.encode("stream", {"name": name, "text": chunk}, parent)))
+                stream = Outgoing(Channel.IOPUB, "stream", {"name": name, "text": chunk}, parent)
+                _encode_one(stream, codec, on_error, out)
             continue
         i += 1
-        try:
-            frames = codec.encode(
-                item.msg_type,
-                item.content,
-                item.parent,
-                metadata=item.metadata,
-                identities=item.identities,
-                buffers=item.buffers,
-                header=item.header,
-            )
-        except Exception as exc:
-            on_error(item, exc)
-            continue
-        out.append((item.channel, frames))
+        _encode_one(item, codec, on_error, out)
     return out
+
+
+def _encode_one(
+    item: Outgoing,
+    codec: WireCodec,
+    on_error: Callable[[Item, Exception], None],
+    out: list[tuple[Channel, Frames]],
+) -> None:
+    try:
+        out.append((item.channel, _encode(item, codec)))
+        return
+    except Exception as exc:  # the codec, or a user object's conversion hook, refused it
+        on_error(item, exc)
+        notice = undeliverable(item, exc)
+    if notice is None:
+        return
+    try:
+        out.append((notice.channel, _encode(notice, codec)))
+    except Exception as exc:
+        on_error(notice, exc)
+
+
+def _encode(item: Outgoing, codec: WireCodec) -> Frames:
+    return codec.encode(
+        item.msg_type,
+        item.content,
+        item.parent,
+        metadata=item.metadata,
+        identities=item.identities,
+        buffers=item.buffers,
+        header=item.header,
+    )
+
+
+def undeliverable(item: Outgoing, exc: Exception) -> Outgoing | None:
+    """What goes out instead of ``item``, which could not be encoded (``exc``).
+
+    A reply becomes an error reply to the same request on the same channel (keeping the
+    ``execution_count`` of an execute reply), so its client does not wait forever; any
+    other message becomes a line on the request's stderr naming what was lost.  None for a
+    message that belongs to no request, or for such a notice itself: those are only logged.
+    """
+    reason = f"{type(exc).__name__}: {exc}"
+    if item.channel is not Channel.IOPUB and item.msg_type.endswith("_reply"):
+        content: JsonDict = {
+            "status": "error",
+            "ename": type(exc).__name__,
+            "evalue": f"the kernel could not send its {item.msg_type}: {exc}",
+            "traceback": [],
+        }
+        count = item.content.get("execution_count") if isinstance(item.content, dict) else None
+        if isinstance(count, int):
+            content["execution_count"] = count
+        return Outgoing(item.channel, item.msg_type, content, item.parent, None, item.identities)
+    if not item.parent or (item.msg_type == "stream" and item.content.get("name") == "stderr"):
+        return None
+    text = f"[braid] a {item.msg_type} message of this request could not be sent ({reason})\n"
+    return Outgoing(Channel.IOPUB, "stream", {"name": "stderr", "text": text}, item.parent)

@@ -9,6 +9,10 @@ never runs user code, a cell that blocks the main thread cannot stop it:
 
 New IOPub subscribers are greeted with ``iopub_welcome`` (JEP 65): the XPUB
 socket reports every subscription (``XPUB_VERBOSE``).
+
+The loop is supervised (:mod:`~braid_kernel.transport.supervisor`): if it fails, it is
+restarted on the same thread with its sockets, and the messages already encoded but not yet
+sent go out first; only the message being sent when it failed is lost.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import zmq
@@ -31,6 +36,7 @@ from braid_kernel.transport.outbox import (
     encode_items,
     partial_tail,
 )
+from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
@@ -103,7 +109,10 @@ class IOThread:
         codec: WireCodec,
         outbox: Outbox,
         on_frames: OnFrames,
+        *,
+        on_give_up: GiveUp = log_give_up,
     ) -> None:
+        """``on_give_up``: called if the loop keeps failing (see the module docstring)."""
         self._ctx = ctx
         self._info = info
         self._codec = codec
@@ -115,6 +124,8 @@ class IOThread:
         self._error: BaseException | None = None
         self._held: list[Item] = []  # stream text ending mid-line, waiting for the rest
         self._held_since = 0.0
+        self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
+        self._on_give_up = on_give_up
         self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
         self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
@@ -157,15 +168,19 @@ class IOThread:
             poller.register(sock, zmq.POLLIN)
         poller.register(self._outbox.wake_fd, zmq.POLLIN)
         try:
-            self._loop(poller)
+            supervise("I/O", lambda: self._loop(poller), self._on_give_up)
         finally:
-            self._flush(hold=False)
+            try:
+                self._flush(hold=False)
+            except Exception:
+                log.exception("could not send the last messages")
             for sock in self._sockets.values():
                 sock.close(linger=1000)
 
     def _loop(self, poller: zmq.Poller) -> None:
         by_socket = {sock: channel for channel, sock in self._sockets.items()}
         wake_fd = self._outbox.wake_fd
+        self._send_unsent()  # after a restart: what the failed run had encoded
         while not self._stopping.is_set():
             timeout = None
             if self._held:  # send the partial line when the rest does not come in time
@@ -223,7 +238,13 @@ class IOThread:
             if now - self._held_since < PARTIAL_LINE_HOLD:
                 self._held = items[cut:]
                 del items[cut:]
-        for channel, frames in encode_items(items, self._codec, _log_unencodable):
+        self._unsent.extend(encode_items(items, self._codec, _log_unencodable))
+        self._send_unsent()
+
+    def _send_unsent(self) -> None:
+        unsent = self._unsent
+        while unsent:
+            channel, frames = unsent.popleft()  # before sending: a send that raises loses only itself
             self._send(channel, frames)
 
     def _send(self, channel: Channel, frames: Frames) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from braid_kernel.errors import MalformedMessage, MessageTooLarge
+from braid_kernel.errors import MalformedMessage, MessageTooLarge, UnencodableContent
 from braid_kernel.wire import jsonutil
 from braid_kernel.wire.message import JsonDict, Message, new_header
 from braid_kernel.wire.signing import Signer
@@ -26,6 +26,19 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 def _frame_bytes(frame: bytes | memoryview | Any) -> bytes:
     return frame if isinstance(frame, bytes) else bytes(frame)
+
+
+def _buffer_bytes(index: int, buffer: Any) -> bytes:
+    """A binary buffer as a frame: anything with the buffer protocol (``bytes(5)`` would
+    silently send five zero bytes for an int, so nothing else is converted)."""
+    if isinstance(buffer, bytes):
+        return buffer
+    try:
+        return memoryview(buffer).tobytes()
+    except TypeError:
+        raise UnencodableContent(
+            f"buffer {index} ({type(buffer).__name__}) is not bytes-like (bytes, bytearray, memoryview)"
+        ) from None
 
 
 class WireCodec:
@@ -105,6 +118,10 @@ class WireCodec:
     ) -> list[bytes]:
         """Build, sign and frame a message.  ``header`` overrides the fresh one.
 
+        Raises :class:`~braid_kernel.errors.UnencodableContent` for content the JSON
+        encoder refuses (see :func:`~braid_kernel.wire.jsonutil.dumps`) or a buffer
+        that is not bytes-like.
+
         The parent's ``subshell_id`` is carried into the new header, so every
         reply and side effect of a subshell request names that subshell.
         """
@@ -118,6 +135,5 @@ class WireCodec:
             jsonutil.dumps(metadata or {}),
             jsonutil.dumps(content),
         ]
-        frames = [*identities, DELIMITER, self.signer.sign(json_frames), *json_frames]
-        frames.extend(_frame_bytes(b) for b in buffers)
-        return frames
+        binary = [_buffer_bytes(i, b) for i, b in enumerate(buffers)]
+        return [*identities, DELIMITER, self.signer.sign(json_frames), *json_frames, *binary]
