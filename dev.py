@@ -62,6 +62,11 @@ def venv_bin(name: str) -> Path:
     return VENV / "bin" / name
 
 
+def script(name: str) -> str:
+    """The file name of a venv's console script or interpreter ``name``."""
+    return f"{name}.exe" if sys.platform == "win32" else name
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of every child: the venv first on PATH, its kernelspecs preferred."""
     env = dict(os.environ)
@@ -370,7 +375,10 @@ def install_check() -> int:
         steps = [
             (f"pip install {wheels[0].name} (alone)", [*pip, "install", "-q", wheels[0]]),
             ("pip check", [*pip, "check"]),
-            ("braid-kernel install --sys-prefix", [python, "-m", "braid_kernel", "install", "--sys-prefix"]),
+            (
+                "braid-kernel install --sys-prefix",
+                [python.with_name(script("braid-kernel")), "install", "--sys-prefix"],
+            ),
         ]
         for what, cmd in steps:
             if not user_command(what, cmd, env):
