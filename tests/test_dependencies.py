@@ -3,7 +3,8 @@
 A plain ``pip install braid-kernel`` must start a kernel: every third-party module that
 ``src/braid_kernel`` imports is provided by a declared (non-extra) dependency, unless it is listed
 in ``OPTIONAL`` with the reason it may be missing, and an optional module is imported lazily only
-(inside a function, or under ``if TYPE_CHECKING``), never when a braid module is imported.  A
+(inside a function, or under ``if TYPE_CHECKING``), never when a braid module is imported
+(``importlib.import_module("literal")`` counts as an import).  A
 library that arrives only through another one (sniffio through trio, in the dev venv) or only
 through an extra is an undeclared dependency, and the test names it.
 """
@@ -11,10 +12,12 @@ through an extra is an undeclared dependency, and the test names it.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import sys
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +27,11 @@ PACKAGE = ROOT / "src" / "braid_kernel"
 # Third-party modules the kernel may run without: what pip extra (or the user) provides each.
 OPTIONAL = {
     "trio": "the trio extra (--backend trio, run_on('trio'))",
-    "PySide6": "the qt extra (--loop qt)",
+    "uvloop": "the uvloop extra (--uvloop, checked at startup)",
+    "PySide6": "the qt extra (--loop qt, checked at startup)",
     "matplotlib": "the user's own matplotlib (touched only once a cell imported matplotlib.pyplot)",
+    "ipykernel": "the user's own ipykernel (imported for tqdm's detection when installed)",
+    "jedi": "IPython's dependency; only the background warm-up imports it, failures are logged",
 }
 
 
@@ -43,6 +49,17 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def _is_import_module_call(node: ast.AST) -> bool:
+    """``importlib.import_module("name")`` (or ``import_module("name")``) with a literal name."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    func, first = node.func, node.args[0]
+    named = (isinstance(func, ast.Attribute) and func.attr == "import_module") or (
+        isinstance(func, ast.Name) and func.id == "import_module"
+    )
+    return named and isinstance(first, ast.Constant) and isinstance(first.value, str)
+
+
 def _imports(tree: ast.Module, path: Path) -> list[Import]:
     """Absolute imports of ``tree``; ``eager`` unless inside a function or a TYPE_CHECKING block."""
     found: list[Import] = []
@@ -53,6 +70,8 @@ def _imports(tree: ast.Module, path: Path) -> list[Import]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
+        elif _is_import_module_call(node):
+            names = [node.args[0].value]  # type: ignore[attr-defined]  # checked by the call above
         found.extend(
             Import(name.partition(".")[0], path, getattr(node, "lineno", 0), eager) for name in names
         )
@@ -88,9 +107,14 @@ def declared_distributions() -> set[str]:
     return {_normalise(re.split(r"[\s<>=!~;\[(]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}
 
 
+@functools.cache
+def _distributions_of_modules() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()  # scans every installed distribution
+
+
 def providers(module: str) -> set[str]:
     """The installed distributions that provide top-level ``module``."""
-    return {_normalise(dist) for dist in importlib.metadata.packages_distributions().get(module, [])}
+    return {_normalise(dist) for dist in _distributions_of_modules().get(module, [])}
 
 
 def test_every_imported_library_is_a_declared_dependency() -> None:
@@ -126,8 +150,9 @@ def test_the_walk_sees_imports_at_every_level() -> None:
         "import a.b\n"
         "try:\n    from c import d\nexcept ImportError:\n    pass\n"
         "if TYPE_CHECKING:\n    import e\n"
-        "def f():\n    import g\n"
+        "def f():\n    import g\n    importlib.import_module('i.j')\n"
         "from . import h\n"
+        "import_module(k)\n"
     )
     found = {(imp.module, imp.eager) for imp in _imports(ast.parse(source), Path("x.py"))}
-    assert found == {("a", True), ("c", True), ("e", False), ("g", False)}
+    assert found == {("a", True), ("c", True), ("e", False), ("g", False), ("i", False)}
