@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from braid_kernel.app.loops import ASYNCIO_GUEST_LOOP_INTERNALS
+from braid_kernel import pythons
+from braid_kernel.app.cli import main
+from braid_kernel.app.config import GuiLoop, KernelConfig
+from braid_kernel.app.loops import ASYNCIO_GUEST_LOOP_INTERNALS, check_loop
 from braid_kernel.errors import ConfigError
 from braid_kernel.pythons import TESTED_PYTHONS, require_internals, untested_python
 
@@ -48,3 +51,28 @@ def test_the_private_asyncio_details_the_gui_guest_uses_are_there() -> None:
 def test_a_missing_private_detail_is_a_config_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"--loop tk on asyncio relies on BaseEventLoop\._gone_in_3_99"):
         require_internals(asyncio.BaseEventLoop, ("_run_once", "_gone_in_3_99"), "--loop tk on asyncio")
+
+
+def test_braid_kernel_install_warns_on_an_untested_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pythons, "TESTED_PYTHONS", ((3, 99),))
+    assert main(["install", "--prefix", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: braid-kernel is tested on Python 3.99, not on 3." in err
+
+
+def test_braid_kernel_install_says_nothing_more_on_a_tested_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["install", "--prefix", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_gui_loop_on_asyncio_refuses_to_start_without_asyncios_loop_iteration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # what a Python that renamed BaseEventLoop._run_once would meet: a startup error naming it
+    monkeypatch.delattr(asyncio.BaseEventLoop, "_run_once")
+    with pytest.raises(ConfigError, match=r"--loop tk on asyncio relies on BaseEventLoop\._run_once"):
+        check_loop(KernelConfig(loop=GuiLoop.TK))

@@ -50,11 +50,11 @@ def check_loop(config: KernelConfig) -> None:
     if config.loop is not None:
         from braid_kernel.app.gui import check_gui
 
-        check_gui(config.loop)
         if config.backend is Backend.ASYNCIO:  # asyncio as a guest drives its private loop iteration
             needed_for = f"--loop {config.loop.value} on asyncio"
             require_internals(asyncio.BaseEventLoop, ASYNCIO_GUEST_LOOP_INTERNALS, needed_for)
             require_internals(asyncio, ("_set_running_loop",), needed_for)
+        check_gui(config.loop)
 
 
 def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
