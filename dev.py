@@ -355,7 +355,7 @@ def install_check() -> int:
     ``JUPYTER_PATH``; the first cell checks that the kernel runs in the new venv."""
     with tempfile.TemporaryDirectory(prefix="braid-user-install-") as tmp:
         dist, user = Path(tmp) / "dist", Path(tmp) / "venv"
-        python = user / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+        python = user_bin(user) / script("python")
         pip: list[str | Path] = [python, "-m", "pip", "--disable-pip-version-check"]
         steps: list[tuple[str, list[str | Path]]] = [
             (
@@ -377,7 +377,7 @@ def install_check() -> int:
             ("pip check", [*pip, "check"]),
             (
                 "braid-kernel install --sys-prefix",
-                [python.with_name(script("braid-kernel")), "install", "--sys-prefix"],
+                [user_bin(user) / script("braid-kernel"), "install", "--sys-prefix"],
             ),
         ]
         for what, cmd in steps:
@@ -398,14 +398,18 @@ def install_check() -> int:
     return 0
 
 
+def user_bin(user: Path) -> Path:
+    """The scripts folder of venv ``user``."""
+    return user / ("Scripts" if sys.platform == "win32" else "bin")
+
+
 def user_env(user: Path) -> dict[str, str]:
     """A shell with the new venv activated; jupyter_client (in the dev venv, running nbclient)
     finds kernelspecs in the new venv first."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
-    bin_dir = user / ("Scripts" if sys.platform == "win32" else "bin")
     env.update(
         VIRTUAL_ENV=str(user),
-        PATH=os.pathsep.join([str(bin_dir), env.get("PATH", "")]),
+        PATH=os.pathsep.join([str(user_bin(user)), env.get("PATH", "")]),
         JUPYTER_PATH=str(user / "share" / "jupyter"),
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )

@@ -11,8 +11,8 @@ signature.  :func:`stand_in` makes a replacement answer all of that as the origi
   and ``__doc__`` (``functools.update_wrapper``), so pickle (and cloudpickle, Dask, joblib) saves
   it *by reference*, as ``time.sleep``; a process that loads the pickle gets its own
   ``time.sleep``.  Pickle checks that the name leads back to the object, which holds while the
-  replacement is installed;
-  (``qualname`` covers an original installed under another name than its own);
+  replacement is installed (``qualname`` covers an original installed under another name than
+  its own);
 * ``__wrapped__`` points to the original, so ``inspect.signature`` (and ``mock``'s autospec)
   report the original's signature, and ``inspect.unwrap`` finds it.
 
