@@ -9,11 +9,25 @@ each replacement on its own).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from tests.protocol.conftest import BraidEnv
 from tests.protocol.kernel_client import RunningKernel
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module", params=["braid", "braid-trio"])
+def kernel(braid_env: BraidEnv, request: pytest.FixtureRequest) -> Iterator[RunningKernel]:
+    """A kernel per backend, shared by the module's tests."""
+    k = RunningKernel(braid_env.new_log(), kernel_name=request.param)
+    try:
+        k.wait_for_iopub()
+        yield k
+    finally:
+        k.close()
 
 
 def test_a_process_pool_runs_time_sleep(kernel: RunningKernel) -> None:
