@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "braid_kernel"
 
@@ -101,10 +103,11 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def declared_distributions() -> set[str]:
-    """The distributions pyproject's ``[project] dependencies`` name (no extras)."""
+def declared_distributions(extra: str | None = None) -> set[str]:
+    """The distributions pyproject's ``[project] dependencies`` name (or those of ``extra``)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {_normalise(re.split(r"[\s<>=!~;\[(]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}
+    specs = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
+    return {_normalise(re.split(r"[\s<>=!~;\[(]", spec, maxsplit=1)[0]) for spec in specs}
 
 
 @functools.cache
@@ -142,6 +145,12 @@ def test_optional_libraries_are_not_declared_dependencies() -> None:
     # OPTIONAL must not hide a library that is a real dependency (then it belongs in neither list)
     declared = declared_distributions()
     assert not [module for module in OPTIONAL if providers(module) & declared]
+
+
+@pytest.mark.parametrize(("module", "extra"), [("trio", "trio"), ("uvloop", "uvloop"), ("PySide6", "qt")])
+def test_the_extra_named_for_an_optional_library_provides_it(module: str, extra: str) -> None:
+    assert f"the {extra} extra" in OPTIONAL[module]
+    assert providers(module) & declared_distributions(extra)
 
 
 def test_the_walk_sees_imports_at_every_level() -> None:
