@@ -99,3 +99,19 @@ def test_mock_patch_of_time_sleep_works_and_restores_the_kernels(kernel: Running
     assert done.status == "ok", done.describe()
     assert "called [call(30)] restored True" in done.stdout
     assert "autospec 1 restored True" in done.stdout
+
+
+def test_stdout_stderr_and_displayhook_are_what_ipykernel_code_expects(kernel: RunningKernel) -> None:
+    # not the originals (they must route output to cells), but the same kind of object as
+    # ipykernel's: text streams with a name and the process's descriptors, IPython's display hook
+    done = kernel.run(
+        "import io, sys\n"
+        "for s in (sys.stdout, sys.stderr):\n"
+        "    print('stream', isinstance(s, io.TextIOBase), s.name, s.fileno(), s.writable(),\n"
+        "          s.readable(), s.isatty(), s.encoding.lower())\n"
+        "print('displayhook', sys.displayhook is get_ipython().displayhook)"
+    )
+    assert done.status == "ok", done.describe()
+    assert "stream True stdout 1 True False False utf-8" in done.stdout
+    assert "stream True stderr 2 True False False utf-8" in done.stdout
+    assert "displayhook True" in done.stdout
