@@ -356,11 +356,12 @@ def install_check() -> int:
     with tempfile.TemporaryDirectory(prefix="braid-user-install-") as tmp:
         dist, user = Path(tmp) / "dist", Path(tmp) / "venv"
         python = user_bin(user) / script("python")
+        # -qq: errors only (a machine's index configuration can make pip warn on every package)
         pip: list[str | Path] = [python, "-m", "pip", "--disable-pip-version-check"]
         steps: list[tuple[str, list[str | Path]]] = [
             (
                 "build the wheel",
-                [venv_bin("python"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, ROOT],
+                [venv_bin("python"), "-m", "pip", "wheel", "-qq", "--no-deps", "-w", dist, ROOT],
             ),
             ("create a new venv", [sys.executable, "-m", "venv", user]),
         ]
@@ -373,7 +374,7 @@ def install_check() -> int:
             return 1
         env = user_env(user)
         steps = [
-            (f"pip install {wheels[0].name} (alone)", [*pip, "install", "-q", wheels[0]]),
+            (f"pip install {wheels[0].name} (alone)", [*pip, "install", "-qq", wheels[0]]),
             ("pip check", [*pip, "check"]),
             (
                 "braid-kernel install --sys-prefix",
@@ -388,7 +389,7 @@ def install_check() -> int:
         notebook: list[str | Path] = [venv_bin("python"), Path(__file__), "_show-notebook"]
         steps = [
             ("a cell on the new venv's kernel", [*notebook, first, KERNEL]),
-            (f"pip install {' '.join(TOUR_NEEDS)} (the tour's plot)", [*pip, "install", "-q", *TOUR_NEEDS]),
+            (f"pip install {' '.join(TOUR_NEEDS)} (the tour's plot)", [*pip, "install", "-qq", *TOUR_NEEDS]),
             (f"run {TOUR.relative_to(ROOT)}", [*notebook, TOUR, KERNEL]),
         ]
         for what, cmd in steps:
