@@ -3,7 +3,10 @@
 
     python3 dev.py tour            execute examples/tour.ipynb through the kernel, print its outputs
     python3 dev.py test [ARGS...]  ruff, ruff format, mypy, import-linter, pytest, conformance suite,
-                                   then the browser tests (tests/e2e) when no ARGS are given
+                                   then, when no ARGS are given, the user install (below) and
+                                   the browser tests (tests/e2e)
+    python3 dev.py install-check   install the built wheel as a user would, into a new venv, and
+                                   run examples/tour.ipynb with that venv's kernel
     python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
     python3 dev.py screenshots [DIR]  run the browser tests, saving one PNG per scenario in DIR
                                    (default docs/screenshots)
@@ -23,11 +26,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +60,11 @@ def venv_bin(name: str) -> Path:
     if sys.platform == "win32":
         return VENV / "Scripts" / f"{name}.exe"
     return VENV / "bin" / name
+
+
+def script(name: str) -> str:
+    """The file name of a venv's console script or interpreter ``name``."""
+    return f"{name}.exe" if sys.platform == "win32" else name
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -305,6 +315,7 @@ def test_steps(pytest_args: Sequence[str]) -> list[Step]:
         Step(
             "conformance", [python, "-m", "pytest", "-n", "2", CONFORMANCE], conformance_env, no_conformance
         ),
+        install_step("pytest arguments given (`python3 dev.py install-check` runs it)" * bool(pytest_args)),
         e2e_step([], "pytest arguments given (`python3 dev.py e2e` runs them)" * bool(pytest_args)),
     ]
 
@@ -315,6 +326,122 @@ def e2e_step(pytest_args: Sequence[str], skip: str = "", **extra_env: str) -> St
         skip = f"{CHROMIUM} not found (apt-get install chromium, as root on Debian dev.py does it)"
     cmd: list[str | Path] = [venv_bin("python"), "-m", "pytest", "-m", "e2e", "tests/e2e", *pytest_args]
     return Step("e2e", cmd, child_env(**extra_env), skip)
+
+
+# ---------------------------------------------------------------------------- install as a user
+# What examples/tour.ipynb imports beyond braid-kernel's own dependencies (its plot cell).
+TOUR_NEEDS = ("matplotlib",)
+
+
+def install_step(skip: str = "") -> Step:
+    """The user install, run by this file in its own process (stdlib only, like a user's shell)."""
+    return Step("user install", [sys.executable, Path(__file__), "_install-check"], child_env(), skip)
+
+
+def cmd_install_check(args: Sequence[str]) -> int:
+    if args:
+        sys.exit("dev.py: install-check takes no arguments")
+    ensure_venv()
+    outcome = run_step(install_step())
+    say(f"user install {outcome.verdict} in {outcome.seconds:.0f}s: {outcome.last_line}")
+    return 1 if outcome.verdict == "FAIL" else 0
+
+
+def install_check() -> int:
+    """Build the wheel, install it alone into a new venv (pip takes its dependencies from the
+    index; its download cache makes a rerun quick), ``pip check``, install the kernelspec with
+    that venv's ``braid-kernel``, run a cell with that kernel, then add what the tour itself needs
+    and run the tour.  nbclient runs from the dev venv and finds the new kernelspec through
+    ``JUPYTER_PATH``; the first cell checks that the kernel runs in the new venv."""
+    with tempfile.TemporaryDirectory(prefix="braid-user-install-") as tmp:
+        dist, user = Path(tmp) / "dist", Path(tmp) / "venv"
+        python = user_bin(user) / script("python")
+        # -qq: errors only (a machine's index configuration can make pip warn on every package)
+        pip: list[str | Path] = [python, "-m", "pip", "--disable-pip-version-check"]
+        steps: list[tuple[str, list[str | Path]]] = [
+            (
+                "build the wheel",
+                [venv_bin("python"), "-m", "pip", "wheel", "-qq", "--no-deps", "-w", dist, ROOT],
+            ),
+            ("create a new venv", [sys.executable, "-m", "venv", user]),
+        ]
+        for what, cmd in steps:
+            if not user_command(what, cmd):
+                return 1
+        wheels = sorted(dist.glob("braid_kernel-*.whl"))
+        if len(wheels) != 1:
+            print(f"FAILED: expected one braid_kernel wheel in {dist}, found {wheels}")
+            return 1
+        env = user_env(user)
+        steps = [
+            (f"pip install {wheels[0].name} (alone)", [*pip, "install", "-qq", wheels[0]]),
+            ("pip check", [*pip, "check"]),
+            (
+                "braid-kernel install --sys-prefix",
+                [user_bin(user) / script("braid-kernel"), "install", "--sys-prefix"],
+            ),
+        ]
+        for what, cmd in steps:
+            if not user_command(what, cmd, env):
+                return 1
+        first = Path(tmp) / "first-cell.ipynb"
+        first.write_text(json.dumps(one_cell_notebook(user)), encoding="utf-8")
+        notebook: list[str | Path] = [venv_bin("python"), Path(__file__), "_show-notebook"]
+        steps = [
+            ("a cell on the new venv's kernel", [*notebook, first, KERNEL]),
+            (f"pip install {' '.join(TOUR_NEEDS)} (the tour's plot)", [*pip, "install", "-qq", *TOUR_NEEDS]),
+            (f"run {TOUR.relative_to(ROOT)}", [*notebook, TOUR, KERNEL]),
+        ]
+        for what, cmd in steps:
+            if not user_command(what, cmd, env):
+                return 1
+    print("OK: the wheel installs alone, passes pip check and runs the tour")
+    return 0
+
+
+def user_bin(user: Path) -> Path:
+    """The scripts folder of venv ``user``."""
+    return user / ("Scripts" if sys.platform == "win32" else "bin")
+
+
+def user_env(user: Path) -> dict[str, str]:
+    """A shell with the new venv activated; jupyter_client (in the dev venv, running nbclient)
+    finds kernelspecs in the new venv first."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
+    env.update(
+        VIRTUAL_ENV=str(user),
+        PATH=os.pathsep.join([str(user_bin(user)), env.get("PATH", "")]),
+        JUPYTER_PATH=str(user / "share" / "jupyter"),
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
+    return env
+
+
+def user_command(what: str, cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> bool:
+    print(f"--- {what}", flush=True)
+    started = time.monotonic()
+    try:
+        code = run(cmd, env=env, timeout=600)
+    except subprocess.TimeoutExpired:
+        code = -1
+    if code != 0:
+        print(f"FAILED: {what} (exit {code})", flush=True)
+        return False
+    print(f"    {time.monotonic() - started:.1f} s", flush=True)
+    return True
+
+
+def one_cell_notebook(user: Path) -> dict[str, Any]:
+    """A notebook whose cell fails unless the kernel runs the interpreter of venv ``user``."""
+    code = (
+        "import os, sys, braid_kernel\n"
+        f"expected = {str(user.resolve())!r}\n"
+        "assert os.path.realpath(sys.prefix) == expected, (sys.prefix, expected)\n"
+        "print('kernel from', sys.prefix)"
+    )
+    cell: dict[str, Any] = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": []}
+    cell["source"] = code
+    return {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
 
 
 def cmd_e2e(pytest_args: Sequence[str]) -> int:
@@ -387,6 +514,7 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "tour": cmd_tour,
     "test": cmd_test,
+    "install-check": cmd_install_check,
     "e2e": cmd_e2e,
     "screenshots": cmd_screenshots,
 }
@@ -398,6 +526,8 @@ def main(argv: Sequence[str]) -> int:
         sys.exit(f"dev.py: Python >= {wanted} is required, this is {sys.version.split()[0]}")
     if argv[:1] == ["_show-notebook"] and len(argv) == 3:
         return show_notebook(Path(argv[1]), argv[2])
+    if argv == ["_install-check"]:
+        return install_check()
     if not argv or argv[0] not in COMMANDS:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2

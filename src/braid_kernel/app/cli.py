@@ -32,6 +32,7 @@ from braid_kernel.app.config import (
 )
 from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
+from braid_kernel.pythons import untested_python
 
 __all__ = ("main", "parse_start_args")
 
@@ -277,6 +278,9 @@ def _cmd_install(ns: argparse.Namespace) -> int:
     location = _location(ns) or kernelspec.default_location()
     destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
     print(f"Installed kernelspec {destination.name} in {destination}")
+    untested = untested_python()
+    if untested is not None:
+        print(f"{_PROG}: warning: {untested}", file=sys.stderr)
     return 0
 
 

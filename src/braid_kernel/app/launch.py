@@ -23,6 +23,7 @@ import zmq
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.support import check_supported, supported_features
 from braid_kernel.errors import BraidError, ConfigError
+from braid_kernel.pythons import untested_python
 from braid_kernel.routing.startup import StartupGate
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.transport.heartbeat import Heartbeat
@@ -82,6 +83,9 @@ def run_kernel(config: KernelConfig) -> int:
     # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other
     # threads sleep (no thread asks for the GIL, so none is handed over).
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    untested = untested_python()
+    if untested is not None:
+        log.warning("%s", untested)
     try:
         check_supported(config)
         if config.connection_file is None:

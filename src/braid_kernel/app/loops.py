@@ -22,8 +22,12 @@ import anyio
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.engine.modes import Backend
 from braid_kernel.errors import ConfigError
+from braid_kernel.pythons import require_internals
 
 __all__ = ("check_loop", "run_main")
+
+# What app/gui/asyncio_guest.py uses of asyncio's event loop beyond its public API (Python 3.11).
+ASYNCIO_GUEST_LOOP_INTERNALS = ("_run_once", "_asyncgen_firstiter_hook", "_asyncgen_finalizer_hook")
 
 
 def _require(module: str, hint: str) -> None:
@@ -46,6 +50,10 @@ def check_loop(config: KernelConfig) -> None:
     if config.loop is not None:
         from braid_kernel.app.gui import check_gui
 
+        if config.backend is Backend.ASYNCIO:  # asyncio as a guest drives its private loop iteration
+            needed_for = f"--loop {config.loop.value} on asyncio"
+            require_internals(asyncio.BaseEventLoop, ASYNCIO_GUEST_LOOP_INTERNALS, needed_for)
+            require_internals(asyncio, ("_set_running_loop",), needed_for)
         check_gui(config.loop)
 
 

@@ -11,6 +11,7 @@ import builtins
 import getpass
 from typing import Any, Protocol
 
+from braid_kernel.engine.standin import stand_in
 from braid_kernel.errors import StdinNotAllowed
 from braid_kernel.routing.context import Request, current_request
 
@@ -44,6 +45,16 @@ class CellInput:
         return self._ask(prompt, True)
 
     def install(self) -> None:
-        """Replace ``builtins.input`` and ``getpass.getpass`` process-wide."""
-        builtins.input = self.input
-        getpass.getpass = self.getpass
+        """Replace ``builtins.input`` and ``getpass.getpass`` process-wide, by functions that
+        pass for the originals (see :mod:`~braid_kernel.engine.standin`)."""
+
+        @stand_in(builtins.input)
+        def input(prompt: object = "", /) -> str:
+            return self.input(prompt)
+
+        @stand_in(getpass.getpass, qualname="getpass")  # it is getpass.unix_getpass on Unix
+        def getpass_(prompt: str = "Password: ", stream: Any = None) -> str:
+            return self.getpass(prompt, stream)
+
+        builtins.input = input
+        getpass.getpass = getpass_

@@ -7,7 +7,9 @@ needs another way in.  :meth:`ThreadInterrupts.interrupt` raises
 * a cell in ``time.sleep`` — the commonest blocking call in a notebook — is
   woken at once: :meth:`ThreadInterrupts.install` replaces ``time.sleep`` with
   a version that, on a registered thread, waits on that thread's event
-  instead of sleeping in C (other threads sleep as before);
+  instead of sleeping in C (other threads sleep as before); it passes for
+  ``time.sleep`` (name, signature, pickles by reference: see
+  :mod:`~braid_kernel.engine.standin`);
 * a cell running Python code (a loop) gets the exception asynchronously
   (``PyThreadState_SetAsyncExc``), at its next bytecode.
 
@@ -26,6 +28,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import SupportsIndex
 
+from braid_kernel.engine.standin import stand_in
+
 
 class _Slot:
     def __init__(self) -> None:
@@ -41,17 +45,24 @@ class ThreadInterrupts:
     def __init__(self) -> None:
         self._slots: dict[int, _Slot] = {}
         self._original: Callable[[float | SupportsIndex], None] | None = None
+        self._installed: Callable[[float | SupportsIndex], None] | None = None
 
     def install(self) -> None:
-        """Replace ``time.sleep`` by :meth:`sleep` (idempotent)."""
+        """Replace ``time.sleep`` by a function that calls :meth:`sleep` and passes for
+        ``time.sleep`` (see :mod:`~braid_kernel.engine.standin`); idempotent."""
         if self._original is None:
             self._original = time.sleep
-            time.sleep = self.sleep
+
+            @stand_in(self._original)
+            def sleep(seconds: float | SupportsIndex, /) -> None:
+                self.sleep(seconds)
+
+            self._installed = time.sleep = sleep
 
     def uninstall(self) -> None:
-        if self._original is not None and time.sleep == self.sleep:
+        if self._original is not None and time.sleep is self._installed:
             time.sleep = self._original
-        self._original = None
+        self._original = self._installed = None
 
     @contextmanager
     def registered(self) -> Iterator[None]:

@@ -4,7 +4,9 @@ ContextVars flow into tasks by themselves, but not into threads.  These
 patches copy the starting thread's context into every new
 ``threading.Thread`` and into every callable submitted to a
 ``concurrent.futures.ThreadPoolExecutor`` (whose worker threads outlive the
-cell that started them).  The one variable not carried over is sniffio's
+cell that started them).  Both replacements pass for the originals (name,
+signature, pickled by reference: see :mod:`~braid_kernel.engine.standin`).
+The one variable not carried over is sniffio's
 record of the running async library: the new thread runs no event loop, so
 ``anyio.run`` works there.  ``anyio.to_thread`` and ``asyncio.to_thread``
 already copy the context.
@@ -30,6 +32,8 @@ from typing import Any
 
 import sniffio
 
+from braid_kernel.engine.standin import stand_in
+
 _installed = False
 _PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep  # as code objects name their files
 
@@ -43,6 +47,7 @@ def propagate_context_to_threads() -> None:
     original_start = threading.Thread.start
     original_submit = ThreadPoolExecutor.submit
 
+    @stand_in(original_start)
     def start(self: threading.Thread) -> None:
         context = contextvars.copy_context()
         run = self.run
@@ -55,6 +60,7 @@ def propagate_context_to_threads() -> None:
             )
         original_start(self)
 
+    @stand_in(original_submit)
     def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return original_submit(self, contextvars.copy_context().run, _outside_any_loop, fn, *args, **kwargs)
 

@@ -19,6 +19,7 @@ from typing import Any
 import comm
 from comm.base_comm import BaseComm, CommManager
 
+from braid_kernel.engine.standin import stand_in
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
 from braid_kernel.routing.publisher import Publisher
@@ -88,8 +89,19 @@ class CommService:
     def install(self) -> None:
         """Make ``comm.create_comm`` / ``comm.get_comm_manager`` use this kernel."""
         comm_class = type("BraidComm", (KernelComm,), {"publisher": self.publisher})
-        comm.create_comm = comm_class
-        comm.get_comm_manager = self.current
+
+        # functions that pass for comm's own (see braid_kernel.engine.standin)
+        @stand_in(comm.create_comm, qualname="create_comm")  # comm's own is comm._create_comm
+        def create_comm(*args: Any, **kwargs: Any) -> BaseComm:
+            made: BaseComm = comm_class(*args, **kwargs)
+            return made
+
+        @stand_in(comm.get_comm_manager, qualname="get_comm_manager")
+        def get_comm_manager() -> CommManager:
+            return self.current()
+
+        comm.create_comm = create_comm
+        comm.get_comm_manager = get_comm_manager
 
     def shell_handlers(self) -> dict[str, Handler]:
         """Handlers for messages that run comm callbacks (user code): on the shell."""

@@ -1,0 +1,205 @@
+"""Every function the kernel replaces process-wide passes for the one it replaces.
+
+For each replacement, installed as the kernel installs it: the same ``__module__``, ``__name__``
+and ``__doc__``; the same signature for ``inspect``; ``pickle`` and ``cloudpickle`` save it by
+reference, so that a *fresh* interpreter loading the pickle gets its own original (what
+``ProcessPoolExecutor``, ``multiprocessing`` and Dask do); ``unittest.mock.patch`` replaces it
+and puts the kernel's version back.  The protocol-level counterpart (a cell pickling
+``time.sleep``, a process pool running it) is tests/protocol/test_process_hooks.py.
+"""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import importlib
+import inspect
+import json
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+from unittest import mock
+
+import cloudpickle  # type: ignore[import-untyped]
+import comm
+import pytest
+
+from braid_kernel.engine.standin import stand_in
+from braid_kernel.engine.stdin import CellInput
+from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.engine.threads import propagate_context_to_threads
+from braid_kernel.integrations.comms import CommService
+from braid_kernel.routing.context import Request
+from braid_kernel.routing.publisher import Publisher
+
+# Where each replacement is installed: (module, attribute path).
+PATCHED = (
+    ("time", "sleep"),
+    ("threading", "Thread.start"),
+    ("concurrent.futures", "ThreadPoolExecutor.submit"),
+    ("builtins", "input"),
+    ("getpass", "getpass"),
+    ("comm", "create_comm"),
+    ("comm", "get_comm_manager"),
+)
+IDS = [f"{module}.{path}" for module, path in PATCHED]
+
+
+def resolve(module: str, path: str) -> Any:
+    value: Any = importlib.import_module(module)
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+class _Source:
+    def ask(self, prompt: str, password: bool, request: Request) -> str:
+        return f"answer to {prompt}"
+
+
+@pytest.fixture(scope="module")
+def installed() -> Iterator[None]:
+    """The kernel's replacements, installed as a kernel process installs them."""
+    saved = builtins.input, getpass.getpass, comm.create_comm, comm.get_comm_manager
+    interrupts = ThreadInterrupts()
+    interrupts.install()
+    propagate_context_to_threads()  # for the whole test process, as in tests/engine/test_threads.py
+    CellInput(_Source()).install()
+    CommService(cast(Publisher, object())).install()
+    yield
+    interrupts.uninstall()
+    builtins.input, getpass.getpass, comm.create_comm, comm.get_comm_manager = saved
+
+
+def _original(replacement: Any) -> Any:
+    original = getattr(replacement, "__wrapped__", None)
+    assert original is not None, f"{replacement!r} is not a stand-in (no __wrapped__)"
+    return original
+
+
+@pytest.mark.parametrize(("module", "path"), PATCHED, ids=IDS)
+def test_the_replacement_keeps_the_originals_name_module_and_doc(
+    installed: None, module: str, path: str
+) -> None:
+    replacement = resolve(module, path)
+    original = _original(replacement)
+    assert replacement is not original
+    for attribute in ("__module__", "__name__", "__doc__"):
+        assert getattr(replacement, attribute) == getattr(original, attribute), attribute
+    assert replacement.__qualname__ in (original.__qualname__, path)  # path: see getpass, comm
+
+
+@pytest.mark.parametrize(("module", "path"), PATCHED, ids=IDS)
+def test_inspect_sees_the_originals_signature(installed: None, module: str, path: str) -> None:
+    replacement = resolve(module, path)
+    original = _original(replacement)
+    try:
+        expected: object = inspect.signature(original)
+    except ValueError as exc:  # time.sleep: a builtin without a text signature
+        expected = type(exc)
+    try:
+        seen: object = inspect.signature(replacement)
+    except ValueError as exc:
+        seen = type(exc)
+    assert seen == expected
+    assert inspect.isroutine(replacement)
+    assert inspect.unwrap(replacement) is inspect.unwrap(original)
+
+
+@pytest.mark.parametrize(("module", "path"), PATCHED, ids=IDS)
+def test_pickle_round_trips_to_the_installed_function(installed: None, module: str, path: str) -> None:
+    replacement = resolve(module, path)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(replacement, protocol)) is replacement
+    assert cloudpickle.loads(cloudpickle.dumps(replacement)) is replacement
+
+
+_LOAD_IN_FRESH_INTERPRETER = """
+import importlib, json, pickle, sys
+results = []
+for module, path, data in json.loads(sys.stdin.read()):
+    value = importlib.import_module(module)
+    for part in path.split("."):
+        value = getattr(value, part)
+    results.append(pickle.loads(bytes.fromhex(data)) is value)
+print(json.dumps(results))
+"""
+
+
+def test_a_fresh_interpreter_loads_each_pickle_as_its_own_original(installed: None) -> None:
+    # what a process pool worker, a spawned multiprocessing child or a Dask worker does
+    pickles = []
+    for module, path in PATCHED:
+        replacement = resolve(module, path)
+        pickles.append((module, path, pickle.dumps(replacement).hex()))
+        pickles.append((module, path, cloudpickle.dumps(replacement).hex()))
+    loaded = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_FRESH_INTERPRETER],
+        input=json.dumps(pickles),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(loaded.stdout) == [True] * len(pickles)
+
+
+@pytest.mark.parametrize(("module", "path"), PATCHED, ids=IDS)
+def test_mock_patch_replaces_it_and_restores_the_kernels_version(
+    installed: None, module: str, path: str
+) -> None:
+    replacement = resolve(module, path)
+    target = f"{module}.{path}"
+    with mock.patch(target) as fake:
+        assert resolve(module, path) is fake
+    assert resolve(module, path) is replacement
+    with mock.patch(target, autospec=True) as fake:
+        assert resolve(module, path) is fake
+    assert resolve(module, path) is replacement
+
+
+def test_autospec_checks_calls_against_the_originals_signature(installed: None) -> None:
+    with mock.patch("builtins.input", autospec=True) as fake:
+        fake.return_value = "typed"
+        assert input("name? ") == "typed"
+        with pytest.raises(TypeError):
+            input("a", "b")  # type: ignore[call-arg]
+    with mock.patch("time.sleep", autospec=True) as fake:
+        time.sleep(3)
+        fake.assert_called_once_with(3)
+
+
+def test_the_replacements_still_do_the_kernels_work(installed: None) -> None:
+    # the stand-ins delegate: input reaches the kernel's source (here: refused, no request)
+    with pytest.raises(Exception, match="not available"):
+        input("name? ")
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(pow, 2, 5).result() == 32
+    done = threading.Event()
+    threading.Thread(target=done.set).start()
+    assert done.wait(10)
+    time.sleep(0)
+
+
+def test_stand_in_with_a_qualname_pickles_under_that_name() -> None:
+    # getpass.getpass is getpass.unix_getpass: installed under "getpass", it must be found there
+    def original(x: int) -> int:
+        return x
+
+    @stand_in(original, qualname="installed_here")
+    def replacement(x: int) -> int:
+        return x + 1
+
+    assert replacement.__name__ == "original"
+    assert replacement.__qualname__ == "installed_here"
+    assert replacement.__module__ == __name__
+    globals()["installed_here"] = replacement
+    try:
+        assert pickle.loads(pickle.dumps(replacement)) is replacement
+    finally:
+        del globals()["installed_here"]
