@@ -5,6 +5,8 @@
     python3 dev.py test [ARGS...]  ruff, ruff format, mypy, import-linter, pytest, conformance suite,
                                    then, when no ARGS are given, the user install (below) and
                                    the browser tests (tests/e2e)
+    python3 dev.py diff [ARGS...]  the differential test against ipykernel: ../shared/differential's
+                                   corpus plus differential/h*.py, report in .diffout/report.md
     python3 dev.py install-check   install the built wheel as a user would, into a new venv, and
                                    run examples/tour.ipynb with that venv's kernel
     python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
@@ -511,10 +513,47 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
 
 
 # ---------------------------------------------------------------------------- main
+def cmd_diff(args: Sequence[str]) -> int:
+    """Run the shared differential runner with this project's sequences and verdicts added."""
+    shared = ROOT.parent / "shared" / "differential"
+    if not shared.is_dir():
+        sys.exit(f"dev.py: {shared} not found")
+    ensure_venv()
+    extras = ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev,differential]"]
+    if run([venv_bin("python"), *extras], env=child_env()) != 0:
+        sys.exit("dev.py: pip install -e '.[dev,differential]' failed (see above)")
+    out = ROOT / ".diffout"
+    with tempfile.TemporaryDirectory(prefix="braid-diff-") as tmp:
+        runner = Path(tmp) / "differential"
+        shutil.copytree(shared, runner, copy_function=shutil.copyfile)
+        for path in [runner, *runner.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # the shared copy is read-only
+        for corpus in sorted((ROOT / "differential").glob("h*.py")):
+            shutil.copyfile(corpus, runner / "corpus" / corpus.name)
+        shutil.copyfile(ROOT / "differential" / "judgements_braid.py", runner / "judgements_braid.py")
+        with open(runner / "judgements.py", "a", encoding="utf-8") as verdicts:
+            verdicts.write(
+                "\nfrom judgements_braid import JUDGEMENTS as _BRAID\n\nJUDGEMENTS.update(_BRAID)\n"
+            )
+        cmd: list[str | Path] = [
+            venv_bin("python"),
+            runner / "run_diff.py",
+            "--out",
+            out,
+            "--report",
+            out / "report.md",
+            *args,
+        ]
+        code = run(cmd, env=child_env())
+    say(f"differential report: {os.path.relpath(out / 'report.md', ROOT)}")
+    return code
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "tour": cmd_tour,
     "test": cmd_test,
     "install-check": cmd_install_check,
+    "diff": cmd_diff,
     "e2e": cmd_e2e,
     "screenshots": cmd_screenshots,
 }

@@ -1,0 +1,70 @@
+"""braid's own differential sequences, run beside ../shared/differential's corpus by
+``python3 dev.py diff``: behaviours this project changed, compared with ipykernel cell by cell.
+
+Loaded by the shared runner as a corpus module (it imports ``dsl`` from the shared corpus).
+"""
+
+from dsl import Exec, Seq
+
+SEQUENCES = [
+    Seq(
+        "braid-unencodable-output",
+        [
+            "S = b'caf\\xe9'.decode('utf-8', 'surrogateescape')",
+            "print(S)",
+            "import sys\nprint(S, file=sys.stderr)",
+            "display({'text/plain': S}, raw=True)",
+            "class Named:\n    def __repr__(self):\n        return S\nNamed()",
+            "raise ValueError(S)",
+            "%xmode Docs",
+            "try:\n    1/0\nexcept Exception as e:\n    raise ValueError('outer') from e",
+            "%xmode Context",
+            "display({'application/json': {'a': object()}}, raw=True)",
+            "print('still alive')",
+        ],
+    ),
+    Seq(
+        "braid-patched-functions",
+        [
+            "import pickle, time, inspect, threading, getpass\n"
+            "pickle.loads(pickle.dumps(time.sleep)) is time.sleep",
+            "from concurrent.futures import ProcessPoolExecutor\n"
+            "with ProcessPoolExecutor(1) as ex:\n    print(ex.submit(time.sleep, 0).result())",
+            "import multiprocessing\n"
+            "with multiprocessing.get_context('spawn').Pool(1) as p:\n    print(p.map(time.sleep, [0, 0]))",
+            "(time.sleep.__name__, input.__name__, threading.Thread.start.__qualname__,\n"
+            " str(inspect.signature(input)))",
+            "from unittest import mock\nwith mock.patch('time.sleep') as m:\n    time.sleep(3)\nm.call_args",
+            "time.sleep.__module__, time.sleep.__qualname__",
+        ],
+    ),
+    Seq(
+        "braid-fork-order",
+        [
+            "import multiprocessing as mp\nctx = mp.get_context('fork')",
+            "for i in range(3):\n    print('before', i)\n"
+            "    p = ctx.Process(target=print, args=('child', i))\n"
+            "    p.start(); p.join()\n    print('after', i)",
+            "from concurrent.futures import ProcessPoolExecutor\n"
+            "def noisy(v):\n    print('worker', v)\n    return v",
+            "with ProcessPoolExecutor(1, mp_context=ctx) as ex:\n"
+            "    print('result', ex.submit(noisy, 1).result())",
+            "with ProcessPoolExecutor(1, mp_context=mp.get_context('spawn')) as ex:\n"
+            "    ex.submit(print, 'spawned worker').result()",
+            Exec(
+                "import threading\nt = threading.Thread(target=lambda: 1/0, name='joined-failing')\n"
+                "t.start(); t.join()",
+                settle=1.0,
+            ),
+            "print('next cell')",
+        ],
+    ),
+    Seq(
+        "braid-sigint-handler-lifetime",
+        [
+            "import signal\nh = lambda s, f: print('mine')\nsignal.signal(signal.SIGINT, h)\n"
+            "signal.getsignal(signal.SIGINT) is h",
+            "signal.getsignal(signal.SIGINT) is h",
+        ],
+    ),
+]
