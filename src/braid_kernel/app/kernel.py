@@ -122,7 +122,7 @@ def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
     out, err = capture.install()
     if capture.thread is not None:
         untraced(capture.thread)  # kernel machinery: not listed by the debugger
-    for handler in logging.getLogger().handlers:
+    for handler in logging.getLogger("braid_kernel").handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
             handler.setStream(err)
     kernel.fd_capture = capture

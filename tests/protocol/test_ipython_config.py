@@ -1,0 +1,58 @@
+"""IPython configuration at run time and at launch, as ipykernel honours it.
+
+``%config Class.trait = value`` reaches the shell and its configurables (the shell's ``config`` is
+a traitlets ``Config`` throughout), and a launcher's ``--Class.trait=value`` arguments configure
+the kernel's IPython as they configure ipykernel's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol import transports
+from tests.protocol.kernel_client import RunningKernel
+
+pytestmark = pytest.mark.timeout(90)
+
+kernel = transports.kernel  # a kernel process, and in-process
+
+
+def test_config_magic_sets_ast_node_interactivity(kernel: RunningKernel) -> None:
+    kernel.run("%config InteractiveShell.ast_node_interactivity = 'all'")
+    try:
+        done = kernel.run("'first-value'\n'second-value'")
+        values = [m["content"]["data"]["text/plain"] for m in done.of_type("execute_result")]
+        assert values == ["'first-value'", "'second-value'"], done.describe()
+    finally:
+        kernel.run("%config InteractiveShell.ast_node_interactivity = 'last_expr'")
+
+
+def test_config_magic_is_kept_in_the_shell_config(kernel: RunningKernel) -> None:
+    kernel.run("%config InteractiveShell.xmode = 'Plain'")
+    try:
+        assert kernel.value("get_ipython().config.InteractiveShell.xmode") == "'Plain'"
+        assert kernel.value("type(get_ipython().config['IPKernelApp']).__name__") == "'Config'"
+    finally:
+        kernel.run("%config InteractiveShell.xmode = 'Context'")
+
+
+@transports.zmq_only("kernel")
+def test_config_magic_selects_svg_figures(kernel: RunningKernel) -> None:
+    kernel.run("%config InlineBackend.figure_formats = ['svg']")
+    try:
+        done = kernel.run("import matplotlib.pyplot as plt\nplt.plot([1, 2]);")
+        bundles = [m["content"]["data"] for m in done.of_type("display_data")]
+        assert len(bundles) == 1 and "image/svg+xml" in bundles[0], done.describe()
+        assert "image/png" not in bundles[0]
+    finally:
+        kernel.run("%config InlineBackend.figure_formats = ['png']")
+
+
+def test_capture_magic_captures_the_final_value(kernel: RunningKernel) -> None:
+    done = kernel.run(
+        "%%capture cap\nprint('captured out')\nfrom IPython.display import display\ndisplay('shown')\n1 + 1"
+    )
+    assert done.of_type("execute_result") == [] and done.of_type("display_data") == [], done.describe()
+    assert kernel.value("len(cap.outputs), cap.outputs[-1].data['text/plain']") == "(2, '2')"
+    shown = kernel.run("cap.show()")
+    assert [m["content"]["data"]["text/plain"] for m in shown.of_type("display_data")] == ["'shown'", "2"]
