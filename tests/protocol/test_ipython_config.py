@@ -7,6 +7,8 @@ the kernel's IPython as they configure ipykernel's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.protocol import transports
@@ -15,6 +17,7 @@ from tests.protocol.kernel_client import RunningKernel
 pytestmark = pytest.mark.timeout(90)
 
 kernel = transports.kernel  # a kernel process, and in-process
+start_kernel = transports.start_kernel
 
 
 def test_config_magic_sets_ast_node_interactivity(kernel: RunningKernel) -> None:
@@ -56,3 +59,15 @@ def test_capture_magic_captures_the_final_value(kernel: RunningKernel) -> None:
     assert kernel.value("len(cap.outputs), cap.outputs[-1].data['text/plain']") == "(2, '2')"
     shown = kernel.run("cap.show()")
     assert [m["content"]["data"]["text/plain"] for m in shown.of_type("display_data")] == ["'shown'", "2"]
+
+
+@transports.zmq_only("start_kernel")
+def test_launcher_traitlets_options_configure_ipython_quietly(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    # nbclient and papermill start every python3 kernel with this option.
+    options = ["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Plain"]
+    k = start_kernel(extra_arguments=options)
+    assert k.value("get_ipython().history_manager.hist_file") == "':memory:'"
+    assert k.value("get_ipython().InteractiveTB.mode") == "'Plain'"
+    assert "ignoring" not in k.log_text() and "warning" not in k.log_text().lower(), k.log_text()

@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
+from traitlets.config import Config
+
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.support import supported_features
@@ -42,7 +44,7 @@ from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
-from braid_kernel.shell.profile import load_profile_config, run_startup
+from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
@@ -72,6 +74,9 @@ class KernelCore:
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles()
         user_config = load_profile_config() if profile else None
+        if config.ipython_options:  # the launcher's --Class.trait=value, over the profile's files
+            user_config = user_config or Config()
+            user_config.merge(launcher_config(config.ipython_options))
         self.shell = build_shell(self.publisher, self.cell_files, user_config)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
@@ -97,7 +102,7 @@ class KernelCore:
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
-        if user_config is not None:
+        if profile and user_config is not None:
             run_startup(self.shell, user_config)
 
     # ------------------------------------------------------------ transport hooks

@@ -6,21 +6,23 @@ shell is created, so options such as ``InteractiveShell.ast_node_interactivity``
 apply, and once the shell exists runs, in IPython's order: the configured
 extensions (``InteractiveShellApp.extensions``), ``exec_lines``, the files in
 the profile's ``startup/`` folder (``*.py`` and ``*.ipy``, sorted by name),
-``exec_files``, and ``$PYTHONSTARTUP``.  Names they define are hidden from
-``%who``, as in IPython.  A failing file or line is logged and skipped: the
-kernel starts anyway.
+``exec_files``, and ``$PYTHONSTARTUP``.  A launcher's ``--Class.trait=value``
+arguments (:func:`launcher_config`) override the files, as on ipykernel's command
+line.  Names they define are hidden from ``%who``, as in IPython.  A failing file
+or line is logged and skipped: the kernel starts anyway.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from IPython.paths import get_ipython_dir
 from traitlets.config import Config
-from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+from traitlets.config.loader import ConfigFileNotFound, KVArgParseConfigLoader, PyFileConfigLoader
 
 log = logging.getLogger("braid_kernel.profile")
 
@@ -45,6 +47,17 @@ def load_profile_config(directory: Path | None = None) -> Config:
             continue
         except Exception:
             log.exception("could not load %s: ignored", directory / name)
+    return config
+
+
+def launcher_config(options: Sequence[str]) -> Config:
+    """The configuration a launcher's ``--Class.trait=value`` arguments give (traitlets' own parser,
+    as ipykernel reads its command line).  Arguments it cannot read are logged and left out."""
+    try:
+        config: Config = KVArgParseConfigLoader(argv=list(options), log=log).load_config()
+    except (Exception, SystemExit):  # argparse exits on what it cannot parse
+        log.warning("could not read launcher options %s: ignored", " ".join(options), exc_info=True)
+        return Config()
     return config
 
 
