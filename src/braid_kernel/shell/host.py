@@ -20,6 +20,7 @@ from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
+EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"  # IPython's words
 
 
 class IPythonHost:
@@ -110,6 +111,8 @@ class IPythonHost:
                 stb = list(render())
             elif isinstance(exc, SyntaxError):
                 stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
+            elif isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
+                stb = [EXIT_NOTE, *self.shell.InteractiveTB.get_exception_only(etype, exc)]
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
         except Exception:
