@@ -51,16 +51,6 @@ def test_config_magic_selects_svg_figures(kernel: RunningKernel) -> None:
         kernel.run("%config InlineBackend.figure_formats = ['png']")
 
 
-def test_capture_magic_captures_the_final_value(kernel: RunningKernel) -> None:
-    done = kernel.run(
-        "%%capture cap\nprint('captured out')\nfrom IPython.display import display\ndisplay('shown')\n1 + 1"
-    )
-    assert done.of_type("execute_result") == [] and done.of_type("display_data") == [], done.describe()
-    assert kernel.value("len(cap.outputs), cap.outputs[-1].data['text/plain']") == "(2, '2')"
-    shown = kernel.run("cap.show()")
-    assert [m["content"]["data"]["text/plain"] for m in shown.of_type("display_data")] == ["'shown'", "2"]
-
-
 @transports.zmq_only("start_kernel")
 def test_launcher_traitlets_options_configure_ipython_quietly(
     start_kernel: Callable[..., RunningKernel],

@@ -44,6 +44,7 @@ from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
+from braid_kernel.shell.kernel_magics import register_kernel_magics
 from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
@@ -99,6 +100,7 @@ class KernelCore:
             config.backend.value,
             cancel=self.shells.cancel_subshell,
         )
+        register_kernel_magics(self.shell, config.connection_file, self.subshells.list)
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
