@@ -6,6 +6,9 @@ papermill and users read IPython's short report of ``SystemExit``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 import pytest
 
 from tests.protocol import transports
@@ -14,6 +17,7 @@ from tests.protocol.kernel_client import RunningKernel, strip_ansi
 pytestmark = pytest.mark.timeout(60)
 
 kernel = transports.kernel  # a kernel process, and in-process
+start_kernel = transports.start_kernel
 
 
 def test_input_without_stdin_reports_stdin_not_implemented_error(kernel: RunningKernel) -> None:
@@ -41,3 +45,21 @@ def test_sys_exit_shows_ipythons_short_report(kernel: RunningKernel) -> None:
     lines = [strip_ansi(line) for line in error["content"]["traceback"]]
     assert lines == ["An exception has occurred, use %tb to see the full traceback.\n", "SystemExit: 1\n"]
     assert kernel.run("print('still running')").stdout == "still running\n"
+
+
+@transports.zmq_only("start_kernel")
+def test_ipykernel_cell_name_gives_ipykernels_traceback_context(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    # nbclient's tests set it and compare the saved tracebacks
+    k = start_kernel(env={**os.environ, "IPYKERNEL_CELL_NAME": "<IPY-INPUT>"})
+    done = k.execute("import sys\nprint('hi')\nprint('err', file=sys.stderr)\n# note\nraise Exception('m')")
+    [error] = done.of_type("error")
+    frame = strip_ansi(error["content"]["traceback"][2])
+    assert frame.startswith("Cell In[1], line 5\n      3 print('err'"), frame
+    assert "import sys" not in frame
+    assert k.value("get_ipython().compile.get_code_name('x = 1', 'x = 1', 3)") == "'<IPY-INPUT>'"
+    interrupted = k.execute_request("import time\ntime.sleep(30)")
+    k.iopub_wait(interrupted, lambda m: m["msg_type"] == "execute_input", what="execute_input")
+    k.request("interrupt_request", channel="control")
+    assert k.finish(interrupted).content["ename"] == "KeyboardInterrupt"

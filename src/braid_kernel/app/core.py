@@ -54,6 +54,7 @@ from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
 
 log = logging.getLogger("braid_kernel")
+CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
 
 
 class KernelCore:
@@ -73,7 +74,7 @@ class KernelCore:
         self.session = session or uuid.uuid4().hex
         self.outbox = outbox
         self.publisher = Publisher(self.outbox)
-        self.cell_files = CellFiles()
+        self.cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
         user_config = load_profile_config() if profile else None
         if config.ipython_options:  # the launcher's --Class.trait=value, over the profile's files
             user_config = user_config or Config()
