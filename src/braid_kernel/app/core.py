@@ -60,6 +60,8 @@ CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all
 class KernelCore:
     """The shell, the handlers and the routing targets of one kernel, around ``outbox``."""
 
+    exit_ends_kernel = False  # whether exit()/quit() in a cell stop the kernel (a kernel process)
+
     def __init__(
         self,
         config: KernelConfig,

@@ -40,6 +40,8 @@ WARM_UP_IDLE = 0.25  # seconds without requests before the background warm-up st
 class Kernel(KernelCore):
     """Everything one kernel process runs; :meth:`run` blocks until shutdown."""
 
+    exit_ends_kernel = True  # exit() ends the process, as ipykernel's does (the frontend restarts it)
+
     def __init__(self, config: KernelConfig, transport: Transport) -> None:
         super().__init__(
             config,
