@@ -61,3 +61,10 @@ def test_launcher_traitlets_options_configure_ipython_quietly(
     assert k.value("get_ipython().history_manager.hist_file") == "':memory:'"
     assert k.value("get_ipython().InteractiveTB.mode") == "'Plain'"
     assert "ignoring" not in k.log_text() and "warning" not in k.log_text().lower(), k.log_text()
+
+
+@transports.zmq_only("kernel")
+def test_sys_argv_is_the_launcher_arguments_without_the_command(kernel: RunningKernel) -> None:
+    # as ipykernel's [launcher, "-f", CONNECTION_FILE]: notebooks' argparse.parse_known_args() works
+    expected = ["-f", kernel.km.connection_file]
+    assert kernel.value(f"import sys\nsys.argv[1:3] == {expected!r}") == "True", kernel.value("sys.argv")

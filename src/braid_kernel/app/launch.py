@@ -83,6 +83,11 @@ def configure_kernel_log(level: str) -> logging.Logger:
 def run_kernel(config: KernelConfig) -> int:
     """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
     configure_kernel_log(config.log_level)
+    # Cells see the launcher's arguments as ipykernel's do (``[program, "-f", CONNECTION_FILE, ...]``):
+    # without the ``start`` command, which argparse code in notebooks (``parse_known_args()``)
+    # would take for a positional argument.
+    if sys.argv[1:2] == ["start"]:
+        del sys.argv[1]
     # A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to
     # receive, route and send a request) it waits for the switch interval.  1 ms instead of
     # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other
