@@ -335,15 +335,33 @@ def test_start_misspelt_own_option_exits_2_suggesting_the_right_one(
     assert started == []
 
 
-def test_start_ignores_what_launchers_append_with_a_warning(
+def test_start_ignores_files_launchers_append_with_a_warning(
     started: list[KernelConfig], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # `jupyter run a.py b.py` appends the file names; consoles may pass traitlets options.
     argv = ["start", "-f", "conn.json", "--modes", "react", "a.py", "--Session.key=abc", "--debug", "b.py"]
     assert main(argv) == 7
-    assert started == [KernelConfig(connection_file=Path("conn.json"), modes=Mode.REACT)]
+    assert started == [
+        KernelConfig(
+            connection_file=Path("conn.json"), modes=Mode.REACT, ipython_options=("--Session.key=abc",)
+        )
+    ]
     err = capsys.readouterr().err
-    assert "warning: ignoring launcher arguments: a.py --Session.key=abc --debug b.py" in err
+    assert "warning: ignoring launcher arguments: a.py --debug b.py" in err
+
+
+def test_start_keeps_traitlets_options_as_ipython_config_quietly(
+    started: list[KernelConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # nbclient and papermill start every kernel with this option.
+    argv = ["-f", "conn.json", "--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode", "Plain"]
+    assert main(argv) == 7
+    assert started[0].ipython_options == (
+        "--HistoryManager.hist_file=:memory:",
+        "--InteractiveShell.xmode",
+        "Plain",
+    )
+    assert capsys.readouterr().err == ""
 
 
 def test_jupyter_client_kernel_command_with_extra_arguments_starts(

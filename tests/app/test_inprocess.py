@@ -243,7 +243,7 @@ async def test_input_is_answered_by_the_input_handler() -> None:
         assert asked[0]["msg_type"] == "input_request"
         assert asked[0]["content"] == {"prompt": "name? ", "password": False}
         bare = await kernel.client().execute("input('no handler? ')")
-        assert bare["ename"] == "StdinNotAllowed"
+        assert bare["ename"] == "StdinNotImplementedError"
 
 
 @pytest.mark.anyio

@@ -298,3 +298,11 @@ def test_subshells_on_the_trio_backend(start_kernel: Callable[..., RunningKernel
     blocking = start_in(k, BLOCKING, sid)
     assert delete(k, sid)["status"] == "ok"
     assert_interrupted(k.finish(blocking, timeout=15))
+
+
+def test_subshell_magic_in_a_subshell_names_it(fresh_kernel: RunningKernel) -> None:
+    sid = create(fresh_kernel)
+    lines = dict(line.split(": ", 1) for line in run_in(fresh_kernel, "%subshell", sid).stdout.splitlines())
+    assert lines["subshell id"] == sid and lines["subshell list"] == repr([sid]), lines
+    assert lines["thread id"] != lines["main thread id"]
+    assert delete(fresh_kernel, sid)["status"] == "ok"

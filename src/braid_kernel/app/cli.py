@@ -4,8 +4,10 @@
 instead and return 2; filesystem failures return 1.  ``start`` is the one place a
 :class:`KernelConfig` is parsed from text.  Launchers append their own arguments to a kernelspec's
 ``argv`` (``jupyter run`` appends the files it was given; ``jupyter console`` and older frontends
-pass traitlets options such as ``--Session.key=...``), so ``start`` ignores unknown arguments with a
-warning on stderr, except ones that look like misspellings of its own options, which are errors.
+pass traitlets options such as ``--Session.key=...``; nbclient and papermill pass
+``--HistoryManager.hist_file=:memory:``).  ``start`` keeps ``--Class.trait=value`` (or
+``--Class.trait value``) options as IPython configuration, as ipykernel does, ignores other unknown
+arguments with a warning on stderr, and refuses ones that look like misspellings of its own options.
 """
 
 from __future__ import annotations
@@ -209,14 +211,16 @@ def _build_parser() -> _Parser:
     _add_location_options(listing, "only search")
     start = commands.add_parser(
         "start", allow_abbrev=False, help="start a kernel",
-        description="Start a kernel. Arguments launchers append (files, --Class.trait=value) are "
-        "ignored with a warning.",
+        description="Start a kernel. --Class.trait=value arguments configure IPython, as in "
+        "ipykernel; other arguments launchers append (files) are ignored with a warning.",
     )  # fmt: skip
     _configure_start(start)
     return parser
 
 
-def _config_from(ns: argparse.Namespace, modes: Mode, connection_file: Path | None) -> KernelConfig:
+def _config_from(
+    ns: argparse.Namespace, modes: Mode, connection_file: Path | None, ipython_options: Sequence[str] = ()
+) -> KernelConfig:
     return KernelConfig(
         connection_file=connection_file,
         modes=modes,
@@ -230,31 +234,45 @@ def _config_from(ns: argparse.Namespace, modes: Mode, connection_file: Path | No
         capture_fd=ns.capture_fd,
         cache_dir=ns.cache_dir,
         cache_size=ns.cache_size,
+        ipython_options=tuple(ipython_options),
     )
 
 
-def _launcher_extras(extras: Sequence[str]) -> list[str]:
-    """Check arguments ``start`` does not know: misspelt own options raise, the rest are returned."""
-    for arg in extras:
-        if arg.startswith("-") and not _TRAITLETS_OPTION.fullmatch(arg):
+def _launcher_extras(extras: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split arguments ``start`` does not know into IPython options (``--Class.trait=value``, or
+    ``--Class.trait value``) and the rest; misspelt own options raise."""
+    options: list[str] = []
+    ignored: list[str] = []
+    args = list(extras)
+    while args:
+        arg = args.pop(0)
+        if _TRAITLETS_OPTION.fullmatch(arg):
+            options.append(arg)
+            if "=" not in arg and args and not args[0].startswith("-"):
+                options.append(args.pop(0))
+            continue
+        if arg.startswith("-"):
             flag = arg.split("=", 1)[0]
             close = difflib.get_close_matches(flag, _START_FLAGS, n=1, cutoff=0.75)
             if close:
                 raise _UsageError(
                     f"{_PROG} start: error: unrecognized option {flag}: did you mean {close[0]}?"
                 )
-    return list(extras)
+        ignored.append(arg)
+    return options, ignored
 
 
 def parse_start_args(argv: Sequence[str]) -> tuple[KernelConfig, list[str]]:
     """Parse ``start``'s arguments into a config plus the launcher arguments it will ignore.
 
-    Raises :class:`ConfigError` for a bad value of one of its own options or a near-miss spelling
-    of one; any other unknown argument is tolerated and returned.
+    ``--Class.trait=value`` options become the config's ``ipython_options``.  Raises
+    :class:`ConfigError` for a bad value of one of its own options or a near-miss spelling of one;
+    any other unknown argument is tolerated and returned.
     """
     parser = _configure_start(_Parser(prog=f"{_PROG} start", allow_abbrev=False))
     ns, extras = parser.parse_known_args(list(argv))
-    return _config_from(ns, ns.modes, ns.connection_file), _launcher_extras(extras)
+    options, ignored = _launcher_extras(extras)
+    return _config_from(ns, ns.modes, ns.connection_file, options), ignored
 
 
 def _run_kernel(config: KernelConfig) -> int:
@@ -266,8 +284,8 @@ def _run_kernel(config: KernelConfig) -> int:
 
 
 def _cmd_start(ns: argparse.Namespace, extras: list[str]) -> int:
-    config = _config_from(ns, ns.modes, ns.connection_file)
-    ignored = _launcher_extras(extras)
+    options, ignored = _launcher_extras(extras)
+    config = _config_from(ns, ns.modes, ns.connection_file, options)
     if ignored:
         print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
     return _run_kernel(config)

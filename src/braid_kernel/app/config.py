@@ -77,6 +77,7 @@ class KernelConfig:
     capture_fd: bool = True  # route fd 1/2 output (C code, os.system) to cells
     cache_dir: Path | None = None  # cache mode's root directory (default: $BRAID_CACHE_DIR, user cache)
     cache_size: int = DEFAULT_CACHE_SIZE  # bytes one notebook's cache store may hold
+    ipython_options: tuple[str, ...] = ()  # launcher's --Class.trait=value options (IPython config)
 
     def __post_init__(self) -> None:
         if self.uvloop and self.backend is not Backend.ASYNCIO:

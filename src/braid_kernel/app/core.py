@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
+from traitlets.config import Config
+
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.support import supported_features
@@ -42,7 +44,8 @@ from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
-from braid_kernel.shell.profile import load_profile_config, run_startup
+from braid_kernel.shell.kernel_magics import register_kernel_magics
+from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
@@ -51,10 +54,13 @@ from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
 
 log = logging.getLogger("braid_kernel")
+CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
 
 
 class KernelCore:
     """The shell, the handlers and the routing targets of one kernel, around ``outbox``."""
+
+    exit_ends_kernel = False  # whether exit()/quit() in a cell stop the kernel (a kernel process)
 
     def __init__(
         self,
@@ -70,8 +76,11 @@ class KernelCore:
         self.session = session or uuid.uuid4().hex
         self.outbox = outbox
         self.publisher = Publisher(self.outbox)
-        self.cell_files = CellFiles()
+        self.cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
         user_config = load_profile_config() if profile else None
+        if config.ipython_options:  # the launcher's --Class.trait=value, over the profile's files
+            user_config = user_config or Config()
+            user_config.merge(launcher_config(config.ipython_options))
         self.shell = build_shell(self.publisher, self.cell_files, user_config)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
@@ -94,10 +103,11 @@ class KernelCore:
             config.backend.value,
             cancel=self.shells.cancel_subshell,
         )
+        register_kernel_magics(self.shell, config.connection_file, self.subshells.list)
         self.debugger: Any = None
         self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
-        if user_config is not None:
+        if profile and user_config is not None:
             run_startup(self.shell, user_config)
 
     # ------------------------------------------------------------ transport hooks

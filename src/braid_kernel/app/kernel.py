@@ -41,6 +41,8 @@ WARM_UP_IDLE = 0.25  # seconds without requests before the background warm-up st
 class Kernel(KernelCore):
     """Everything one kernel process runs; :meth:`run` blocks until shutdown."""
 
+    exit_ends_kernel = True  # exit() ends the process, as ipykernel's does (the frontend restarts it)
+
     def __init__(self, config: KernelConfig, transport: Transport) -> None:
         super().__init__(
             config,
@@ -135,7 +137,7 @@ def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
     out, err = capture.install()
     if capture.thread is not None:
         untraced(capture.thread)  # kernel machinery: not listed by the debugger
-    for handler in logging.getLogger().handlers:
+    for handler in logging.getLogger("braid_kernel").handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
             handler.setStream(err)
     kernel.fd_capture = capture

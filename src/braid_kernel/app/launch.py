@@ -71,13 +71,29 @@ class Transport:
         self.heartbeat.close_unstarted()
 
 
+def configure_kernel_log(level: str) -> logging.Logger:
+    """Send the kernel's own log (the ``braid_kernel`` logger and its children) to the terminal.
+
+    The root logger is left to the user, as in ipykernel: ``logging.warning()`` in a cell, and
+    ``logging.lastResort``, write to ``sys.stderr`` at call time (the cell's stream), and a user's
+    own ``logging.basicConfig()`` takes effect.  The kernel's log does not propagate to it.
+    """
+    handler = logging.StreamHandler(sys.__stderr__)
+    handler.setFormatter(logging.Formatter("[braid %(levelname)s %(asctime)s %(name)s] %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+    return log
+
+
 def run_kernel(config: KernelConfig) -> int:
     """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
-    logging.basicConfig(
-        level=config.log_level,
-        stream=sys.__stderr__,
-        format="[braid %(levelname)s %(asctime)s %(name)s] %(message)s",
-    )
+    configure_kernel_log(config.log_level)
+    # Cells see the launcher's arguments as ipykernel's do (``[program, "-f", CONNECTION_FILE, ...]``):
+    # without the ``start`` command, which argparse code in notebooks (``parse_known_args()``)
+    # would take for a positional argument.
+    if sys.argv[1:2] == ["start"]:
+        del sys.argv[1]
     # A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to
     # receive, route and send a request) it waits for the switch interval.  1 ms instead of
     # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other

@@ -42,7 +42,7 @@ from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request
-from braid_kernel.routing.dispatch import AsyncDispatcher, Handler
+from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.loopbridge import LoopBridge
 from braid_kernel.shell.host import IPythonHost
@@ -87,12 +87,26 @@ class ShellFactory:
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         k = self.kernel
         return {
-            "execute_request": execute,
+            "execute_request": self._exit_after(execute) if k.exit_ends_kernel else execute,
             "complete_request": k.requests.complete,
             "inspect_request": k.requests.inspect,
             "history_request": k.requests.history,
             **k.comms.shell_handlers(),
         }
+
+    def _exit_after(self, execute: ExecuteHandler) -> Handler:
+        """``exit()``/``quit()`` end the kernel process once the cell has replied, as in ipykernel 7
+        (JupyterLab then restarts it); ``quit(keep_kernel=True)`` keeps it running."""
+
+        async def handle(request: Request) -> Reply:
+            reply = await execute(request)
+            payloads = reply.content.get("payload") or []
+            if any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payloads):
+                # The stop reaches the loop after this task posts the reply and the idle status.
+                self.kernel.stop()
+            return reply
+
+        return handle
 
     def _build(
         self, main: bool, namespace: IsolatedNamespace | None = None

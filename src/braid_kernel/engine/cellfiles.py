@@ -60,6 +60,10 @@ class CellFiles:
     directory: Path = field(default_factory=default_cell_dir)
     suffix: str = ".py"
     seed: int = HASH_SEED
+    # One name for every cell instead (ipykernel's IPYKERNEL_CELL_NAME, e.g. ``<IPY-INPUT>``):
+    # tracebacks then show the few lines around the error that ipykernel shows; the debugger
+    # cannot tell cells apart, as in ipykernel.
+    shared_name: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -68,10 +72,14 @@ class CellFiles:
 
     def filename(self, code: str) -> str:
         """The file name a cell with this code is compiled under."""
+        if self.shared_name is not None:
+            return self.shared_name
         return f"{self.prefix}{murmur2(code.encode('utf-8'), self.seed)}{self.suffix}"
 
     def is_cell(self, filename: str) -> bool:
         """True for file names this namer produced (any cell of this process)."""
+        if self.shared_name is not None and filename == self.shared_name:
+            return True
         return filename.startswith(self.prefix) and filename.endswith(self.suffix)
 
     def register(self, code: str) -> str:

@@ -25,6 +25,7 @@ _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 FORMATTER_FAILED = "Unexpected exception formatting exception. Falling back to standard exception"
 
 log = logging.getLogger("braid_kernel.shell")
+EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"  # IPython's words
 
 
 class IPythonHost:
@@ -115,6 +116,8 @@ class IPythonHost:
                 stb = list(render())
             elif isinstance(exc, SyntaxError):
                 stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
+            elif isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
+                stb = [EXIT_NOTE, *self.shell.InteractiveTB.get_exception_only(etype, exc)]
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
         except Exception:  # e.g. %xmode Docs on a chained exception: IPython's formatter fails

@@ -3,29 +3,34 @@
 A kernel process reads the default profile's ``ipython_config.py`` and
 ``ipython_kernel_config.py`` (in ``$IPYTHONDIR/profile_default``) before the
 shell is created, so options such as ``InteractiveShell.ast_node_interactivity``
-apply, and once the shell exists runs, in IPython's order: the configured
-extensions (``InteractiveShellApp.extensions``), ``exec_lines``, the files in
+apply, and once the shell exists runs, in IPython's order: the extensions (IPython's
+default ``storemagic``, then ``InteractiveShellApp.extensions``), ``exec_lines``, the files in
 the profile's ``startup/`` folder (``*.py`` and ``*.ipy``, sorted by name),
-``exec_files``, and ``$PYTHONSTARTUP``.  Names they define are hidden from
-``%who``, as in IPython.  A failing file or line is logged and skipped: the
-kernel starts anyway.
+``exec_files``, and ``$PYTHONSTARTUP``.  A launcher's ``--Class.trait=value``
+arguments (:func:`launcher_config`) override the files, as on ipykernel's command
+line.  Names they define are hidden from ``%who``, as in IPython.  A failing file
+or line is logged and skipped: the kernel starts anyway.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from IPython.core.shellapp import InteractiveShellApp
 from IPython.paths import get_ipython_dir
 from traitlets.config import Config
-from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+from traitlets.config.loader import ConfigFileNotFound, KVArgParseConfigLoader, PyFileConfigLoader
 
 log = logging.getLogger("braid_kernel.profile")
 
 CONFIG_FILES = ("ipython_config.py", "ipython_kernel_config.py")
 PROFILE = "profile_default"
+# What IPython loads before the configured extensions (storemagic: %store), as ipykernel does.
+DEFAULT_EXTENSIONS: tuple[str, ...] = tuple(InteractiveShellApp.default_extensions.default())
 
 
 def profile_dir() -> Path:
@@ -48,12 +53,24 @@ def load_profile_config(directory: Path | None = None) -> Config:
     return config
 
 
+def launcher_config(options: Sequence[str]) -> Config:
+    """The configuration a launcher's ``--Class.trait=value`` arguments give (traitlets' own parser,
+    as ipykernel reads its command line).  Arguments it cannot read are logged and left out."""
+    try:
+        config: Config = KVArgParseConfigLoader(argv=list(options), log=log).load_config()
+    except (Exception, SystemExit):  # argparse exits on what it cannot parse
+        log.warning("could not read launcher options %s: ignored", " ".join(options), exc_info=True)
+        return Config()
+    return config
+
+
 def run_startup(shell: Any, config: Config, directory: Path | None = None) -> None:
     """Load extensions and run startup lines and files in ``shell`` (see the module docstring)."""
     directory = directory or profile_dir()
     app = config.get("InteractiveShellApp", Config())
     before = set(shell.user_ns)
-    for extension in [*app.get("extensions", []), *app.get("extra_extensions", [])]:
+    extensions = [*DEFAULT_EXTENSIONS, *app.get("extensions", []), *app.get("extra_extensions", [])]
+    for extension in extensions:
         try:
             shell.extension_manager.load_extension(extension)
         except Exception:

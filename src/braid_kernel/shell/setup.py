@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -20,6 +21,7 @@ from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
+SHELL_LOG = "braid_kernel.ipython"
 
 
 def build_shell(
@@ -34,12 +36,18 @@ def build_shell(
     shell: ZMQInteractiveShell = (
         ZMQInteractiveShell.instance(config=config) if config else ZMQInteractiveShell.instance()
     )
+    # IPython's own warnings (a failing %config, an extension) go to the kernel's log, as
+    # ipykernel's go to its application log; the root logger stays the user's.
+    shell.log = logging.getLogger(SHELL_LOG)
     shell.publisher = publisher
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
     shell.display_trap.hook = hook
     sys.displayhook = hook
+    # Cells do not run through run_cell, whose display trap would be active around them: keep it
+    # entered for good, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
+    shell.display_trap.__enter__()
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
     # Write history to SQLite in batches: a write per cell made the saving thread
@@ -55,5 +63,6 @@ def build_shell(
     shell.input_transformers_post.append(await_foreign_magics)
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
-    shell.config.setdefault("IPKernelApp", {})
+    # A Config section, not a plain dict: every %config merges the shell's config.
+    shell.config.setdefault("IPKernelApp", Config())
     return shell

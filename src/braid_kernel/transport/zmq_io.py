@@ -86,7 +86,7 @@ def _bind_with_retry(sock: zmq.Socket[bytes], endpoint: str) -> None:
             if exc.errno != errno.EADDRINUSE or attempt == BIND_RETRIES - 1:
                 sock.close(linger=0)
                 raise
-            log.warning("%s is in use; retrying", endpoint)
+            log.info("%s is in use; retrying", endpoint)  # routine when kernels start in parallel
             time.sleep(BIND_RETRY_DELAY)
 
 
