@@ -40,6 +40,7 @@ from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
+from braid_kernel.shell.debugging import use_ipython_debugger
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.profile import load_profile_config, run_startup
@@ -129,7 +130,8 @@ class KernelCore:
         """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
         package at this kernel (process-wide); text written outside any request
         goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
-        answer (None: they have none).  Threads started by cells inherit their context."""
+        answer (None: they have none).  Threads started by cells inherit their context;
+        ``pdb.set_trace()`` and ``breakpoint()`` open IPython's debugger."""
         out_fd, err_fd = fds if fds is not None else (None, None)
         sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd)
         sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd)
@@ -137,6 +139,7 @@ class KernelCore:
         propagate_context_to_threads()
         self.comms.install()
         install_jupyter_detection()  # tqdm.auto: widget progress bars
+        use_ipython_debugger()  # pdb.set_trace(), breakpoint()
 
     # ------------------------------------------------------------ handlers
     def _kernel_info(self, request: Request) -> JsonDict:

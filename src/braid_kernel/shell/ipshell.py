@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.autocall import ZMQExitAutocall
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets import default
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.publisher import Publisher
@@ -25,6 +27,7 @@ from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
 from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.namespaces import active_namespace
+from braid_kernel.shell.tracebacks import shown_tracebacks
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
@@ -120,11 +123,18 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         check_matplotlib_request(gui, self.gui_host, self.pylab_gui_select)
         return super().enable_matplotlib(gui)
 
+    keepkernel_on_exit = False  # set by exit(keep_kernel=...) just before it calls ask_exit
+
+    @default("exiter")
+    def _exiter_default(self) -> ZMQExitAutocall:
+        """``exit``/``quit`` take ``keep_kernel=True`` as in ipykernel (IPython's kernel flavour)."""
+        return ZMQExitAutocall(self)
+
     def ask_exit(self) -> None:
         """``exit``/``quit``: ask the frontend to close (kernel keeps running)."""
         cell = current_cell.get()
         if cell is not None:
-            cell.add_payload({"source": "ask_exit", "keepkernel": False})
+            cell.add_payload({"source": "ask_exit", "keepkernel": bool(self.keepkernel_on_exit)})
 
     def set_next_input(self, s: str, replace: bool = False) -> None:
         cell = current_cell.get()
@@ -132,7 +142,11 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
             cell.add_payload({"source": "set_next_input", "text": s, "replace": bool(replace)})
 
     def _showtraceback(self, etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
-        """Tracebacks shown by magics and formatters go out as ``error`` messages."""
+        """Tracebacks shown by magics and formatters go out as ``error`` messages
+        (and a cell's own into its reply, see :mod:`braid_kernel.shell.tracebacks`)."""
+        shown = shown_tracebacks.get()
+        if shown is not None:
+            shown.append(list(stb))
         if self.publisher is None:
             super()._showtraceback(etype, evalue, stb)
             return
