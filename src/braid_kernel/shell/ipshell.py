@@ -15,6 +15,7 @@ through the ``c.ZMQInteractiveShell`` section.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.autocall import ZMQExitAutocall
@@ -31,6 +32,18 @@ from braid_kernel.shell.tracebacks import shown_tracebacks
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
+
+#: What child processes (``!cmd``, ``subprocess``) find in their environment, as under ipykernel:
+#: output has no terminal behind it, so pagers are off (``!git log`` would wait in ``less``) and
+#: tools that can colour are told to.
+CHILD_ENVIRONMENT = {
+    "TERM": "xterm-color",
+    "CLICOLOR": "1",
+    "CLICOLOR_FORCE": "1",
+    "FORCE_COLOR": "1",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+}
 
 
 class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
@@ -108,6 +121,10 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
     braid: BraidCommands | None = None  # the %braid subcommands (see shell.braid_magic)
 
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+
+    def init_environment(self) -> None:
+        """IPython's hook for the user's environment: see :data:`CHILD_ENVIRONMENT` (process-wide)."""
+        os.environ.update(CHILD_ENVIRONMENT)
 
     def init_history(self) -> None:
         """IPython's history, written without blocking cells (see :mod:`braid_kernel.shell.history`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from IPython.core.shellapp import InteractiveShellApp
 from traitlets.config import Config
 
 from braid_kernel.engine.cellfiles import CellFiles
@@ -42,6 +43,9 @@ def build_shell(
     sys.displayhook = hook
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
+    notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by jupyter_server
+    if notebook:
+        shell.user_ns["__session__"] = notebook  # as ipykernel names it
     # Write history to SQLite in batches: a write per cell made the saving thread
     # take the GIL (and an fsync) on every execution. History requests write
     # the cache out first, and IPython writes it out at exit.
@@ -57,3 +61,10 @@ def build_shell(
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     shell.config.setdefault("IPKernelApp", {})
     return shell
+
+
+def use_working_directory(config: Config) -> None:
+    """Put ``''`` (the current directory) on ``sys.path`` as IPython's applications do, so
+    imports follow ``%cd`` (unless ``InteractiveShellApp.ignore_cwd`` or ``python -P``);
+    for a kernel process, which owns its interpreter."""
+    InteractiveShellApp(config=config).init_path()

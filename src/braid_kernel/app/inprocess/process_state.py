@@ -5,7 +5,8 @@ While it runs it must replace ``sys.stdout``/``sys.stderr`` (cells' output
 goes to the cell that wrote it), ``input``/``getpass`` (answered through the
 client), ``sys.displayhook`` and the builtins IPython adds (``display``,
 ``get_ipython``, ``exit``...), ``sys.modules["__main__"]`` (IPython's user
-module), the ``comm`` package's factories, the ``MPLBACKEND`` default, the import hook
+module), the ``comm`` package's factories, the environment variables it sets (``MPLBACKEND``,
+``PAGER``...), the import hook
 of :mod:`~braid_kernel.integrations.detection` and ``pdb.Pdb``/``pdb.set_trace``.
 :class:`ProcessState` records all of it before the kernel starts and
 restores it when the kernel ends.
@@ -32,10 +33,11 @@ from typing import Any, TextIO
 import comm
 
 from braid_kernel.integrations.detection import ImportTrigger
+from braid_kernel.shell.ipshell import CHILD_ENVIRONMENT
 
 log = logging.getLogger("braid_kernel")
 
-_ENV_KEYS = ("MPLBACKEND",)
+_ENV_KEYS = ("MPLBACKEND", *CHILD_ENVIRONMENT)
 
 
 @dataclass(frozen=True, slots=True)
