@@ -82,13 +82,19 @@ class KernelCore:
         install_cache_commands(self.shell, self.cache)
         self.requests = ShellRequests(self.shell)
         self.comms = CommService(self.publisher)
-        self.shell.kernel = KernelFacade(self.comms.manager)
         save_thread = self.shell.history_manager.save_thread
         if save_thread is not None:  # None with an in-memory history
             untraced(save_thread)  # kernel machinery, not user code
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.shells = ShellFactory(self)
+        self.shell.kernel = KernelFacade(
+            self.comms.manager,
+            shell=self.shell,
+            publisher=self.publisher,
+            session_id=self.session,
+            call_on_main=self.shells.call_on_main,
+        )
         self.subshells = SubshellManager(
             self.registry,
             self.shells.serve_subshell,

@@ -23,6 +23,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import default
 
 from braid_kernel.engine.cell import current_cell
+from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
@@ -119,6 +120,17 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         isolated.reset()
 
     braid: BraidCommands | None = None  # the %braid subcommands (see shell.braid_magic)
+
+    def get_parent(self) -> dict[str, Any]:
+        """The message the calling code runs for, as ipykernel's shell answers (ipywidgets'
+        ``Output`` asks); empty outside any request."""
+        request = current_request.get()
+        return {} if request is None else request.msg.as_dict()
+
+    @property
+    def parent_header(self) -> dict[str, Any]:
+        """ipykernel's name for :meth:`get_parent` (code publishing through ``kernel.session``)."""
+        return self.get_parent()
 
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
 
