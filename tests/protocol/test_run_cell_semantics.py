@@ -7,6 +7,8 @@ exception groups and of ``StopIteration``, and ``__future__`` imports that last 
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from tests.protocol import transports
@@ -45,6 +47,40 @@ def test_last_execution_result_is_the_cells_execution_result(kernel: RunningKern
             "r.success, type(r.error_in_exec).__name__, get_ipython().last_execution_succeeded"
         )
         == "(False, 'NameError', False)"
+    )
+
+
+def test_pre_run_cell_gets_the_cells_info(kernel: RunningKernel) -> None:
+    kernel.run(
+        "seen_infos = []\n"
+        "def note(info):\n"
+        "    seen_infos.append((info.raw_cell, info.transformed_cell, info.cell_id, info.cell_meta))\n"
+        "get_ipython().events.register('pre_run_cell', note)"
+    )
+    try:
+        # the request carries JupyterLab's cell metadata
+        msg = kernel.kc.session.msg(
+            "execute_request",
+            {
+                "code": "%time 1",
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+            metadata={"cellId": "cell-abc"},
+        )
+        kernel.kc.shell_channel.send(msg)
+        assert kernel.finish(msg["header"]["msg_id"]).status == "ok"
+    finally:
+        kernel.run("get_ipython().events.unregister('pre_run_cell', note)")
+    seen = ast.literal_eval(kernel.value("[i for i in seen_infos if i[0] == '%time 1'][0]"))
+    assert seen == (
+        "%time 1",
+        "get_ipython().run_line_magic('time', '1')\n",
+        "cell-abc",
+        {"cellId": "cell-abc"},
     )
 
 

@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 import braid_kernel
 from braid_kernel.engine.cell import Cell, ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.tracebacks import contains_group, group_traceback, show_error, user_frames
@@ -87,8 +88,10 @@ class IPythonHost:
         return result
 
     def before_cell(self, cell: Cell) -> None:
+        request = current_request.get()
+        meta = dict(request.msg.metadata) if request is not None else None  # the request's, as ipykernel
         info = ExecutionInfo(
-            cell.raw, cell.store_history, cell.silent, True, cell.cell_id, transformed_cell=cell.code
+            cell.raw, cell.store_history, cell.silent, True, cell.cell_id, meta, transformed_cell=cell.code
         )
         record = ExecutionResult(info)
         record.execution_count = cell.execution_count
