@@ -24,6 +24,12 @@ def test_session_names_the_notebook(start_kernel: Callable[..., RunningKernel], 
     assert k.value("__session__") == repr(notebook)
 
 
+def test_the_current_directory_is_on_sys_path_instead_of_the_start_directory(
+    fresh_kernel: RunningKernel,
+) -> None:
+    assert fresh_kernel.value("import os, sys\nos.getcwd() in sys.path, '' in sys.path") == "(False, True)"
+
+
 def test_imports_follow_cd(fresh_kernel: RunningKernel, tmp_path: Path) -> None:
     package_dir = tmp_path / "elsewhere"
     package_dir.mkdir()

@@ -65,6 +65,9 @@ def build_shell(
 
 def use_working_directory(config: Config) -> None:
     """Put ``''`` (the current directory) on ``sys.path`` as IPython's applications do, so
-    imports follow ``%cd`` (unless ``InteractiveShellApp.ignore_cwd`` or ``python -P``);
-    for a kernel process, which owns its interpreter."""
+    imports follow ``%cd`` (unless ``InteractiveShellApp.ignore_cwd`` or ``python -P``), in
+    place of the start directory ``python -m`` put first (as ipykernel's launcher does); for a
+    kernel process, which owns its interpreter."""
+    if sys.path and sys.path[0] == os.getcwd():
+        del sys.path[0]
     InteractiveShellApp(config=config).init_path()
