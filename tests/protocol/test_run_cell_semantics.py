@@ -8,6 +8,7 @@ exception groups and of ``StopIteration``, and ``__future__`` imports that last 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import pytest
 
@@ -204,3 +205,18 @@ def test_future_import_lasts_for_later_cells(kernel: RunningKernel) -> None:
     kernel.run("from __future__ import annotations")
     done = kernel.run("def later(x: UndefinedLaterName) -> None:\n    pass\nlater.__annotations__")
     assert done.result == "{'x': 'UndefinedLaterName', 'return': 'None'}"
+
+
+# ------------------------------------------------------------ the same on trio
+def test_run_cell_semantics_hold_on_the_trio_backend(start_kernel: Callable[..., RunningKernel]) -> None:
+    k = start_kernel(kernel_name="braid-trio")
+    k.run("trio_target = 1")
+    assert k.run("%xdel trio_target\n'trio_target' in globals()").result == "False"
+    assert k.execute("raise StopIteration").content["ename"] == "StopIteration"
+    k.run("get_ipython().set_custom_exc((KeyError,), lambda shell, *exc, **kw: print('handled on trio'))")
+    assert "handled on trio" in k.execute("{}['missing']").stdout
+    k.run("from __future__ import annotations")
+    assert k.value("def g(x: Nowhere): pass\ng.__annotations__") == "{'x': 'Nowhere'}"
+    loop_cell = "done = []\nget_ipython().kernel.io_loop.add_callback(done.append, 1)"
+    k.run(loop_cell)
+    assert k.value("import trio\nwhile not done:\n    await trio.sleep(0.01)\ndone") == "[1]"
