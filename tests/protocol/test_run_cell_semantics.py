@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,17 @@ def test_post_run_cell_gets_the_result_and_runs_after_the_error_is_shown(kernel:
     finally:
         kernel.run("get_ipython().events.unregister('post_run_cell', keep)")
     assert kernel.value("seen_results[-1]") == f"('1 / 0', False, {count})"
+
+
+def test_logstart_logs_the_cells(kernel: RunningKernel, tmp_path: Path) -> None:
+    log_file = tmp_path / "session-log.py"
+    kernel.run(f"%logstart -o {log_file}")
+    try:
+        kernel.run("logged_value = 6 * 7\nlogged_value")
+    finally:
+        kernel.run("%logstop")
+    text = log_file.read_text()
+    assert "logged_value = 6 * 7" in text and "#[Out]# 42" in text, text
 
 
 def test_a_syntax_error_is_an_error_before_execution(kernel: RunningKernel) -> None:

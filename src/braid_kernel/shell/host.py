@@ -100,6 +100,7 @@ class IPythonHost:
             return
         self.shell.events.trigger("pre_execute")
         self.shell.events.trigger("pre_run_cell", info)
+        self.shell.logger.log(cell.code, cell.raw)  # %logstart's log (inactive: nothing)
 
     def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
         return show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled)
