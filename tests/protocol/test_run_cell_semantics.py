@@ -176,6 +176,18 @@ def test_pdb_on_starts_ipythons_post_mortem_debugger(kernel: RunningKernel) -> N
     assert "42" in out and "return local_x / 0" in out, done.describe()
 
 
+def test_an_interrupt_ends_the_post_mortem_debugger(start_kernel: Callable[..., RunningKernel]) -> None:
+    k = start_kernel()
+    k.run("def boom():\n    return 1 / 0\n%pdb on")
+    cell = k.execute_request("boom()", allow_stdin=True)
+    request = k.reply(cell, "stdin", timeout=15)
+    assert request["content"]["prompt"] == "ipdb> "
+    k.request("interrupt_request", channel="control")
+    done = k.finish(cell)  # without an answer to the debugger's prompt
+    assert done.content["ename"] == "ZeroDivisionError"
+    assert k.execute("'next cell runs'").status == "ok"  # the interrupt is not left pending
+
+
 def test_pdb_set_trace_is_ipythons_debugger(kernel: RunningKernel) -> None:
     cell = kernel.execute_request("import pdb\nz_value = 7\npdb.set_trace()\nz_value * 2", allow_stdin=True)
     request = _answer(kernel, cell, "p z_value")

@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
 import braid_kernel
-from braid_kernel.engine.cell import Cell, ErrorInfo
+from braid_kernel.engine.cell import Cell, ErrorInfo, current_cell
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -103,7 +103,9 @@ class IPythonHost:
         self.shell.logger.log(cell.code, cell.raw)  # %logstart's log (inactive: nothing)
 
     def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
-        return show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled)
+        cell = current_cell.get()
+        cell_file = cell.filename if cell is not None else "<braid>"
+        return show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled, cell_file)
 
     def after_cell(self, cell: Cell, error: BaseException | None, result: Any, compiled: bool = True) -> None:
         record = self._records.pop(id(cell), None)

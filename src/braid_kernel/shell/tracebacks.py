@@ -71,21 +71,36 @@ def group_traceback(exc: BaseException, tb: TracebackType | None) -> list[str]:
     return ["".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n")]
 
 
-def show_error(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool) -> ErrorInfo:
-    """Show ``exc`` (raised by a cell, with ``tb`` from :func:`user_frames`) through the
-    shell; ``compiled`` is False for an error of the cell's compilation.  Returns what the
-    reply reports: the traceback published, if any."""
+def show_error(
+    shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool, cell_file: str
+) -> ErrorInfo:
+    """Show ``exc`` (raised by the cell compiled as ``cell_file``, with ``tb`` from
+    :func:`user_frames`) through the shell; ``compiled`` is False for an error of the cell's
+    compilation.  Returns what the reply reports: the traceback published, if any."""
     etype = type(exc)
     sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # what %tb, %debug, pdb read
     shown: list[list[str]] = []
     token = shown_tracebacks.set(shown)
     try:
-        _show(shell, exc, tb, compiled)
+        _as_cell_code(cell_file, lambda: _show(shell, exc, tb, compiled))
+    except KeyboardInterrupt:  # an interrupt while a handler or %pdb's debugger ran: stop showing
+        pass
     except Exception:  # a replaced showtraceback failed: still report the cell's error
         shell.log.warning("showing a cell's exception failed", exc_info=True)
     finally:
         shown_tracebacks.reset(token)
     return ErrorInfo(etype.__name__, str(exc), [str(line) for line in shown[-1]] if shown else [])
+
+
+def _as_cell_code(cell_file: str, show: Callable[[], None]) -> None:
+    """Call ``show`` below a top-level frame of ``cell_file``.
+
+    The kernel's SIGINT handler raises ``KeyboardInterrupt`` only where a cell's top-level code
+    is on the stack (elsewhere it would hit the kernel).  Showing the error is still the cell's
+    turn, and ``%pdb``'s debugger waits there for commands: run from such a frame, an interrupt
+    ends the debugger, as in ipykernel, instead of waiting until the user answers it.
+    """
+    exec(compile("show()", cell_file, "exec"), {"show": show})
 
 
 def _show(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool) -> None:
