@@ -13,7 +13,7 @@ from braid_kernel.app.config import DEFAULT_CACHE_SIZE, KernelConfig, parse_size
 from braid_kernel.engine.modes import Mode
 from braid_kernel.errors import ConfigError
 
-BASE_ARGV = [sys.executable, "-m", "braid_kernel", "start", "-f", "{connection_file}"]
+BASE_ARGV = [sys.executable, "-Xfrozen_modules=off", "-m", "braid_kernel", "start", "-f", "{connection_file}"]
 
 
 def _spec(prefix: Path, name: str) -> dict[str, object]:

@@ -19,7 +19,7 @@ from braid_kernel.app.cli import main, parse_start_args
 from braid_kernel.app.config import GuiLoop, KernelConfig, SubshellNamespace
 from braid_kernel.engine.modes import Backend, Mode
 
-BASE_ARGV = [sys.executable, "-m", "braid_kernel", "start", "-f", "{connection_file}"]
+BASE_ARGV = [sys.executable, "-Xfrozen_modules=off", "-m", "braid_kernel", "start", "-f", "{connection_file}"]
 
 
 @pytest.fixture
@@ -377,8 +377,8 @@ def test_jupyter_client_kernel_command_with_extra_arguments_starts(
         connection_file=str(prefix / "conn.json"),
     )
     cmd = manager.format_kernel_cmd(extra_arguments=["script.py", "--IPKernelApp.pylab=inline"])
-    assert cmd[:3] == [sys.executable, "-m", "braid_kernel"]
-    assert main(cmd[3:]) == 7
+    assert cmd[:4] == [sys.executable, "-Xfrozen_modules=off", "-m", "braid_kernel"]
+    assert main(cmd[4:]) == 7
     assert started[0].modes == Mode.CONCURRENT
     assert started[0].connection_file == Path(str(prefix / "conn.json")).resolve()
 

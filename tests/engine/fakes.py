@@ -23,10 +23,12 @@ from braid_kernel.wire.message import JsonDict
 class FakeHost:
     """The shell as the engine sees it, recording what the engine asks of it."""
 
-    def __init__(self) -> None:
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
         self.namespace: dict[str, Any] = {}
         self.results: list[Any] = []
         self.events: list[str] = []
+        self.future_flags = 0
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -34,7 +36,10 @@ class FakeHost:
 
     @property
     def compile_flags(self) -> int:
-        return 0
+        return self.future_flags
+
+    def keep_future_flags(self, flags: int) -> None:
+        self.future_flags |= flags
 
     @property
     def interactivity(self) -> str:
@@ -50,8 +55,14 @@ class FakeHost:
     def before_cell(self, cell: Cell) -> None:
         self.events.append(f"before {cell.execution_count}")
 
-    def after_cell(self, cell: Cell, error: BaseException | None, result: Any) -> None:
-        del result
+    def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
+        self.events.append(f"shown {type(exc).__name__}{'' if compiled else ' (compiling)'}")
+        info = self.format_error(exc)
+        self.publisher.iopub("error", info.content())
+        return info
+
+    def after_cell(self, cell: Cell, error: BaseException | None, result: Any, compiled: bool = True) -> None:
+        del result, compiled
         self.events.append(f"after {cell.execution_count} {type(error).__name__ if error else 'ok'}")
 
     def display_result(self, value: Any) -> None:
@@ -72,9 +83,9 @@ class Rig:
     """A scheduler over a runner over a :class:`FakeHost`."""
 
     def __init__(self, chained: bool = True) -> None:
-        self.host = FakeHost()
         self.outbox = Outbox()
-        self.runner = CellRunner(self.host, Publisher(self.outbox))
+        self.host = FakeHost(Publisher(self.outbox))
+        self.runner = CellRunner(self.host, self.host.publisher)
         self.scheduler = Scheduler(self.runner, chained=chained)
         self._counts = itertools.count(1)
 

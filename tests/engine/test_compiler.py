@@ -60,3 +60,22 @@ def test_an_empty_cell_has_no_parts() -> None:
 def test_syntax_errors_are_raised() -> None:
     with pytest.raises(SyntaxError):
         compile_cell("def (:", "<cell>")
+
+
+def test_a_future_import_reports_the_feature_it_turned_on() -> None:
+    import __future__
+
+    flag = __future__.annotations.compiler_flag
+    assert compile_cell("from __future__ import annotations\nx = 1", "<cell>").future_flags == flag
+    assert compile_cell("x = 1", "<cell>").future_flags == 0
+    assert compile_cell("from __future__ import annotations", "<cell>", flag).future_flags == 0  # already on
+
+
+def test_code_compiled_with_a_kept_future_flag_uses_the_feature() -> None:
+    import __future__
+
+    flag = __future__.annotations.compiler_flag
+    [part] = compile_cell("def f(x: Undefined): pass", "<cell>", flag).parts
+    namespace: dict[str, Any] = {}
+    asyncio.run(run_code(part.code, namespace))
+    assert namespace["f"].__annotations__ == {"x": "Undefined"}

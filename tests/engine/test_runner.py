@@ -50,3 +50,27 @@ async def test_a_cancel_scope_the_cell_cancels_itself_does_not_end_the_cell(rig:
     code = "with anyio.CancelScope() as inner:\n    inner.cancel()\n    await anyio.sleep(1)\n'survived'"
     outcome = await rig.run(code)
     assert outcome.status is Status.OK and outcome.result == "survived"
+
+
+async def test_stop_iteration_raised_by_a_cell_is_its_error(rig: Rig) -> None:
+    outcome = await rig.run("raise StopIteration('done')")
+    assert outcome.error is not None and (outcome.error.ename, outcome.error.evalue) == (
+        "StopIteration",
+        "done",
+    )
+
+
+async def test_the_error_is_shown_before_the_post_run_events(rig: Rig) -> None:
+    await rig.run("1 / 0")
+    assert rig.host.events[-3:] == ["before 1", "shown ZeroDivisionError", "after 1 ZeroDivisionError"]
+
+
+async def test_a_compile_error_is_shown_as_one(rig: Rig) -> None:
+    await rig.run("def broken(:\n")
+    assert rig.host.events[-2] == "shown SyntaxError (compiling)"
+
+
+async def test_a_future_import_is_kept_for_later_cells(rig: Rig) -> None:
+    await rig.run("from __future__ import annotations")
+    outcome = await rig.run("def f(x: NotDefinedAnywhere): pass\nf.__annotations__")
+    assert outcome.result == {"x": "NotDefinedAnywhere"}

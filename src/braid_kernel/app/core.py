@@ -42,6 +42,7 @@ from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.cache_commands import install_cache_commands
+from braid_kernel.shell.debugging import use_ipython_debugger
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.kernel_magics import register_kernel_magics
@@ -90,13 +91,19 @@ class KernelCore:
         install_cache_commands(self.shell, self.cache)
         self.requests = ShellRequests(self.shell)
         self.comms = CommService(self.publisher)
-        self.shell.kernel = KernelFacade(self.comms.manager)
         save_thread = self.shell.history_manager.save_thread
         if save_thread is not None:  # None with an in-memory history
             untraced(save_thread)  # kernel machinery, not user code
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.shells = ShellFactory(self)
+        self.shell.kernel = KernelFacade(
+            self.comms.manager,
+            shell=self.shell,
+            publisher=self.publisher,
+            session_id=self.session,
+            call_on_main=self.shells.call_on_main,
+        )
         self.subshells = SubshellManager(
             self.registry,
             self.shells.serve_subshell,
@@ -139,7 +146,8 @@ class KernelCore:
         """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
         package at this kernel (process-wide); text written outside any request
         goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
-        answer (None: they have none).  Threads started by cells inherit their context."""
+        answer (None: they have none).  Threads started by cells inherit their context;
+        ``pdb.set_trace()`` and ``breakpoint()`` open IPython's debugger."""
         out_fd, err_fd = fds if fds is not None else (None, None)
         children = self.fd_capture.child_writes if self.fd_capture is not None else None
         sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children)
@@ -148,6 +156,7 @@ class KernelCore:
         propagate_context_to_threads()
         self.comms.install()
         install_jupyter_detection()  # tqdm.auto: widget progress bars
+        use_ipython_debugger()  # pdb.set_trace(), breakpoint()
 
     # ------------------------------------------------------------ handlers
     def _kernel_info(self, request: Request) -> JsonDict:

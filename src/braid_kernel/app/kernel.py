@@ -30,6 +30,7 @@ from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
+from braid_kernel.shell.setup import use_working_directory
 
 log = logging.getLogger("braid_kernel")
 
@@ -51,6 +52,7 @@ class Kernel(KernelCore):
             kernel_info=transport.kernel_info,
             profile=True,
         )
+        use_working_directory(self.shell.config)
         self.transport = transport
         self.info = transport.info
         self._io = transport.io

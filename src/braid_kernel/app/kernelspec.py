@@ -134,9 +134,15 @@ def config_options(config: KernelConfig) -> list[str]:
 
 
 def spec_argv(config: KernelConfig, executable: str | None = None) -> list[str]:
-    """The kernelspec ``argv``: this interpreter running ``braid_kernel start`` with ``config``'s options."""
+    """The kernelspec ``argv``: this interpreter running ``braid_kernel start`` with ``config``'s options.
+
+    CPython runs with ``-Xfrozen_modules=off``, as ipykernel's kernelspec does: the stdlib modules
+    frozen into the interpreter then come from their source files, so inspection (``os.path.join??``),
+    tracebacks and the debugger show their source instead of ``<frozen posixpath>``.
+    """
     python = sys.executable if executable is None else executable
-    return [python, "-m", _MODULE, "start", "-f", "{connection_file}", *config_options(config)]
+    interpreter = ["-Xfrozen_modules=off"] if sys.implementation.name == "cpython" else []
+    return [python, *interpreter, "-m", _MODULE, "start", "-f", "{connection_file}", *config_options(config)]
 
 
 def build_spec(config: KernelConfig, display_name: str | None = None) -> dict[str, Any]:

@@ -20,7 +20,10 @@ its loop (awaiting cells are cancelled) and, when its thread runs cell code,
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
+import logging
 import sys
 import threading
 import time
@@ -28,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.abc
 
 from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
@@ -53,6 +57,8 @@ if TYPE_CHECKING:
     from braid_kernel.app.core import KernelCore
     from braid_kernel.app.sessions import SessionManager
 
+log = logging.getLogger("braid_kernel")
+
 DELETED = "the subshell was deleted"
 _DELETED_ERROR = ErrorInfo("KeyboardInterrupt", DELETED, [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {DELETED}"])
 
@@ -65,6 +71,7 @@ class _Running:
         self.scheduler = scheduler
         self.scope = scope
         self.thread = threading.current_thread()
+        self.tasks: anyio.abc.TaskGroup | None = None  # the main shell's, for kernel.io_loop callbacks
 
 
 class ShellFactory:
@@ -156,6 +163,7 @@ class ShellFactory:
             self.kernel.registry.add(None, inbox)
             self.kernel.on_main_shell_ready()
             async with anyio.create_task_group() as tg:
+                self._main.tasks = tg
                 if sessions is not None:
                     tg.start_soon(sessions.serve_background)
                 await dispatcher.serve(inbox.receive)
@@ -187,6 +195,17 @@ class ShellFactory:
                         await dispatcher.serve(inbox.receive)
             finally:
                 self._subshells.pop(sid, None)
+
+    def call_on_main(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """``kernel.io_loop.add_callback``: call ``callback(*args, **kwargs)`` soon on the main
+        shell's loop (any thread; dropped, with a warning, when the main shell does not serve).
+        A coroutine it returns runs as a task of the main shell; errors are logged, as tornado
+        logs them.  It runs in the caller's context, so what it prints goes to the caller's cell."""
+        running, context = self._main, contextvars.copy_context()
+        if running is None or not running.bridge.call_soon(
+            lambda: context.run(_call_logged, running, callback, args, kwargs)
+        ):
+            log.warning("kernel.io_loop.add_callback(%r): the main shell is not running; dropped", callback)
 
     def _main_bridge(self) -> LoopBridge | None:
         return self._main.bridge if self._main is not None else None
@@ -268,6 +287,32 @@ class ShellFactory:
         """Stop serving the main shell (any thread)."""
         if self._main is not None:
             self._main.bridge.call_soon(self._main.scope.cancel)
+
+
+def _call_logged(
+    running: _Running, callback: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+) -> None:
+    """Run an io_loop callback on its loop; await what it returns, if awaitable, in the main shell's tasks."""
+    try:
+        result = callback(*args, **kwargs)
+    except Exception:
+        log.exception("kernel.io_loop callback %r failed", callback)
+        return
+    if inspect.isawaitable(result):
+        awaitable = result
+
+        async def finish() -> None:
+            try:
+                await awaitable
+            except Exception:
+                log.exception("kernel.io_loop callback %r failed", callback)
+
+        if running.tasks is None:
+            log.warning(
+                "kernel.io_loop callback %r returned an awaitable before the main shell ran", callback
+            )
+            return
+        running.tasks.start_soon(finish)
 
 
 def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:

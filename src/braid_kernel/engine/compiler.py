@@ -10,18 +10,29 @@ assignment) or ``none``.  Each part is compiled with
 ``PyCF_ALLOW_TOP_LEVEL_AWAIT``; a part that awaits compiles to a coroutine
 code object, which :func:`run_code` awaits on the kernel's event loop;
 others run directly.  Nothing is added to the user's namespace.
+
+A ``from __future__ import`` in a cell turns the feature on for that cell;
+:attr:`CompiledCell.future_flags` says which features it turned on, so the
+shell can keep them for later cells, as IPython's compiler does.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
+import functools
 import inspect
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
 ALLOW_TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+#: Every ``__future__`` feature's compiler flag (a code object carries the ones its source imported).
+FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +45,11 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class CompiledCell:
-    """A cell ready to run: its parts, in order."""
+    """A cell ready to run: its parts, in order, and the ``__future__`` features its
+    ``from __future__ import`` statements turned on (compiler flags)."""
 
     parts: tuple[Part, ...]
+    future_flags: int = 0
 
 
 def compile_cell(
@@ -69,7 +82,8 @@ def compile_cell(
         ast.copy_location(expression, node)
         parts.append(Part(compile(expression, filename, "eval", flags, dont_inherit=True), True))
     flush()
-    return CompiledCell(tuple(parts))
+    future = functools.reduce(operator.or_, (part.code.co_flags & FUTURE_FLAGS for part in parts), 0)
+    return CompiledCell(tuple(parts), future & ~flags)
 
 
 def _shown_nodes(body: list[ast.stmt], interactivity: str) -> list[ast.stmt | ast.expr]:
@@ -101,9 +115,25 @@ def _single_target(node: ast.stmt) -> str | None:
     return target.id if isinstance(target, ast.Name) else None
 
 
+def start_code(code: CodeType, namespace: dict[str, Any]) -> Any:
+    """Run one compiled part in ``namespace``: its value, or, for a part that awaits, the
+    coroutine to await for it (see :func:`awaits`).
+
+    A plain function, not a coroutine: an exception the part raises reaches the caller as it is.
+    ``StopIteration`` leaving a coroutine would become ``RuntimeError`` (PEP 479), so a cell
+    ending in ``raise StopIteration`` would report the wrong error.
+    """
+    return eval(code, namespace)
+
+
+def awaits(code: CodeType) -> bool:
+    """Whether ``code`` (a compiled part) is a coroutine to await."""
+    return bool(code.co_flags & inspect.CO_COROUTINE)
+
+
 async def run_code(code: CodeType, namespace: dict[str, Any]) -> Any:
     """Run one compiled part in ``namespace``, awaiting it if it awaits."""
-    result = eval(code, namespace)
-    if code.co_flags & inspect.CO_COROUTINE:
+    result = start_code(code, namespace)
+    if awaits(code):
         result = await result
     return result

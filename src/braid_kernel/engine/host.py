@@ -27,6 +27,10 @@ class ShellHost(Protocol):
         """Extra ``compile()`` flags (``__future__`` features in effect)."""
         ...
 
+    def keep_future_flags(self, flags: int) -> None:
+        """A cell turned on these ``__future__`` features: later cells compile with them too."""
+        ...
+
     @property
     def interactivity(self) -> str:
         """Which expressions' values a cell shows (IPython's ``ast_node_interactivity``)."""
@@ -45,8 +49,17 @@ class ShellHost(Protocol):
         """Fire the shell's pre-execution events."""
         ...
 
-    def after_cell(self, cell: Cell, error: BaseException | None, result: Any) -> None:
-        """Fire the shell's post-execution events (e.g. matplotlib flushes figures)."""
+    def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
+        """Show the exception a cell raised (publishing it, or handing it to the
+        shell's handlers) and return what the reply reports; ``compiled`` is False
+        for an error that kept the cell from compiling.  Called on the cell's
+        thread, before :meth:`after_cell`."""
+        ...
+
+    def after_cell(self, cell: Cell, error: BaseException | None, result: Any, compiled: bool = True) -> None:
+        """Record how the cell ended (``compiled``: False when ``error`` kept it from
+        compiling) and fire the shell's post-execution events (e.g. matplotlib
+        flushes figures)."""
         ...
 
     def display_result(self, value: Any) -> None:

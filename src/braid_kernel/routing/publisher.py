@@ -57,6 +57,23 @@ class Publisher:
             return
         self.outbox.send(Channel.IOPUB, msg_type, content, req.header, metadata=metadata, buffers=buffers)
 
+    def iopub_for(
+        self,
+        parent: JsonDict | None,
+        msg_type: str,
+        content: JsonDict,
+        metadata: JsonDict | None = None,
+        buffers: Sequence[Any] = (),
+    ) -> None:
+        """Broadcast on IOPub with ``parent`` as the parent header, for code that names its
+        parent itself (``kernel.session.send``); when it names the current request, that
+        request's rules apply as in :meth:`iopub`."""
+        req = current_request.get()
+        if req is not None and parent is not None and parent.get("msg_id") == req.header.get("msg_id"):
+            self.iopub(msg_type, content, req, metadata, buffers)
+            return
+        self.outbox.send(Channel.IOPUB, msg_type, content, parent, metadata=metadata, buffers=buffers)
+
     def status(self, state: str, request: Request) -> None:
         if state in ("busy", "idle"):
             with self._busy_lock:

@@ -15,10 +15,12 @@ from typing import Any
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
 import braid_kernel
-from braid_kernel.engine.cell import Cell, ErrorInfo
+from braid_kernel.engine.cell import Cell, ErrorInfo, current_cell
 from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
+from braid_kernel.shell.tracebacks import contains_group, group_traceback, show_error, user_frames
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
@@ -51,6 +53,7 @@ class IPythonHost:
         self.main = main and namespace is None
         self.namespace = namespace
         self.history: list[tuple[int, str]] = []  # a shared subshell's own input history
+        self._records: dict[int, ExecutionResult] = {}  # running cells' IPython records, by id(cell)
         # IPython's input transformation is pure text in, text out and costs
         # ~100 us per cell: remember recent results (re-run cells, benchmarks).
         self._transform = functools.lru_cache(maxsize=256)(shell.transform_cell)
@@ -65,6 +68,10 @@ class IPythonHost:
     @property
     def compile_flags(self) -> int:
         return int(self.shell.compile.flags)
+
+    def keep_future_flags(self, flags: int) -> None:
+        # What IPython's CachingCompiler (a codeop.Compile) does after compiling a cell.
+        self.shell.compile.flags |= flags
 
     @property
     def interactivity(self) -> str:
@@ -87,22 +94,41 @@ class IPythonHost:
         return result
 
     def before_cell(self, cell: Cell) -> None:
+        request = current_request.get()
+        meta = dict(request.msg.metadata) if request is not None else None  # the request's, as ipykernel
+        info = ExecutionInfo(
+            cell.raw, cell.store_history, cell.silent, True, cell.cell_id, meta, transformed_cell=cell.code
+        )
+        record = ExecutionResult(info)
+        record.execution_count = cell.execution_count
+        self._records[id(cell)] = record
         if cell.silent:
             return
-        info = ExecutionInfo(cell.raw, cell.store_history, cell.silent, True, cell.cell_id)
         self.shell.events.trigger("pre_execute")
         self.shell.events.trigger("pre_run_cell", info)
+        self.shell.logger.log(cell.code, cell.raw)  # %logstart's log (inactive: nothing)
 
-    def after_cell(self, cell: Cell, error: BaseException | None, result: Any) -> None:
+    def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
+        cell = current_cell.get()
+        cell_file = cell.filename if cell is not None else "<braid>"
+        return show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled, cell_file)
+
+    def after_cell(self, cell: Cell, error: BaseException | None, result: Any, compiled: bool = True) -> None:
+        record = self._records.pop(id(cell), None)
+        if record is None:  # not started by before_cell (cannot happen through the runner)
+            return
+        if compiled:
+            record.error_in_exec = error
+        else:
+            record.error_before_exec = error
+        record.result = result
+        # What run_cell leaves behind (%xdel, libraries and extensions read them).
+        self.shell.last_execution_succeeded = error is None
+        self.shell.last_execution_result = record
         if cell.silent:
             return
-        info = ExecutionInfo(cell.raw, cell.store_history, cell.silent, True, cell.cell_id)
-        outcome = ExecutionResult(info)
-        outcome.execution_count = cell.execution_count
-        outcome.error_in_exec = error
-        outcome.result = result
         self.shell.events.trigger("post_execute")
-        self.shell.events.trigger("post_run_cell", outcome)
+        self.shell.events.trigger("post_run_cell", record)
 
     def display_result(self, value: Any) -> None:
         self.shell.displayhook(value)
@@ -118,6 +144,8 @@ class IPythonHost:
                 stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
             elif isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
                 stb = [EXIT_NOTE, *self.shell.InteractiveTB.get_exception_only(etype, exc)]
+            elif contains_group(exc):
+                stb = group_traceback(exc, tb)
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
         except Exception:  # e.g. %xmode Docs on a chained exception: IPython's formatter fails
@@ -128,20 +156,7 @@ class IPythonHost:
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 
     def _user_frames(self, tb: TracebackType | None) -> TracebackType | None:
-        """The user's part of a traceback: it starts at the first cell frame, and
-        the kernel's own frames (e.g. the SIGINT handler that raised
-        KeyboardInterrupt) are left out wherever they appear."""
-        while tb is not None and not self.cell_files.is_cell(tb.tb_frame.f_code.co_filename):
-            tb = tb.tb_next
-        kept: list[TracebackType] = []
-        while tb is not None:
-            if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-                kept.append(tb)
-            tb = tb.tb_next
-        rebuilt: TracebackType | None = None
-        for entry in reversed(kept):
-            rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-        return rebuilt
+        return user_frames(tb, self.cell_files.is_cell, _is_kernel_file)
 
     def warm_up(self) -> None:
         """Format one traceback with a private formatter (any thread), so the
@@ -161,3 +176,7 @@ class IPythonHost:
     def finish_output(self, cell: Cell) -> None:
         if cell.store_history and self.main:
             self.shell.history_manager.store_output(cell.execution_count)
+
+
+def _is_kernel_file(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR)

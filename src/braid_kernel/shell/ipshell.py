@@ -15,19 +15,36 @@ through the ``c.ZMQInteractiveShell`` section.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.autocall import ZMQExitAutocall
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets import default
 
 from braid_kernel.engine.cell import current_cell
+from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
 from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.namespaces import active_namespace
+from braid_kernel.shell.tracebacks import shown_tracebacks
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
+
+#: What child processes (``!cmd``, ``subprocess``) find in their environment, as under ipykernel:
+#: output has no terminal behind it, so pagers are off (``!git log`` would wait in ``less``) and
+#: tools that can colour are told to.
+CHILD_ENVIRONMENT = {
+    "TERM": "xterm-color",
+    "CLICOLOR": "1",
+    "CLICOLOR_FORCE": "1",
+    "FORCE_COLOR": "1",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+}
 
 
 class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
@@ -104,7 +121,22 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
 
     braid: BraidCommands | None = None  # the %braid subcommands (see shell.braid_magic)
 
+    def get_parent(self) -> dict[str, Any]:
+        """The message the calling code runs for, as ipykernel's shell answers (ipywidgets'
+        ``Output`` asks); empty outside any request."""
+        request = current_request.get()
+        return {} if request is None else request.msg.as_dict()
+
+    @property
+    def parent_header(self) -> dict[str, Any]:
+        """ipykernel's name for :meth:`get_parent` (code publishing through ``kernel.session``)."""
+        return self.get_parent()
+
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+
+    def init_environment(self) -> None:
+        """IPython's hook for the user's environment: see :data:`CHILD_ENVIRONMENT` (process-wide)."""
+        os.environ.update(CHILD_ENVIRONMENT)
 
     def init_history(self) -> None:
         """IPython's history, written without blocking cells (see :mod:`braid_kernel.shell.history`)."""
@@ -120,11 +152,18 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         check_matplotlib_request(gui, self.gui_host, self.pylab_gui_select)
         return super().enable_matplotlib(gui)
 
+    keepkernel_on_exit = False  # set by exit(keep_kernel=...) just before it calls ask_exit
+
+    @default("exiter")
+    def _exiter_default(self) -> ZMQExitAutocall:
+        """``exit``/``quit`` take ``keep_kernel=True`` as in ipykernel (IPython's kernel flavour)."""
+        return ZMQExitAutocall(self)
+
     def ask_exit(self) -> None:
         """``exit``/``quit``: ask the frontend to close (kernel keeps running)."""
         cell = current_cell.get()
         if cell is not None:
-            cell.add_payload({"source": "ask_exit", "keepkernel": False})
+            cell.add_payload({"source": "ask_exit", "keepkernel": bool(self.keepkernel_on_exit)})
 
     def set_next_input(self, s: str, replace: bool = False) -> None:
         cell = current_cell.get()
@@ -132,7 +171,11 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
             cell.add_payload({"source": "set_next_input", "text": s, "replace": bool(replace)})
 
     def _showtraceback(self, etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
-        """Tracebacks shown by magics and formatters go out as ``error`` messages."""
+        """Tracebacks shown by magics and formatters go out as ``error`` messages
+        (and a cell's own into its reply, see :mod:`braid_kernel.shell.tracebacks`)."""
+        shown = shown_tracebacks.get()
+        if shown is not None:
+            shown.append(list(stb))
         if self.publisher is None:
             super()._showtraceback(etype, evalue, stb)
             return

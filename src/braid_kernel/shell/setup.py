@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from IPython.core.shellapp import InteractiveShellApp
 from traitlets.config import Config
 
 from braid_kernel.engine.cellfiles import CellFiles
@@ -50,6 +51,9 @@ def build_shell(
     shell.display_trap.__enter__()
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
+    notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by jupyter_server
+    if notebook:
+        shell.user_ns["__session__"] = notebook  # as ipykernel names it
     # Write history to SQLite in batches: a write per cell made the saving thread
     # take the GIL (and an fsync) on every execution. History requests write
     # the cache out first, and IPython writes it out at exit.
@@ -66,3 +70,13 @@ def build_shell(
     # A Config section, not a plain dict: every %config merges the shell's config.
     shell.config.setdefault("IPKernelApp", Config())
     return shell
+
+
+def use_working_directory(config: Config) -> None:
+    """Put ``''`` (the current directory) on ``sys.path`` as IPython's applications do, so
+    imports follow ``%cd`` (unless ``InteractiveShellApp.ignore_cwd`` or ``python -P``), in
+    place of the start directory ``python -m`` put first (as ipykernel's launcher does); for a
+    kernel process, which owns its interpreter."""
+    if sys.path and sys.path[0] == os.getcwd():
+        del sys.path[0]
+    InteractiveShellApp(config=config).init_path()

@@ -5,8 +5,9 @@ While it runs it must replace ``sys.stdout``/``sys.stderr`` (cells' output
 goes to the cell that wrote it), ``input``/``getpass`` (answered through the
 client), ``sys.displayhook`` and the builtins IPython adds (``display``,
 ``get_ipython``, ``exit``...), ``sys.modules["__main__"]`` (IPython's user
-module), the ``comm`` package's factories, the ``MPLBACKEND`` default and the import hook
-of :mod:`~braid_kernel.integrations.detection`.
+module), the ``comm`` package's factories, the environment variables it sets (``MPLBACKEND``,
+``PAGER``...), the import hook
+of :mod:`~braid_kernel.integrations.detection` and ``pdb.Pdb``/``pdb.set_trace``.
 :class:`ProcessState` records all of it before the kernel starts and
 restores it when the kernel ends.
 
@@ -21,6 +22,7 @@ import builtins
 import getpass
 import logging
 import os
+import pdb
 import signal
 import sys
 import threading
@@ -31,10 +33,11 @@ from typing import Any, TextIO
 import comm
 
 from braid_kernel.integrations.detection import ImportTrigger
+from braid_kernel.shell.ipshell import CHILD_ENVIRONMENT
 
 log = logging.getLogger("braid_kernel")
 
-_ENV_KEYS = ("MPLBACKEND",)
+_ENV_KEYS = ("MPLBACKEND", *CHILD_ENVIRONMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class ProcessState:
     environ: dict[str, str | None]
     sigint: Any
     meta_path: tuple[object, ...]
+    pdb_hooks: tuple[Any, Any]
 
     @classmethod
     def capture(cls) -> ProcessState:
@@ -66,6 +70,7 @@ class ProcessState:
             environ={key: os.environ.get(key) for key in _ENV_KEYS},
             sigint=signal.getsignal(signal.SIGINT) if on_main else None,
             meta_path=tuple(sys.meta_path),
+            pdb_hooks=(pdb.Pdb, pdb.set_trace),
         )
 
     def restore(self) -> None:
@@ -79,6 +84,7 @@ class ProcessState:
         if self.main_module is not None:
             sys.modules["__main__"] = self.main_module
         comm.create_comm, comm.get_comm_manager = self.comm_factories
+        pdb.Pdb, pdb.set_trace = self.pdb_hooks  # type: ignore[misc]
         for finder in [f for f in sys.meta_path if isinstance(f, ImportTrigger) and f not in self.meta_path]:
             finder.uninstall()  # the kernel's own import hook (other new finders belong to libraries)
         for key, value in self.environ.items():

@@ -1,0 +1,120 @@
+"""Showing a cell's exception the way IPython's ``run_cell`` shows it.
+
+The engine runs cells itself, so it catches their exceptions itself; this module then hands each
+one to IPython's own machinery, in the order ``run_cell``/``run_code`` use:
+
+* ``bdb.BdbQuit`` (the user quit the debugger) is shown as nothing;
+* an exception listed by ``shell.set_custom_exc`` goes to that handler, and only to it;
+* an exception group, which IPython's formatter cannot show (it falls back to printing the
+  standard traceback on stderr), is published as an ``error`` whose traceback is Python's own
+  rendering of the whole group tree;
+* everything else goes to ``shell.showtraceback`` (tracebacks, ``_render_traceback_``,
+  ``UsageError``, ``%pdb``'s post-mortem debugger), and a syntax error the cell's compilation
+  raised to ``shell.showsyntaxerror``.
+
+Going through the shell's methods keeps what libraries replace there working: ``rich.traceback
+.install()`` swaps ``showtraceback``/``_showtraceback`` on the shell instance.
+
+The traceback handed to IPython is the user's part (:func:`user_frames`), shown with
+``tb_offset=0`` (IPython's own starts with its ``run_code`` frame, which it skips).
+"""
+
+from __future__ import annotations
+
+import bdb
+import contextvars
+import sys
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from braid_kernel.engine.cell import ErrorInfo
+
+#: The tracebacks ``_showtraceback`` published while :func:`show_error` ran (see ZMQInteractiveShell).
+shown_tracebacks: contextvars.ContextVar[list[list[str]] | None] = contextvars.ContextVar(
+    "braid_shown_tracebacks", default=None
+)
+
+
+def user_frames(
+    tb: TracebackType | None, is_cell: Callable[[str], bool], is_kernel: Callable[[str], bool]
+) -> TracebackType | None:
+    """The user's part of ``tb``: from the first cell frame on, without the kernel's frames
+    (e.g. the SIGINT handler that raised ``KeyboardInterrupt``); None if no cell frame."""
+    while tb is not None and not is_cell(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    kept: list[TracebackType] = []
+    while tb is not None:
+        if not is_kernel(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
+
+
+def contains_group(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an exception it happened while handling is an exception group."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, BaseExceptionGroup):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def group_traceback(exc: BaseException, tb: TracebackType | None) -> list[str]:
+    """Python's rendering of ``exc`` (with its sub-exceptions and chained exceptions) from ``tb``."""
+    return ["".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n")]
+
+
+def show_error(
+    shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool, cell_file: str
+) -> ErrorInfo:
+    """Show ``exc`` (raised by the cell compiled as ``cell_file``, with ``tb`` from
+    :func:`user_frames`) through the shell; ``compiled`` is False for an error of the cell's
+    compilation.  Returns what the reply reports: the traceback published, if any."""
+    etype = type(exc)
+    sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # what %tb, %debug, pdb read
+    shown: list[list[str]] = []
+    token = shown_tracebacks.set(shown)
+    try:
+        _as_cell_code(cell_file, lambda: _show(shell, exc, tb, compiled))
+    except KeyboardInterrupt:  # an interrupt while a handler or %pdb's debugger ran: stop showing
+        pass
+    except Exception:  # a replaced showtraceback failed: still report the cell's error
+        shell.log.warning("showing a cell's exception failed", exc_info=True)
+    finally:
+        shown_tracebacks.reset(token)
+    return ErrorInfo(etype.__name__, str(exc), [str(line) for line in shown[-1]] if shown else [])
+
+
+def _as_cell_code(cell_file: str, show: Callable[[], None]) -> None:
+    """Call ``show`` below a top-level frame of ``cell_file``.
+
+    The kernel's SIGINT handler raises ``KeyboardInterrupt`` only where a cell's top-level code
+    is on the stack (elsewhere it would hit the kernel).  Showing the error is still the cell's
+    turn, and ``%pdb``'s debugger waits there for commands: run from such a frame, an interrupt
+    ends the debugger, as in ipykernel, instead of waiting until the user answers it.
+    """
+    exec(compile("show()", cell_file, "exec"), {"show": show})
+
+
+def _show(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool) -> None:
+    etype = type(exc)
+    if isinstance(exc, bdb.BdbQuit):
+        return
+    if shell.custom_exceptions and isinstance(exc, shell.custom_exceptions):
+        shell.CustomTB(etype, exc, tb)
+    elif not compiled and isinstance(exc, SyntaxError):
+        shell.showsyntaxerror()
+    elif contains_group(exc) and not hasattr(exc, "_render_traceback_"):
+        shell._showtraceback(etype, exc, group_traceback(exc, tb))
+        if shell.call_pdb:
+            shell.debugger(force=True)
+    else:
+        # tb_offset=0: ``tb`` starts at the cell's frame (IPython's would start at run_code's).
+        shell.showtraceback((etype, exc, tb), tb_offset=0, running_compiled_code=True)
