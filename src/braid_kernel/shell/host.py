@@ -7,7 +7,6 @@ import functools
 import logging
 import os
 import sys
-import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,12 +19,16 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-from braid_kernel.shell.tracebacks import contains_group, group_traceback, show_error, user_frames
+from braid_kernel.shell.tracebacks import (
+    contains_group,
+    group_traceback,
+    plain_traceback,
+    show_error,
+    user_frames,
+)
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
-FORMATTER_FAILED = "Unexpected exception formatting exception. Falling back to standard exception"
-
 log = logging.getLogger("braid_kernel.shell")
 EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"  # IPython's words
 
@@ -148,10 +151,9 @@ class IPythonHost:
                 stb = group_traceback(exc, tb)
             else:
                 stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
-        except Exception:  # e.g. %xmode Docs on a chained exception: IPython's formatter fails
+        except Exception:  # e.g. a _render_traceback_ that fails
             log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
-            plain = "".join(traceback.format_exception(etype, exc, tb)).splitlines()
-            stb = [FORMATTER_FAILED, *plain]
+            stb = plain_traceback(exc, tb)
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 

@@ -29,7 +29,7 @@ from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
 from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.namespaces import active_namespace
-from braid_kernel.shell.tracebacks import shown_tracebacks
+from braid_kernel.shell.tracebacks import guard_formatter, shown_tracebacks
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
@@ -133,6 +133,10 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         return self.get_parent()
 
     gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+
+    def init_traceback_handlers(self, custom_exceptions: Any) -> None:
+        super().init_traceback_handlers(custom_exceptions)
+        guard_formatter(self.InteractiveTB)  # a failing formatter still shows the user's error
 
     def init_environment(self) -> None:
         """IPython's hook for the user's environment: see :data:`CHILD_ENVIRONMENT` (process-wide)."""

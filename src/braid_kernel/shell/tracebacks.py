@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bdb
 import contextvars
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -30,6 +31,11 @@ from types import TracebackType
 from typing import Any
 
 from braid_kernel.engine.cell import ErrorInfo
+
+#: IPython's own words when its formatter fails (``InteractiveShell.showtraceback``).
+FORMATTER_FAILED = "Unexpected exception formatting exception. Falling back to standard exception"
+
+log = logging.getLogger("braid_kernel.shell")
 
 #: The tracebacks ``_showtraceback`` published while :func:`show_error` ran (see ZMQInteractiveShell).
 shown_tracebacks: contextvars.ContextVar[list[list[str]] | None] = contextvars.ContextVar(
@@ -53,6 +59,40 @@ def user_frames(
     for entry in reversed(kept):
         rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     return rebuilt
+
+
+def plain_traceback(exc: BaseException, tb: TracebackType | None) -> list[str]:
+    """What the cell shows when IPython's formatter fails: its words, then Python's traceback."""
+    plain = "".join(traceback.format_exception(type(exc), exc, tb)).splitlines()
+    return [FORMATTER_FAILED, *plain]
+
+
+def guard_formatter(formatter: Any) -> None:
+    """Make ``formatter`` (the shell's ``InteractiveTB``) fall back to Python's plain traceback
+    when it fails (``%xmode Docs`` on a chained exception trips an assertion in IPython 9).
+
+    IPython's ``showtraceback`` would then print its note on stdout and the formatter's own
+    failure on stderr, and publish no ``error`` output at all; with the guard the cell still gets
+    an ``error`` whose traceback is the user's exception.  Set on the instance, so ``%xmode`` and
+    ``%colors`` (which change the same instance) keep it.
+    """
+    structured = formatter.structured_traceback
+
+    def structured_traceback(
+        etype: type[BaseException],
+        evalue: BaseException,
+        etb: TracebackType | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[str]:
+        try:
+            stb: list[str] = structured(etype, evalue, etb, *args, **kwargs)
+        except Exception:
+            log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
+            return plain_traceback(evalue, etb)
+        return stb
+
+    formatter.structured_traceback = structured_traceback
 
 
 def contains_group(exc: BaseException | None) -> bool:
@@ -117,4 +157,10 @@ def _show(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bo
             shell.debugger(force=True)
     else:
         # tb_offset=0: ``tb`` starts at the cell's frame (IPython's would start at run_code's).
-        shell.showtraceback((etype, exc, tb), tb_offset=0, running_compiled_code=True)
+        # SystemExit: no stack, as run_code shows it ("An exception has occurred, use %tb...").
+        shell.showtraceback(
+            (etype, exc, tb),
+            tb_offset=0,
+            exception_only=isinstance(exc, SystemExit),
+            running_compiled_code=True,
+        )
