@@ -9,7 +9,11 @@ shut down and the debugpy adapter processes it spawned are waited for (and kille
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import socket
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +22,7 @@ from typing import Any
 import psutil
 import pytest
 
+from braid_kernel.engine.cellfiles import murmur2
 from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
 from tests.protocol.kernel_client import Msg, RunningKernel
 
@@ -429,3 +434,46 @@ def test_no_debugger_port_accepts_a_session_the_kernel_did_not_open(
     assert k.finish(cell, timeout=WAIT).status == "ok"
     dap.stop()
     assert k.run(SYNC_CELL).status == "ok"  # no breakpoint left behind
+
+
+def test_dumped_cells_go_to_a_private_directory_and_never_through_a_symlink(
+    debug_kernel: StartDebugKernel, tmp_path: Path
+) -> None:
+    """Another local user can neither choose the directory the kernel dumps cells in (the old
+    ``/tmp/braid_<pid>``, planted before the first dump) nor make a dump write through a symlink;
+    the names still follow debugInfo's tmpFilePrefix/tmpFileSuffix contract."""
+    k, dap = debug_kernel()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    planted = Path(tempfile.gettempdir()) / f"braid_{k.pid}"
+    planted.mkdir(mode=0o777)
+    try:
+        planted.chmod(0o777)
+        info = dap.ok("debugInfo")
+        for code in (SYNC_CELL, FUNCTION_CELL):
+            name = murmur2(code.encode(), info["hashSeed"])
+            (planted / f"{name}{info['tmpFileSuffix']}").symlink_to(victim)
+        path = Path(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
+        assert victim.read_text() == "precious", "the dump wrote through a planted symlink"
+        assert path.parent != planted, f"cells were dumped in the planted {planted}"
+    finally:
+        shutil.rmtree(planted)
+    assert str(path).startswith(info["tmpFilePrefix"]) and str(path).endswith(info["tmpFileSuffix"])
+    assert path.read_text() == SYNC_CELL
+    directory = path.parent
+    assert stat.S_IMODE(directory.lstat().st_mode) == 0o700 and directory.lstat().st_uid == os.geteuid()
+    assert stat.S_IMODE(path.lstat().st_mode) == 0o600
+
+    # Even in its own directory (say, the user's own mistake), a symlink at a cell's name is replaced.
+    name = murmur2(FUNCTION_CELL.encode(), info["hashSeed"])
+    (directory / f"{name}{info['tmpFileSuffix']}").symlink_to(victim)
+    function_path = Path(dap.ok("dumpCell", code=FUNCTION_CELL)["sourcePath"])
+    assert victim.read_text() == "precious"
+    assert not function_path.is_symlink() and function_path.read_text() == FUNCTION_CELL
+
+    dap.start()  # the debugger finds the dumped cells where debugInfo said they are
+    cell, thread_id, top = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    assert top["source"]["path"] == str(path)
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    dap.stop()
