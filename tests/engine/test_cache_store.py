@@ -234,7 +234,12 @@ def test_kill_9_while_writing_leaves_only_whole_entries(tmp_path: Path, make_sto
 
 def _crc_entry(payload: bytes) -> bytes:
     """An entry as the unauthenticated format stored it: magic, length, CRC-32, payload."""
-    return b"BRAIDC1\n" + len(payload).to_bytes(8, "little") + zlib.crc32(payload).to_bytes(4, "little") + payload
+    return (
+        b"BRAIDC1\n"
+        + len(payload).to_bytes(8, "little")
+        + zlib.crc32(payload).to_bytes(4, "little")
+        + payload
+    )
 
 
 def test_a_planted_entry_with_a_valid_checksum_is_a_miss(

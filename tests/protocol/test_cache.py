@@ -349,7 +349,9 @@ def _newest_entry(store: Path) -> Path:
     return max(store.glob("*.entry"), key=lambda p: p.stat().st_mtime)
 
 
-def test_a_planted_pickle_with_a_valid_checksum_never_runs(cache_kernel: RunningKernel, tmp_path: Path) -> None:
+def test_a_planted_pickle_with_a_valid_checksum_never_runs(
+    cache_kernel: RunningKernel, tmp_path: Path
+) -> None:
     k = cache_kernel
     code = "sidefx.bump()\nprint('ran')\nplanted = 1"
     assert _cache(k.run(code)) == "miss"
@@ -408,7 +410,9 @@ def test_a_store_writable_by_others_is_refused_and_cells_simply_run(
     assert stat.S_IMODE(store.stat().st_mode) == 0o777  # left as it is
 
 
-def test_a_symlinked_store_is_not_followed(start_kernel: StartKernel, cache_dir: Path, tmp_path: Path) -> None:
+def test_a_symlinked_store_is_not_followed(
+    start_kernel: StartKernel, cache_dir: Path, tmp_path: Path
+) -> None:
     probe = start_kernel(kernel_name="braid-cache", extra_arguments=["--cache-dir", str(cache_dir)])
     name = _store(probe).name  # the store this working directory gets
     elsewhere, target = tmp_path / "other-root", tmp_path / "attacker-owned"

@@ -51,9 +51,7 @@ def check_private(info: os.stat_result, what: str, *, writable_only: bool = Fals
     mask = 0o022 if writable_only else 0o077
     if info.st_mode & mask:
         access = "writable" if info.st_mode & 0o022 else "readable"
-        raise UntrustedCache(
-            f"{what} is {access} by group or others (mode {stat.S_IMODE(info.st_mode):03o})"
-        )
+        raise UntrustedCache(f"{what} is {access} by group or others (mode {stat.S_IMODE(info.st_mode):03o})")
 
 
 def load_secret(path: Path) -> bytes:
