@@ -19,12 +19,10 @@ dump overwrite any file of the kernel's user.)
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import linecache
 import os
 import secrets
-import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -82,8 +80,6 @@ def ensure_private_directory(directory: Path) -> None:
     except FileExistsError:
         pass
     else:
-        # Ours: removed with the process (the cells stay in linecache for tracebacks).
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
         return
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode):
