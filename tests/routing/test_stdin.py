@@ -187,3 +187,10 @@ def test_reply_naming_a_question_that_is_not_pending_is_dropped(
     assert asker.waiting()
     reply(rig, "real", question.header)
     assert asker.answer() == "real"
+
+
+def test_answer_all_releases_every_waiting_question(rig: Rig, askers: list[Asker]) -> None:
+    first, _ = ask(rig, askers, "first? ")
+    second, _ = ask(rig, askers, "second? ", session="another-client")
+    assert rig.stdin.answer_all("closing") == 2
+    assert first.answer() == "closing" and second.answer() == "closing"

@@ -76,6 +76,16 @@ class StdinBroker:
             with self._lock:
                 self._pending.pop(header["msg_id"], None)
 
+    def answer_all(self, value: str = "") -> int:
+        """Answer every open question with ``value`` (the kernel is closing: a thread blocked in
+        ``input()`` would keep it open); returns how many were answered."""
+        with self._lock:
+            questions = list(self._pending.values())
+        for question in questions:
+            question.value = value
+            question.answered.set()
+        return len(questions)
+
     def deliver(self, reply: Message) -> None:
         """Hand an ``input_reply`` to the question it answers (I/O thread)."""
         if reply.msg_type != "input_reply":
