@@ -3,7 +3,8 @@
 Each test starts its own kernel (debugpy can be started once per process) and plays the sequence
 JupyterLab plays: initialize → attach → debugInfo → dumpCell → setBreakpoints → configurationDone →
 execute → ``stopped`` → inspect → step → continue → the cell's reply.  At the end every kernel is
-shut down and the debugpy adapter processes it spawned are waited for (and killed if they linger).
+shut down, and so is any debugpy adapter process found (the kernel spawns none: it talks to pydevd
+over a connection of its own).
 """
 
 from __future__ import annotations
