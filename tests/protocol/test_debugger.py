@@ -422,13 +422,16 @@ def test_no_debugger_port_accepts_a_session_the_kernel_did_not_open(
     dap.start()
     dap.stop()
     marker = tmp_path / "intruder-marker"
-    for port in sorted(_listening_ports(k, dap)):
+    ports = _listening_ports(k, dap)
+    for port in sorted(ports):
         answer = _dap_attack(port, marker)
         assert answer is None, f"port {port} evaluated code for a process without the key: {answer}"
     assert not marker.exists(), "a process without the key ran code in the kernel"
+    assert ports == set(), f"ports left listening after the debugger was switched off: {ports}"
     assert k.run("'still serving'").status == "ok"
 
     dap.start()
+    assert _listening_ports(k, dap) == set(), "a port is open for DAP clients while debugging"
     cell, thread_id, top = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
     assert dap.frame_variables(top["id"])["x"] == "42"
     dap.ok("continue", threadId=thread_id)
