@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def make_store(tmp_path: Path) -> Iterator[MakeStore]:
     made: list[CacheStore] = []
 
     def make(limit: int = 10**6, directory: Path | None = None) -> CacheStore:
-        made.append(CacheStore(tmp_path if directory is None else directory, limit))
+        secret = tmp_path / "secret" / "cache-secret"
+        made.append(CacheStore(tmp_path if directory is None else directory, limit, secret))
         return made[-1]
 
     yield make
@@ -199,7 +202,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from braid_kernel.engine.cache.store import CacheStore
-store = CacheStore(Path(sys.argv[1]), 10**10)
+store = CacheStore(Path(sys.argv[1]), 10**10, Path(sys.argv[1]) / "secret" / "cache-secret")
 i = 0
 while True:
     store.write_now(f"{i % 50:040x}", bytes([i % 251]) * 2_000_000)
@@ -224,3 +227,142 @@ def test_kill_9_while_writing_leaves_only_whole_entries(tmp_path: Path, make_sto
         payload = store.get(key)
         assert payload is not None and len(payload) == 2_000_000
         assert bytes(payload) == bytes([payload[0]]) * 2_000_000
+
+
+# ---------------------------------------------------------------- authentication and privacy
+
+
+def _crc_entry(payload: bytes) -> bytes:
+    """An entry as the unauthenticated format stored it: magic, length, CRC-32, payload."""
+    return (
+        b"BRAIDC1\n"
+        + len(payload).to_bytes(8, "little")
+        + zlib.crc32(payload).to_bytes(4, "little")
+        + payload
+    )
+
+
+def test_a_planted_entry_with_a_valid_checksum_is_a_miss(
+    tmp_path: Path, make_store: MakeStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = make_store()
+    planted = tmp_path / f"{KEY_A}.entry"
+    planted.write_bytes(_crc_entry(b"a pickle that runs code"))
+    with caplog.at_level(logging.WARNING, logger="braid_kernel.cache"):
+        assert store.get(KEY_A) is None
+    assert "not authentic" in caplog.text
+    assert not planted.exists()
+
+
+def test_an_entry_written_under_another_secret_is_a_miss(tmp_path: Path, make_store: MakeStore) -> None:
+    mine = make_store(directory=tmp_path / "store")
+    theirs = CacheStore(tmp_path / "store", 10**6, tmp_path / "their-secret" / "cache-secret")
+    theirs.write_now(KEY_A, b"their payload")
+    assert theirs.get(KEY_A) == b"their payload"
+    assert mine.get(KEY_A) is None
+
+
+def test_an_entry_moved_to_another_key_is_a_miss(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store()
+    store.write_now(KEY_A, b"payload of a")
+    os.replace(tmp_path / f"{KEY_A}.entry", tmp_path / f"{KEY_B}.entry")
+    assert store.get(KEY_B) is None
+
+
+def test_directories_files_and_the_secret_are_private(tmp_path: Path) -> None:
+    root, secret = tmp_path / "root", tmp_path / "data" / "braid" / "cache-secret"
+    store = CacheStore(root / "store", 10**6, secret)
+    store.write_now(KEY_A, b"payload")
+    store.close()
+    for path, mode in ((root, 0o700), (root / "store", 0o700), (secret.parent, 0o700), (secret, 0o600)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    assert stat.S_IMODE((root / "store" / f"{KEY_A}.entry").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "CACHEDIR.TAG").stat().st_mode) == 0o600
+
+
+def test_an_own_store_readable_by_others_is_closed_to_them(tmp_path: Path, make_store: MakeStore) -> None:
+    (tmp_path / "store").mkdir(mode=0o755)
+    (tmp_path / "store").chmod(0o755)
+    make_store(directory=tmp_path / "store").write_now(KEY_A, b"payload")
+    assert stat.S_IMODE((tmp_path / "store").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o757, 0o777])
+def test_a_store_writable_by_group_or_others_is_refused(
+    tmp_path: Path, make_store: MakeStore, mode: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = tmp_path / "store"
+    directory.mkdir()
+    directory.chmod(mode)
+    (directory / f"{KEY_A}.entry").write_bytes(_crc_entry(b"planted"))
+    store = make_store(directory=directory)
+    with caplog.at_level(logging.WARNING, logger="braid_kernel.cache"):
+        assert store.get(KEY_A) is None
+        assert store.get(KEY_A) is None
+    assert caplog.text.count("not used") == 1, caplog.text  # one clear warning, not one per cell
+    assert "writable by group or others" in caplog.text and "trusted like a Python environment" in caplog.text
+    assert store.refused is not None
+    with pytest.raises(ValueError, match="not used"):
+        store.put(KEY_B, b"payload")
+    assert store.stats().entries == 0 and store.clear() == 0
+    assert sorted(p.name for p in directory.iterdir()) == [f"{KEY_A}.entry"]  # nothing touched
+
+
+def test_a_symlinked_store_is_refused_and_not_followed(tmp_path: Path, make_store: MakeStore) -> None:
+    target = tmp_path / "attacker"
+    target.mkdir(mode=0o700)
+    (tmp_path / "store").symlink_to(target)
+    store = make_store(directory=tmp_path / "store")
+    assert store.get(KEY_A) is None
+    assert store.refused is not None and "symlink" in store.refused
+    assert list(target.iterdir()) == []
+
+
+def test_an_entry_that_is_a_symlink_is_not_followed(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(directory=tmp_path / "store")
+    store.write_now(KEY_B, b"real")
+    outside = tmp_path / "outside.entry"
+    os.replace(tmp_path / "store" / f"{KEY_B}.entry", outside)  # a valid entry, elsewhere
+    (tmp_path / "store" / f"{KEY_A}.entry").symlink_to(outside)
+    assert store.get(KEY_A) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another user")
+def test_a_store_owned_by_another_user_is_refused(tmp_path: Path, make_store: MakeStore) -> None:
+    directory = tmp_path / "store"
+    directory.mkdir(mode=0o700)
+    os.chown(directory, 65534, 65534)
+    store = make_store(directory=directory)
+    assert store.get(KEY_A) is None
+    assert store.refused is not None and "another user (uid 65534)" in store.refused
+
+
+@pytest.mark.parametrize("damage", ["readable", "symlink", "garbage"])
+def test_a_secret_that_is_not_private_refuses_the_cache(tmp_path: Path, damage: str) -> None:
+    secret = tmp_path / "data" / "cache-secret"
+    secret.parent.mkdir()
+    if damage == "readable":
+        secret.write_text("ab" * 32)
+        secret.chmod(0o644)
+    elif damage == "symlink":
+        (tmp_path / "elsewhere").write_text("ab" * 32)
+        secret.symlink_to(tmp_path / "elsewhere")
+    else:
+        secret.write_text("not hex")
+        secret.chmod(0o600)
+    store = CacheStore(tmp_path / "store", 10**6, secret)
+    assert store.get(KEY_A) is None
+    assert store.refused is not None and str(secret) in store.refused
+    store.close()
+
+
+def test_two_stores_made_at_once_agree_on_one_secret(tmp_path: Path) -> None:
+    secret = tmp_path / "data" / "cache-secret"
+    stores = [CacheStore(tmp_path / "store", 10**6, secret) for _ in range(4)]
+    threads = [threading.Thread(target=s.write_now, args=(f"{i:040x}", b"v")) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(4):
+        assert all(s.get(f"{i:040x}") == b"v" for s in stores)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import linecache
+import os
 import random
+import stat
 import struct
 from pathlib import Path
 
 import pytest
 
-from braid_kernel.engine.cellfiles import HASH_SEED, CellFiles, murmur2
+from braid_kernel.engine.cellfiles import HASH_SEED, CellFiles, UnsafeCellDirectory, murmur2
 
 # Computed with Austin Appleby's reference C implementation (MurmurHash2.cpp, public domain),
 # compiled with gcc on x86-64: (input, seed, hash).
@@ -109,3 +111,58 @@ def test_dumped_cell_is_a_real_file_with_the_code(tmp_path: Path) -> None:
     name = files.dump("x = 40 + 2\n")
     assert Path(name).read_text(encoding="utf-8") == "x = 40 + 2\n"
     assert files.is_cell(name)
+
+
+def test_default_directories_are_unguessable_and_not_created_until_a_dump() -> None:
+    first, second = CellFiles(), CellFiles()
+    assert first.directory != second.directory
+    assert first.directory.name.startswith(f"braid_{os.getpid()}_") and len(first.directory.name) > 20
+    assert not first.directory.exists()
+
+
+def test_dump_creates_a_private_directory_and_private_files(tmp_path: Path) -> None:
+    files = CellFiles(directory=tmp_path / "cells")
+    name = Path(files.dump("a = 1\n"))
+    assert stat.S_IMODE(name.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(name.stat().st_mode) == 0o600
+    assert [p.name for p in name.parent.iterdir()] == [name.name]  # no temporary file left
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o750, 0o705])
+def test_an_existing_directory_open_to_others_is_refused(tmp_path: Path, mode: int) -> None:
+    directory = tmp_path / "cells"
+    directory.mkdir()
+    directory.chmod(mode)
+    with pytest.raises(UnsafeCellDirectory, match="not private"):
+        CellFiles(directory=directory).dump("a = 1\n")
+    assert list(directory.iterdir()) == []
+
+
+def test_a_symlinked_directory_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (tmp_path / "cells").symlink_to(target)
+    with pytest.raises(UnsafeCellDirectory, match="symlink"):
+        CellFiles(directory=tmp_path / "cells").dump("a = 1\n")
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another user")
+def test_a_directory_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "cells"
+    directory.mkdir(mode=0o700)
+    os.chown(directory, 65534, 65534)
+    with pytest.raises(UnsafeCellDirectory, match="owner uid 65534"):
+        CellFiles(directory=directory).dump("a = 1\n")
+
+
+def test_a_symlink_at_the_cells_name_is_replaced_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    files = CellFiles(directory=tmp_path / "cells")
+    code = "b = 2\n"
+    (tmp_path / "cells").mkdir(mode=0o700)
+    Path(files.filename(code)).symlink_to(victim)
+    name = Path(files.dump(code))
+    assert victim.read_text() == "precious"
+    assert not name.is_symlink() and name.read_text() == code

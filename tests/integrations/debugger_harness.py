@@ -24,6 +24,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.integrations.debugger import Debugger, untraced
 
@@ -190,6 +192,9 @@ def second_session(c: Control) -> None:
     r["disconnect"] = c.ok("disconnect", restart=False, terminateDebuggee=True)
     r["debug_info_disconnected"] = c.ok("debugInfo")["body"]
     r["forward_while_disconnected"] = c.call("threads")
+    listening = [c for c in psutil.Process().net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    r["listening_after_disconnect"] = sorted(c.laddr.port for c in listening)
+    r["children_after_disconnect"] = [p.cmdline() for p in psutil.Process().children(recursive=True)]
     mark = c.events.mark()
     c.ok("initialize", clientID="jupyterlab", adapterID="python")
     c.ok("attach")

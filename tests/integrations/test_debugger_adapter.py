@@ -1,9 +1,11 @@
-"""The adapter connection against a scripted fake adapter on a local socket."""
+"""The DAP connection against a scripted fake pydevd on a local socket, and how the kernel accepts
+pydevd's connection (only a peer that knows the token)."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from braid_kernel.integrations.debugger import AdapterTimeout, AdapterUnavailable, is_untraced
 from braid_kernel.integrations.debugger.adapter import AdapterConnection
 from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
-from braid_kernel.integrations.debugger.server import Endpoint
+from braid_kernel.integrations.debugger.server import accept_pydevd
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,7 +49,7 @@ class FakeAdapter:
 
     def __init__(self, script: Script) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = Endpoint("127.0.0.1", self.server.getsockname()[1])
+        self.address = ("127.0.0.1", int(self.server.getsockname()[1]))
         self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
         self.thread.start()
 
@@ -81,7 +83,7 @@ def test_responses_reach_their_requests_even_out_of_order(fake: Callable[[Script
         read(conn, decoder, 1)
 
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, lambda event: None)
+    connection = AdapterConnection(socket.create_connection(adapter.address), lambda event: None)
     try:
         one = connection.send("threads")
         two = connection.send("modules")
@@ -100,7 +102,7 @@ def test_events_go_to_the_handler_and_to_waiters(fake: Callable[[Script], FakeAd
 
     received: list[dict[str, Any]] = []
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, received.append)
+    connection = AdapterConnection(socket.create_connection(adapter.address), received.append)
     try:
         initialized = connection.expect_event("initialized")
         assert connection.request("attach", {}, timeout=5)["success"] is True
@@ -120,7 +122,7 @@ def test_a_failing_event_handler_does_not_stop_the_reader(fake: Callable[[Script
         raise RuntimeError("handler bug")
 
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, explode)
+    connection = AdapterConnection(socket.create_connection(adapter.address), explode)
     try:
         assert connection.request("threads", timeout=5)["success"] is True
     finally:
@@ -132,7 +134,7 @@ def test_adapter_closing_fails_pending_and_later_requests(fake: Callable[[Script
         read(conn, decoder, 1)  # then hang up without answering
 
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, lambda event: None)
+    connection = AdapterConnection(socket.create_connection(adapter.address), lambda event: None)
     try:
         with pytest.raises(AdapterUnavailable):
             connection.request("threads", timeout=5)
@@ -151,7 +153,7 @@ def test_silent_adapter_times_out(fake: Callable[[Script], FakeAdapter]) -> None
         done.wait(5)
 
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, lambda event: None)
+    connection = AdapterConnection(socket.create_connection(adapter.address), lambda event: None)
     try:
         with pytest.raises(AdapterTimeout):
             connection.request("threads", timeout=0.2)
@@ -165,7 +167,7 @@ def test_reader_thread_is_invisible_to_the_debugger(fake: Callable[[Script], Fak
         read(conn, decoder, 1)
 
     adapter = fake(script)
-    connection = AdapterConnection(adapter.endpoint, lambda event: None)
+    connection = AdapterConnection(socket.create_connection(adapter.address), lambda event: None)
     try:
         readers = [t for t in threading.enumerate() if t.name == "braid-debugpy-reader"]
         assert readers and all(is_untraced(t) for t in readers)
@@ -173,8 +175,43 @@ def test_reader_thread_is_invisible_to_the_debugger(fake: Callable[[Script], Fak
         connection.close()
 
 
-def test_unreachable_adapter_is_reported() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    with pytest.raises(AdapterUnavailable):
-        AdapterConnection(Endpoint("127.0.0.1", port), lambda event: None, connect_timeout=2)
+def _pydevd(address: tuple[str, int], token: object, stop: threading.Event) -> threading.Thread:
+    """A peer connected to ``address`` (in the listener's queue on return) that answers
+    ``pydevdAuthorize`` with ``token``."""
+    conn = socket.create_connection(address)
+
+    def run() -> None:
+        with conn:
+            decoder = FrameDecoder()
+            for request in read(conn, decoder, 1):
+                conn.sendall(respond(request, clientAccessToken=token))
+            stop.wait(10)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_only_a_peer_that_knows_the_token_is_accepted_as_pydevd(caplog: pytest.LogCaptureFixture) -> None:
+    stop = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = ("127.0.0.1", int(listener.getsockname()[1]))
+        intruders = [_pydevd(address, "guessed", stop), _pydevd(address, None, stop)]  # queued first
+        real = _pydevd(address, "the-token", stop)
+        connection = accept_pydevd(listener, "the-token", lambda: None, time.monotonic() + 30)
+    try:
+        assert not connection.closed
+        assert caplog.text.count("not the kernel's pydevd") == 2, caplog.text
+    finally:
+        stop.set()
+        connection.close()
+        for thread in (*intruders, real):
+            thread.join(5)
+
+
+def test_pydevd_failing_to_connect_is_reported() -> None:
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        pytest.raises(AdapterUnavailable, match="no debugpy"),
+    ):
+        accept_pydevd(listener, "token", lambda: "no debugpy here", time.monotonic() + 30)

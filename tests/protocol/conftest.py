@@ -75,6 +75,7 @@ def braid_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BraidEnv]:
     os.environ.pop("MPLBACKEND", None)  # the kernel chooses the default matplotlib backend
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     os.environ["BRAID_CACHE_DIR"] = str(base / "cache")  # cache mode never writes to ~/.cache
+    os.environ["BRAID_CACHE_SECRET_FILE"] = str(base / "data" / "cache-secret")  # nor to ~/.local
     _install(env.prefix)
     _install(env.prefix, "concurrent")
     _install(env.prefix, "cache")

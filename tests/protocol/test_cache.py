@@ -7,7 +7,11 @@ must not move it), read from an uncached cell.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import stat
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -324,3 +328,100 @@ def test_cache_and_react_together(start_kernel: StartKernel, cache_dir: Path) ->
     assert updates == ["b is 20\n"], again.describe()
     shown = k.run("b").of_type("display_data")  # react mode shows results as display data
     assert shown[0]["content"]["data"]["text/plain"] == "20"
+
+
+# ---------------------------------------------------------------- a store others can write to
+
+
+def _planted(code: str) -> bytes:
+    """A cache entry as the unauthenticated format accepted it (magic, length, CRC-32) whose
+    pickle runs ``code`` when loaded: what anyone able to write to the store could plant."""
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return exec, (code,)
+
+    body = pickle.dumps(Payload())
+    return b"BRAIDC1\n" + len(body).to_bytes(8, "little") + zlib.crc32(body).to_bytes(4, "little") + body
+
+
+def _newest_entry(store: Path) -> Path:
+    return max(store.glob("*.entry"), key=lambda p: p.stat().st_mtime)
+
+
+def test_a_planted_pickle_with_a_valid_checksum_never_runs(
+    cache_kernel: RunningKernel, tmp_path: Path
+) -> None:
+    k = cache_kernel
+    code = "sidefx.bump()\nprint('ran')\nplanted = 1"
+    assert _cache(k.run(code)) == "miss"
+    marker = tmp_path / "planted-pickle-ran"
+    _newest_entry(_store(k)).write_bytes(_planted(f"open({str(marker)!r}, 'w').write('pwned')"))
+    again = k.run(code)
+    assert not marker.exists(), "the kernel unpickled a planted cache entry"
+    assert _cache(again) == "miss" and again.stdout == "ran\n", again.describe()
+    assert _calls(k) == 2
+    k.wait_for_log(r"cache entry .* not authentic")
+
+
+def test_entries_written_under_another_users_secret_are_misses(
+    start_kernel: StartKernel, cache_dir: Path, tmp_path: Path
+) -> None:
+    args = ["--cache-dir", str(cache_dir)]
+    theirs = start_kernel(
+        kernel_name="braid-cache",
+        extra_arguments=args,
+        env={**os.environ, "BRAID_CACHE_SECRET_FILE": str(tmp_path / "theirs" / "cache-secret")},
+    )
+    code = "shared = sum(range(1000))\nprint('sum', shared)"
+    assert _cache(theirs.run(code)) == "miss"
+    _store(theirs)  # waits for pending writes
+    mine = start_kernel(kernel_name="braid-cache", extra_arguments=args)
+    done = mine.run(code)
+    assert _cache(done) == "miss" and done.stdout == "sum 499500\n"
+    assert _cache(mine.run(code)) == "hit"
+
+
+def test_the_cache_is_private_to_its_user(cache_kernel: RunningKernel, cache_dir: Path) -> None:
+    k = cache_kernel
+    k.run("private = [1, 2, 3]")
+    store = _store(k)
+    secret = Path(os.environ["BRAID_CACHE_SECRET_FILE"])
+    for path, mode in ((cache_dir, 0o700), (store, 0o700), (_newest_entry(store), 0o600), (secret, 0o600)):
+        info = path.lstat()
+        assert (stat.S_IMODE(info.st_mode), info.st_uid) == (mode, os.geteuid()), path
+
+
+def test_a_store_writable_by_others_is_refused_and_cells_simply_run(
+    start_kernel: StartKernel, cache_dir: Path
+) -> None:
+    args = ["--cache-dir", str(cache_dir)]
+    first = start_kernel(kernel_name="braid-cache", extra_arguments=args)
+    code = "computed = 6 * 7\nprint('computed', computed)"
+    assert _cache(first.run(code)) == "miss"
+    store = _store(first)
+    store.chmod(0o777)  # as a shared directory would be
+    second = start_kernel(kernel_name="braid-cache", extra_arguments=args)
+    done = second.run(code)
+    assert done.status == "ok" and done.stdout == "computed 42\n" and _cache(done) == "miss"
+    assert _cache(second.run(code)) == "miss"  # nothing is stored there either
+    second.wait_for_log(r"cell cache is not used: .* writable by group or others")
+    assert "not used" in second.run("%braid cache info").stdout
+    assert stat.S_IMODE(store.stat().st_mode) == 0o777  # left as it is
+
+
+def test_a_symlinked_store_is_not_followed(
+    start_kernel: StartKernel, cache_dir: Path, tmp_path: Path
+) -> None:
+    probe = start_kernel(kernel_name="braid-cache", extra_arguments=["--cache-dir", str(cache_dir)])
+    name = _store(probe).name  # the store this working directory gets
+    elsewhere, target = tmp_path / "other-root", tmp_path / "attacker-owned"
+    elsewhere.mkdir(mode=0o700)
+    target.mkdir(mode=0o700)
+    (elsewhere / name).symlink_to(target)
+    k = start_kernel(kernel_name="braid-cache", extra_arguments=["--cache-dir", str(elsewhere)])
+    done = k.run("kept = 5\nprint('ran')")
+    assert done.status == "ok" and done.stdout == "ran\n"
+    k.run("%braid cache info")
+    assert list(target.iterdir()) == [], "the kernel wrote its cache through a symlink"
+    k.wait_for_log(r"cell cache is not used: .* is a symlink")

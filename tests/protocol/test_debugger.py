@@ -3,19 +3,28 @@
 Each test starts its own kernel (debugpy can be started once per process) and plays the sequence
 JupyterLab plays: initialize → attach → debugInfo → dumpCell → setBreakpoints → configurationDone →
 execute → ``stopped`` → inspect → step → continue → the cell's reply.  At the end every kernel is
-shut down and the debugpy adapter processes it spawned are waited for (and killed if they linger).
+shut down, and so is any debugpy adapter process found (the kernel spawns none: it talks to pydevd
+over a connection of its own).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import socket
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
+from braid_kernel.engine.cellfiles import murmur2
+from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
 from tests.protocol.kernel_client import Msg, RunningKernel
 
 StartDebugKernel = Callable[..., tuple["RunningKernel", "Dap"]]
@@ -324,4 +333,151 @@ def test_trio_backend(debug_kernel: StartDebugKernel) -> None:
         dap.ok("continue", threadId=thread_id)
         done = k.finish(cell, timeout=WAIT)
         assert done.status == "ok", done.describe()
+    dap.stop()
+
+
+def _listening_ports(k: RunningKernel, dap: Dap) -> set[int]:
+    """Every loopback TCP port a debugger-related process listens on, except the kernel's own five
+    ZeroMQ ports: the kernel's, its descendants', debugpy adapters' (they daemonize), and the ports
+    ``debugpySockets`` events announced."""
+    info = k.km.get_connection_info()
+    zmq_ports = {int(info[f"{name}_port"]) for name in ("shell", "iopub", "stdin", "control", "hb")}
+    kernel = psutil.Process(k.pid)
+    processes = [kernel, *kernel.children(recursive=True)]
+    for process in psutil.process_iter(["cmdline"]):
+        if any("debugpy" in part for part in process.info["cmdline"] or []):
+            processes.append(process)
+    ports = {
+        int(socket_info["port"])
+        for event in dap.events()
+        if event.get("event") == "debugpySockets"
+        for socket_info in event["body"].get("sockets", [])
+    }
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        ports |= {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN}
+    return ports - zmq_ports
+
+
+def _dap_attack(port: int, marker: Path) -> Msg | None:
+    """What a local process without the kernel's key can do on ``port``: play a DAP client
+    (initialize, attach, configurationDone) and evaluate code that writes ``marker``.  Returns the
+    evaluate response if the port gave it a session."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return None
+    decoder = FrameDecoder()
+    seq = itertools.count(1)
+    pending: list[Msg] = []
+
+    def send(command: str, **arguments: Any) -> None:
+        sock.sendall(
+            encode({"seq": next(seq), "type": "request", "command": command, "arguments": arguments})
+        )
+
+    def receive(match: Callable[[Msg], bool]) -> Msg | None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for message in pending:
+                if match(message):
+                    pending.remove(message)
+                    return message
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                return None
+            if not data:
+                return None
+            pending.extend(decoder.feed(data))
+        return None
+
+    def response(command: str) -> Msg | None:
+        return receive(lambda m: m.get("type") == "response" and m.get("command") == command)
+
+    with sock:
+        send("initialize", clientID="intruder", adapterID="python", pathFormat="path")
+        if response("initialize") is None:
+            return None
+        send("attach", justMyCode=False)
+        if receive(lambda m: m.get("event") == "initialized" or m.get("command") == "attach") is None:
+            return None
+        send("configurationDone")
+        response("configurationDone")
+        code = f"open({str(marker)!r}, 'w').write('intruder was here')"
+        send("evaluate", expression=code, context="repl")
+        answer = response("evaluate")
+        return answer if answer is not None and answer.get("success") else None
+
+
+def test_no_debugger_port_accepts_a_session_the_kernel_did_not_open(
+    debug_kernel: StartDebugKernel, tmp_path: Path
+) -> None:
+    """After the frontend turns the debugger off, no port left behind runs code for a local process
+    that lacks the key; the frontend can turn the debugger on again and debug a cell."""
+    k, dap = debug_kernel()
+    dap.start()
+    dap.stop()
+    marker = tmp_path / "intruder-marker"
+    ports = _listening_ports(k, dap)
+    for port in sorted(ports):
+        answer = _dap_attack(port, marker)
+        assert answer is None, f"port {port} evaluated code for a process without the key: {answer}"
+    assert not marker.exists(), "a process without the key ran code in the kernel"
+    assert ports == set(), f"ports left listening after the debugger was switched off: {ports}"
+    assert k.run("'still serving'").status == "ok"
+
+    dap.start()
+    assert _listening_ports(k, dap) == set(), "a port is open for DAP clients while debugging"
+    cell, thread_id, top = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    assert dap.frame_variables(top["id"])["x"] == "42"
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
+    dap.stop()
+    assert k.run(SYNC_CELL).status == "ok"  # no breakpoint left behind
+
+
+def test_dumped_cells_go_to_a_private_directory_and_never_through_a_symlink(
+    debug_kernel: StartDebugKernel, tmp_path: Path
+) -> None:
+    """Another local user can neither choose the directory the kernel dumps cells in (the old
+    ``/tmp/braid_<pid>``, planted before the first dump) nor make a dump write through a symlink;
+    the names still follow debugInfo's tmpFilePrefix/tmpFileSuffix contract."""
+    k, dap = debug_kernel()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    planted = Path(tempfile.gettempdir()) / f"braid_{k.pid}"
+    planted.mkdir(mode=0o777)
+    try:
+        planted.chmod(0o777)
+        info = dap.ok("debugInfo")
+        for code in (SYNC_CELL, FUNCTION_CELL):
+            name = murmur2(code.encode(), info["hashSeed"])
+            (planted / f"{name}{info['tmpFileSuffix']}").symlink_to(victim)
+        path = Path(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
+        assert victim.read_text() == "precious", "the dump wrote through a planted symlink"
+        assert path.parent != planted, f"cells were dumped in the planted {planted}"
+    finally:
+        shutil.rmtree(planted)
+    assert str(path).startswith(info["tmpFilePrefix"]) and str(path).endswith(info["tmpFileSuffix"])
+    assert path.read_text() == SYNC_CELL
+    directory = path.parent
+    assert stat.S_IMODE(directory.lstat().st_mode) == 0o700 and directory.lstat().st_uid == os.geteuid()
+    assert stat.S_IMODE(path.lstat().st_mode) == 0o600
+
+    # Even in its own directory (say, the user's own mistake), a symlink at a cell's name is replaced.
+    name = murmur2(FUNCTION_CELL.encode(), info["hashSeed"])
+    (directory / f"{name}{info['tmpFileSuffix']}").symlink_to(victim)
+    function_path = Path(dap.ok("dumpCell", code=FUNCTION_CELL)["sourcePath"])
+    assert victim.read_text() == "precious"
+    assert not function_path.is_symlink() and function_path.read_text() == FUNCTION_CELL
+
+    dap.start()  # the debugger finds the dumped cells where debugInfo said they are
+    cell, thread_id, top = _run_to_breakpoint(k, dap, SYNC_CELL, 2)
+    assert top["source"]["path"] == str(path)
+    dap.ok("continue", threadId=thread_id)
+    assert k.finish(cell, timeout=WAIT).status == "ok"
     dap.stop()

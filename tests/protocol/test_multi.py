@@ -179,6 +179,27 @@ def test_input_prompts_go_to_the_asking_client(multi: RunningKernel, clients: Cl
     assert error_of(other.execute("answer")) == "NameError"
 
 
+def test_an_input_reply_answers_only_its_own_sessions_question(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    """Another session's input_reply, without a parent (``kc.input()``) or naming a question that
+    is not pending, never answers this session's ``input()``."""
+    other = clients.new()
+    cell = multi.execute_request("answer = input('a? ')", allow_stdin=True)
+    multi.reply(cell, "stdin", timeout=10)
+    other.kc.input("from b")
+    multi.wait_for_log("input_reply without a parent .* dropped")
+    forged = other.kc.session.msg(
+        "input_reply", {"value": "forged", "status": "ok"}, parent={"msg_id": "not-asked"}
+    )
+    other.kc.stdin_channel.send(forged)
+    multi.wait_for_log("input_reply for a question that is not pending")
+    assert not multi.has_reply(cell)
+    multi.kc.input("for-a")
+    assert multi.finish(cell).status == "ok"
+    assert multi.value("answer") == "'for-a'"
+
+
 def test_comms_belong_to_the_session_that_opened_them(multi: RunningKernel, clients: Clients) -> None:
     other = clients.new()
     comm_id = multi.value(

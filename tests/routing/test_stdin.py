@@ -26,6 +26,7 @@ class Asker:
 
     request: Request
     answers: list[str] = field(default_factory=list)
+    question: Message | None = None  # the input_request it sent
     thread: threading.Thread | None = None
 
     def start(self, rig: Rig, prompt: str, password: bool) -> None:
@@ -50,8 +51,8 @@ def askers(rig: Rig) -> Iterator[list[Asker]]:
     started: list[Asker] = []
     yield started
     stuck = [a for a in started if a.waiting()]
-    for _ in stuck:  # never leave a thread blocked in ask(): answer the oldest until none waits
-        reply(rig, "", None)
+    for asker in stuck:  # never leave a thread blocked in ask()
+        reply(rig, "", None if asker.question is None else asker.question.header)
     assert not stuck, "a question never got its reply"
 
 
@@ -85,6 +86,7 @@ def ask(
         if sent:
             [(channel, question)] = sent
             assert channel is Channel.STDIN
+            asker.question = question
             return asker, question
         time.sleep(0.001)
     raise AssertionError("no input_request was sent")
@@ -158,14 +160,37 @@ def test_other_messages_on_stdin_are_ignored(rig: Rig, askers: list[Asker]) -> N
     assert asker.answer() == "real"
 
 
-def test_reply_without_parent_answers_its_own_client_sessions_question(rig: Rig, askers: list[Asker]) -> None:
+def test_reply_without_parent_answers_only_its_own_client_sessions_question(
+    rig: Rig, askers: list[Asker], caplog: pytest.LogCaptureFixture
+) -> None:
     # Multi mode: two notebooks (client sessions) wait for input at once.
-    other, _ = ask(rig, askers, "other notebook? ", session="another-client")
+    other, other_question = ask(rig, askers, "other notebook? ", session="another-client")
     mine, _ = ask(rig, askers, "mine? ")  # asked by "client-session", the rig client's session
 
     reply(rig, "for me", None, status=False)
     assert mine.answer() == "for me"
     assert other.waiting()
 
-    reply(rig, "fallback", None, status=False)  # no question of this client left: the oldest
-    assert other.answer() == "fallback"
+    reply(rig, "not for the other notebook", None, status=False)  # this client asked nothing more
+    assert "without a parent from a session that asked nothing" in caplog.text
+    assert other.waiting()
+    reply(rig, "to other", other_question.header)
+    assert other.answer() == "to other"
+
+
+def test_reply_naming_a_question_that_is_not_pending_is_dropped(
+    rig: Rig, askers: list[Asker], caplog: pytest.LogCaptureFixture
+) -> None:
+    asker, question = ask(rig, askers, "? ")
+    reply(rig, "stale", {"msg_id": "answered-long-ago"})
+    assert "not pending" in caplog.text
+    assert asker.waiting()
+    reply(rig, "real", question.header)
+    assert asker.answer() == "real"
+
+
+def test_answer_all_releases_every_waiting_question(rig: Rig, askers: list[Asker]) -> None:
+    first, _ = ask(rig, askers, "first? ")
+    second, _ = ask(rig, askers, "second? ", session="another-client")
+    assert rig.stdin.answer_all("closing") == 2
+    assert first.answer() == "closing" and second.answer() == "closing"

@@ -25,7 +25,7 @@ from traitlets.config import Config
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.support import supported_features
-from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, store_directory
+from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.modes import Mode
@@ -238,7 +238,8 @@ class KernelCore:
 def _open_cache_store(config: KernelConfig) -> CacheStore:
     """Cache mode's store for this kernel: per notebook (or working directory) under the root."""
     root = cache_root(config.cache_dir, os.environ)
-    return CacheStore(store_directory(root, os.environ, Path.cwd()), config.cache_size)
+    directory = store_directory(root, os.environ, Path.cwd())
+    return CacheStore(directory, config.cache_size, secret_file(os.environ))
 
 
 def _record_output(enabled: bool) -> None:

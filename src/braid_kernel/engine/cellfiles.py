@@ -6,12 +6,24 @@ frontend can compute the same name before the cell runs and set breakpoints
 in it.  JupyterLab computes ``prefix + murmur2(code, seed) + suffix`` from the
 ``debugInfo`` reply, so the hash is MurmurHash2 (32-bit) with a seed the
 kernel announces.
+
+Cell files go to a private directory: its name is random (``braid_<pid>_<random>``
+in the system temp dir, fixed when the kernel starts because the debugger announces
+it as ``tmpFilePrefix``), it is created on the first dump with mode 0700 and used
+only while it is a real directory of this user that no one else can enter, and
+every dump writes a new file and renames it into place, so that a symlink planted
+at a cell's name is replaced, never followed.  (A predictable ``/tmp/braid_<pid>``
+made with ``exist_ok`` let another local user read every dumped cell, or make a
+dump overwrite any file of the kernel's user.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
+import secrets
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +60,49 @@ def murmur2(data: bytes, seed: int) -> int:
     return h
 
 
+class UnsafeCellDirectory(OSError):
+    """The cell directory exists but is not private to this user; nothing is written there."""
+
+
 def default_cell_dir() -> Path:
-    """A per-process directory for cell files (nothing is written until dumped)."""
-    return Path(tempfile.gettempdir()) / f"braid_{os.getpid()}"
+    """A fresh, unguessable directory name for cell files (nothing is created until a dump)."""
+    return Path(tempfile.gettempdir()) / f"braid_{os.getpid()}_{secrets.token_hex(8)}"
+
+
+def ensure_private_directory(directory: Path) -> None:
+    """Create ``directory`` with mode 0700, or check that the existing one is private.
+
+    Raises :class:`UnsafeCellDirectory` when the path is a symlink, not a directory, owned by
+    another user or open to group or others (its files could be read or replaced).
+    """
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    else:
+        return
+    info = os.lstat(directory)
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeCellDirectory(f"cell directory {directory} is not a directory (a symlink?): not used")
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise UnsafeCellDirectory(
+            f"cell directory {directory} is not private (owner uid {info.st_uid}, "
+            f"mode {stat.S_IMODE(info.st_mode):o}): not used"
+        )
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (mode 0600) through a new file renamed into place: whatever was
+    at ``path`` (a symlink included) is replaced, never written through."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +145,11 @@ class CellFiles:
         return name
 
     def dump(self, code: str) -> str:
-        """Write the cell to disk (debuggers need a real file); return its name."""
+        """Write the cell to disk (debuggers need a real file); return its name.
+
+        Raises :class:`UnsafeCellDirectory` (an ``OSError``) when the directory is not private.
+        """
         name = self.register(code)
-        path = Path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(code, encoding="utf-8")
+        ensure_private_directory(self.directory)
+        write_private_file(Path(name), code)
         return name

@@ -1,11 +1,16 @@
 """stdin: ``input_request`` out, the matching ``input_reply`` back.
 
 A cell's thread calls :meth:`StdinBroker.ask` and blocks until the reply
-arrives on the I/O thread.  Replies are matched to the request they answer
-by their parent ``msg_id``; a reply without one (jupyter_client's
-``kc.input()`` sends only ``{"value": ...}``) answers the oldest question of
-the client session that sent it (in multi mode several notebooks may be
-asking), or the oldest question at all when that client asked none.
+arrives on the I/O thread.  A reply answers only a question of its own:
+
+* with a parent ``msg_id`` (JupyterLab), the question it names; a reply naming
+  a question that is not pending (answered, interrupted) is dropped;
+* without one (jupyter_client's ``kc.input()`` sends only ``{"value": ...}``),
+  the oldest question asked by the same client session (header ``session``);
+  when that session asked nothing, it is dropped — never given to another
+  session's question (in multi mode each notebook is a session, see README).
+
+Dropped replies are logged as warnings.
 """
 
 from __future__ import annotations
@@ -71,20 +76,35 @@ class StdinBroker:
             with self._lock:
                 self._pending.pop(header["msg_id"], None)
 
+    def answer_all(self, value: str = "") -> int:
+        """Answer every open question with ``value`` (the kernel is closing: a thread blocked in
+        ``input()`` would keep it open); returns how many were answered."""
+        with self._lock:
+            questions = list(self._pending.values())
+        for question in questions:
+            question.value = value
+            question.answered.set()
+        return len(questions)
+
     def deliver(self, reply: Message) -> None:
         """Hand an ``input_reply`` to the question it answers (I/O thread)."""
         if reply.msg_type != "input_reply":
             log.warning("ignored %r on the stdin channel", reply.msg_type)
             return
         parent_id = reply.parent_header.get("msg_id")
+        client = reply.header.get("session")
         with self._lock:
-            question = self._pending.get(parent_id) if isinstance(parent_id, str) else None
-            if question is None and self._pending:
-                client = reply.header.get("session")
-                questions = list(self._pending.values())
-                question = next((q for q in questions if q.client == client), questions[0])
+            if parent_id:
+                question = self._pending.get(parent_id) if isinstance(parent_id, str) else None
+            else:
+                question = next((q for q in self._pending.values() if q.client == client), None)
+        if question is None and parent_id:
+            log.warning("input_reply for a question that is not pending (%r): dropped", parent_id)
+            return
         if question is None:
-            log.warning("input_reply with no pending input_request: dropped")
+            log.warning(
+                "input_reply without a parent from a session that asked nothing (%r): dropped", client
+            )
             return
         value = reply.content.get("value", "")
         question.value = value if isinstance(value, str) else str(value)

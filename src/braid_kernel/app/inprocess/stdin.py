@@ -27,7 +27,7 @@ from braid_kernel.routing.context import Request
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
 from braid_kernel.wire import jsonutil
-from braid_kernel.wire.message import JsonDict, Message, new_header
+from braid_kernel.wire.message import JsonDict, new_header
 
 InputHandler = Callable[[JsonDict], str]
 """Answers one ``input_request`` (the message dict) with the text typed in."""
@@ -47,8 +47,6 @@ class InProcessInput:
         self._handler_for = handler_for
         self._session = session
         self._loop_thread = loop_thread
-        self._lock = threading.Lock()
-        self._waiting = 0
 
     def ask(self, prompt: str, password: bool, request: Request) -> str:
         handler = self._handler_for(request)
@@ -61,22 +59,12 @@ class InProcessInput:
                 "pass input_handler= to InProcessKernel.client() or .connect(), "
                 "or call input() from a thread (await anyio.to_thread.run_sync(input, 'prompt'))"
             )
-        with self._lock:
-            self._waiting += 1
-        try:
-            return self._broker.ask(prompt, password, request)
-        finally:
-            with self._lock:
-                self._waiting -= 1
+        return self._broker.ask(prompt, password, request)
 
     def release_all(self) -> None:
         """Answer every ``input()`` still waiting on the stdin channel with an empty
         string (the kernel is closing: a thread blocked there would keep it open)."""
-        with self._lock:
-            waiting = self._waiting
-        for _ in range(waiting):
-            header = new_header("input_reply", "", "braid")
-            self._broker.deliver(Message(header=header, content={"value": ""}))
+        self._broker.answer_all("")
 
     def _input_request(self, prompt: str, password: bool, request: Request) -> JsonDict:
         # JSON-clean (an ISO date), as the message would be on the wire.

@@ -3,7 +3,8 @@
 * :mod:`.key` — the cell's key: normalised code, input names (static analysis) and their values;
 * :mod:`.fingerprint` — content hashes of values, stable across processes;
 * :mod:`.entry` — what a cached cell left behind, pickled with cloudpickle;
-* :mod:`.store` — the on-disk store (atomic writes, checksums, LRU size bound);
+* :mod:`.store` — the on-disk store (atomic writes, authenticated entries, LRU size bound);
+* :mod:`.secret` — the per-user secret that authenticates entries, and the privacy checks;
 * :mod:`.location` — where the store lives;
 * :mod:`.cache` — :class:`CellCache`: cacheability, lookup, saving, counters;
 * :mod:`.runner` — :class:`CachingRunner`, the cell runner that uses it.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from braid_kernel.engine.cache.cache import CellCache
 from braid_kernel.engine.cache.location import cache_root, store_directory
 from braid_kernel.engine.cache.runner import CachingRunner
+from braid_kernel.engine.cache.secret import secret_file
 from braid_kernel.engine.cache.store import CacheStore
 
 __all__ = (
@@ -21,5 +23,6 @@ __all__ = (
     "CachingRunner",
     "CellCache",
     "cache_root",
+    "secret_file",
     "store_directory",
 )

@@ -210,6 +210,8 @@ class CellCache:
             f"this session: {counts.hits} hits, {counts.misses} misses, {counts.stored} stored, "
             f"{counts.not_cached} not cached",
         ]
+        if self.store.refused is not None:
+            lines.append(f"not used: {self.store.refused}")
         if self.store.write_error is not None:
             lines.append(f"last write error: {self.store.write_error}")
         if self.last_not_cached is not None:

@@ -1,8 +1,9 @@
-"""A DAP client connection to debugpy's adapter.
+"""A DAP client connection to pydevd, debugpy's debugger in this process.
 
-One TCP connection, one reader thread.  Requests are numbered by the
-connection (the frontend's ``seq`` numbers are not reused, so the kernel's own
-requests can never collide with them); the reader routes each response to the
+One TCP connection (opened by pydevd towards the kernel, see :mod:`.server`),
+one reader thread.  Requests are numbered by the connection (the frontend's
+``seq`` numbers are not reused, so the kernel's own requests can never collide
+with them); the reader routes each response to the
 request it answers by ``request_seq`` and hands every event to a callback.  All
 methods are safe to call from any thread; the reader thread is marked
 untraced so that pydevd neither suspends nor lists it.
@@ -21,7 +22,6 @@ from typing import Any
 
 from . import framing
 from .errors import AdapterTimeout, AdapterUnavailable, DebuggerError
-from .server import Endpoint
 from .threads import untraced
 
 Message = dict[str, Any]
@@ -32,21 +32,19 @@ _CHUNK = 65536
 
 
 class AdapterConnection:
-    """A live client connection; create one per debugging session, then ``close`` it.
+    """A live connection over a connected socket, until ``close``.
 
-    ``on_event`` is called on the reader thread, in arrival order, for every
-    DAP event; an exception it raises is logged and does not stop the reader.
-    When the adapter closes the connection (or sends garbage), every pending
-    and later request fails with :class:`AdapterUnavailable`.
+    ``on_event`` (an attribute: the owner may replace it) is called on the
+    reader thread, in arrival order, for every DAP event; an exception it
+    raises is logged and does not stop the reader.  When the peer closes the
+    connection (or sends garbage), every pending and later request fails with
+    :class:`AdapterUnavailable`.
     """
 
-    def __init__(self, endpoint: Endpoint, on_event: EventHandler, *, connect_timeout: float = 10.0) -> None:
-        try:
-            self._sock = socket.create_connection((endpoint.host, endpoint.port), timeout=connect_timeout)
-        except OSError as exc:
-            raise AdapterUnavailable(f"cannot connect to debugpy's adapter at {endpoint}: {exc}") from exc
+    def __init__(self, sock: socket.socket, on_event: EventHandler) -> None:
+        self._sock = sock
         self._sock.settimeout(None)
-        self._on_event = on_event
+        self.on_event = on_event
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # guards _pending, _waiters, _closed and socket writes
         self._pending: dict[int, Future[Message]] = {}
@@ -127,7 +125,7 @@ class AdapterConnection:
             for waiter in waiters:
                 _resolve(waiter, message)
             try:
-                self._on_event(message)
+                self.on_event(message)
             except Exception:
                 _log.exception("debug event handler failed on %r", message.get("event"))
         else:

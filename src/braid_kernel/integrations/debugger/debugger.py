@@ -3,11 +3,13 @@
 :class:`Debugger` answers the ``debug_request`` messages of the control
 channel.  Requests only the kernel can answer (the Jupyter extensions, the
 namespace view) are answered here; the rest of the Debug Adapter Protocol is
-relayed to debugpy's adapter, which debugs this very process through pydevd.
+relayed to pydevd, debugpy's debugger, which debugs this very process; the
+connection to it is the kernel's alone (see :mod:`.server`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -60,9 +62,11 @@ class Debugger:
         self._host = host
         self._seq = itertools.count(1)
         self._lifecycle = threading.RLock()  # initialize / attach / disconnect / close
-        self._state = threading.Lock()  # guards _breakpoints
+        self._state = threading.Lock()  # guards _breakpoints and _sources
         self._session: Session | None = None
+        self._active = False  # a frontend has the debugger on
         self._breakpoints: dict[str, list[dict[str, Any]]] = {}
+        self._sources: set[str] = set()  # every source the frontend set breakpoints in
         self._stopped = StoppedThreads()
         self._table = VariableTable()
         self._handlers: dict[str, Callable[[Message], Message]] = {
@@ -108,63 +112,70 @@ class Debugger:
             return req.failure(request, next(self._seq), f"{command} failed: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
-        """Disconnect from the adapter if connected (resuming stopped threads).
+        """Turn the debugger off as a frontend's ``disconnect`` does (resuming stopped threads).
 
-        Waits at most a couple of seconds, as it runs at kernel shutdown;
-        debugpy itself stays loaded until the process exits.
+        Waits at most a couple of seconds, as it runs at kernel shutdown.
+        pydevd stays loaded, and connected to this process, until it exits.
         """
         with self._lifecycle:
-            self._end_session(politely=True, timeout=min(self._timeout, _CLOSE_TIMEOUT))
+            self._detach(timeout=min(self._timeout, _CLOSE_TIMEOUT))
 
     # -- session lifecycle -------------------------------------------------
+    #
+    # The session with pydevd, once started, lasts as long as the process (see
+    # .server: no one else can connect to pydevd).  What the frontend turns on
+    # and off is ``_active``: between its ``initialize`` and its ``disconnect``.
 
     def _initialize(self, request: Message) -> Message:
         with self._lifecycle:
             session = self._session
             if session is not None and session.alive:
+                self._active = True
                 return req.reply(request, next(self._seq), session.capabilities)
-            self._end_session(politely=False)
             args = req.arguments(request)
-            self._session, response = Session.start(self._host, self._on_event, args, self._timeout)
+            session, response = Session.start(self._host, self._on_event, args, self._timeout)
+            self._session = session
+            self._active = session is not None
             return self._relay(request, response)
 
     def _attach(self, request: Message) -> Message:
         with self._lifecycle:
             session = self._require_session()
             if session.attached:
+                # What pydevd sent when it was first attached: the frontend configures after it.
+                self._send_event({"seq": next(self._seq), "type": "event", "event": "initialized"})
                 return req.reply(request, next(self._seq))
             args = req.arguments(request)
             response = session.attach(args, just_my_code=self._just_my_code, timeout=self._timeout)
             return self._relay(request, response)
 
     def _configuration_done(self, request: Message) -> Message:
-        # Already sent to debugpy while attaching; breakpoints set since then apply anyway.
+        # Already sent to pydevd while attaching; breakpoints set since then apply anyway.
         self._require_session()
         return req.reply(request, next(self._seq))
 
     def _disconnect(self, request: Message) -> Message:
         with self._lifecycle:
-            response = self._end_session(politely=True, arguments=req.arguments(request))
-            return self._relay(request, response or req.reply(request, next(self._seq)))
+            self._detach(timeout=self._timeout)
+            return req.reply(request, next(self._seq))
 
-    def _end_session(
-        self, *, politely: bool, arguments: dict[str, Any] | None = None, timeout: float | None = None
-    ) -> Message | None:
-        session, self._session = self._session, None
+    def _detach(self, *, timeout: float) -> None:
+        """The frontend is gone: remove its breakpoints, resume stopped threads, forget its state."""
+        self._active = False
         with self._state:
+            sources = set(self._sources)
             self._breakpoints.clear()
+            self._sources.clear()
+        stopped = self._stopped.snapshot()
         self._stopped.clear()
         self._table.clear()
-        if session is None:
-            return None
-        if politely:
-            return session.disconnect(arguments or {}, timeout=timeout or self._timeout)
-        session.connection.close()
-        return None
+        session = self._session
+        if session is not None and session.alive:
+            session.detach(sources, stopped, timeout=timeout)
 
     def _require_session(self) -> Session:
         session = self._session
-        if session is None or not session.alive:
+        if session is None or not session.alive or not self._active:
             raise DebuggerError("the debugger is not started: send 'initialize' and 'attach' first")
         return session
 
@@ -182,8 +193,20 @@ class Debugger:
         return {**response, **req.answering(request)}
 
     def _on_event(self, event: Message) -> None:
+        if not self._active:
+            self._resume_unattended(event)
+            return
         self._stopped.on_event(event)
         self._send_event(event)
+
+    def _resume_unattended(self, event: Message) -> None:
+        """A thread stopped while no frontend debugs (``debugpy.breakpoint()`` in a cell): no one
+        could resume it, so resume it now.  Runs on the reader thread: sends, never waits."""
+        thread_id = (event.get("body") or {}).get("threadId")
+        session = self._session
+        if event.get("event") == "stopped" and isinstance(thread_id, int) and session is not None:
+            with contextlib.suppress(DebuggerError):
+                session.connection.send("continue", {"threadId": thread_id})
 
     def _continue(self, request: Message) -> Message:
         with self._stopped.resuming(req.arguments(request)) as resumption:
@@ -198,7 +221,7 @@ class Debugger:
         with self._state:
             breakpoints = {path: list(bps) for path, bps in self._breakpoints.items()}
         stopped = self._stopped.snapshot()
-        started = self._session is not None and self._session.alive
+        started = self._active and self._session is not None and self._session.alive
         body = req.debug_info_body(
             self._cell_files, started=started, breakpoints=breakpoints, stopped_threads=stopped
         )
@@ -218,6 +241,7 @@ class Debugger:
             reported = (response.get("body") or {}).get("breakpoints") or []
             placed = req.placed_breakpoints(args.get("breakpoints") or [], reported)
             with self._state:
+                self._sources.add(path)
                 if placed:
                     self._breakpoints[path] = placed
                 else:

@@ -1,22 +1,25 @@
-"""One frontend's debugging session with debugpy's adapter.
+"""The kernel's debugging session with pydevd.
 
-A session runs from ``initialize`` to ``disconnect``: it owns the adapter
-connection and plays debugpy's start-up sequence.  Requests arrive already
-numbered by the connection; responses are returned as the adapter sent them
-(the :class:`~.Debugger` renumbers them for the frontend).
+A session starts with the frontend's first ``initialize`` and lasts as long as
+the kernel: pydevd's connection is never handed to anyone else (see
+:mod:`.server`).  When the frontend turns the debugger off, the session is
+*detached* (its breakpoints removed, stopped threads resumed) rather than
+ended, and the next ``initialize`` / ``attach`` reuse it.  Requests arrive
+already numbered by the connection; responses are returned as pydevd sent
+them (the :class:`~.Debugger` renumbers them for the frontend).
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent import futures
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .adapter import AdapterConnection, EventHandler, Message, wait
-from .errors import AdapterTimeout, DebuggerError
+from .adapter import AdapterConnection, EventHandler, Message
+from .errors import DebuggerError
 from .probe import Capture
-from .server import Endpoint, ensure_listening
+from .server import ensure_connected
 
 _log = logging.getLogger(__name__)
 
@@ -25,18 +28,15 @@ KERNEL_DIR = Path(__file__).resolve().parents[2]
 
 
 class Session:
-    """An initialized adapter connection; :meth:`attach` it, then relay requests.
+    """An initialized pydevd connection; :meth:`attach` it, then relay requests.
 
     Create with :meth:`start`.  Methods block the calling thread for at most
     ``timeout`` seconds per round trip and raise :class:`DebuggerError`
-    subclasses when the adapter is unreachable or silent.
+    subclasses when pydevd is unreachable or silent.
     """
 
-    def __init__(
-        self, connection: AdapterConnection, endpoint: Endpoint, capabilities: dict[str, Any]
-    ) -> None:
+    def __init__(self, connection: AdapterConnection, capabilities: dict[str, Any]) -> None:
         self.connection = connection
-        self.endpoint = endpoint
         self.capabilities = capabilities
         self.attached = False
 
@@ -44,57 +44,46 @@ class Session:
     def start(
         cls, host: str, on_event: EventHandler, arguments: dict[str, Any], timeout: float
     ) -> tuple[Session | None, Message]:
-        """Start debugpy if needed, connect, send ``initialize``; (session or None, response)."""
-        endpoint = ensure_listening(host)
-        connection = AdapterConnection(endpoint, on_event)
-        try:
-            response = connection.request("initialize", arguments, timeout=timeout)
-        except BaseException:
-            connection.close()
-            raise
+        """Connect pydevd if needed and send ``initialize``; (session or None, response)."""
+        connection = ensure_connected(host, timeout)
+        connection.on_event = on_event
+        response = connection.request("initialize", arguments, timeout=timeout)
         if not response.get("success"):
-            connection.close()
             return None, response
-        return cls(connection, endpoint, response.get("body") or {}), response
+        return cls(connection, response.get("body") or {}), response
 
     @property
     def alive(self) -> bool:
-        """False once the adapter connection is closed."""
+        """False once pydevd's connection is lost."""
         return not self.connection.closed
 
     def attach(self, arguments: dict[str, Any], *, just_my_code: bool, timeout: float) -> Message:
-        """Attach the adapter to this process; return the ``attach`` response.
+        """Attach pydevd to this process; return the ``attach`` response.
 
-        debugpy answers ``attach`` only after ``configurationDone``, which a
-        client may send only after the ``initialized`` event.  JupyterLab
-        waits for the attach response before it configures anything, so the
-        session sends ``configurationDone`` itself; breakpoints set later apply
-        all the same.
+        pydevd answers ``attach`` at once; ``configurationDone`` is sent right
+        after it, because JupyterLab configures breakpoints only after the
+        attach response (they apply all the same when set later).
         """
-        args = dict(arguments)
-        args["connect"] = {"host": self.endpoint.host, "port": self.endpoint.port}
+        args = {
+            key: value for key, value in arguments.items() if key not in ("connect", "listen", "processId")
+        }
         args.setdefault("justMyCode", just_my_code)
-        # debugpy suspends every thread at a breakpoint by default; a kernel wants
+        # pydevd suspends every thread at a breakpoint by default; a kernel wants
         # only the stopped cell's thread suspended, so that subshells (own threads)
         # and threads the user started keep running.
         args.setdefault("stopAllThreadsOnSuspend", False)
         args["rules"] = [*args.get("rules", []), {"path": str(KERNEL_DIR), "include": False}]
-        initialized = self.connection.expect_event("initialized")
-        attached = self.connection.send("attach", args)
-        futures.wait([initialized, attached], timeout, futures.FIRST_COMPLETED)
-        if not attached.done():  # otherwise the adapter refused at once
-            if not initialized.done():
-                raise AdapterTimeout("debugpy sent no 'initialized' event after 'attach'")
-            initialized.result()
-            configured = self.connection.request("configurationDone", timeout=timeout)
-            if not configured.get("success"):
-                return configured
-        response = wait(attached, timeout, "attach")
-        self.attached = bool(response.get("success"))
+        response = self.connection.request("attach", args, timeout=timeout)
+        if not response.get("success"):
+            return response
+        configured = self.connection.request("configurationDone", timeout=timeout)
+        if not configured.get("success"):
+            return configured
+        self.attached = True
         return response
 
     def request(self, command: str, arguments: Any, *, timeout: float) -> Message:
-        """Relay one request; the adapter's response, success or not."""
+        """Relay one request; pydevd's response, success or not."""
         return self.connection.request(command, arguments, timeout=timeout)
 
     def value_in_frame(self, name: str, frame_id: int, *, timeout: float) -> Any:
@@ -106,17 +95,25 @@ class Session:
                 raise DebuggerError(str(response.get("message") or f"cannot evaluate {name!r}"))
             return capture.value
 
-    def disconnect(self, arguments: dict[str, Any], *, timeout: float) -> Message | None:
-        """Detach from this process (never terminating it) and close; the response if any.
+    def detach(self, sources: Iterable[str], stopped: Iterable[int], *, timeout: float) -> None:
+        """Undo what a frontend set up, keeping the connection: remove the breakpoints of
+        ``sources`` (and every exception and function breakpoint), resume ``stopped`` threads.
 
-        debugpy removes the session's breakpoints and resumes stopped threads.
+        Failures are logged, not raised: the frontend is gone either way.
         """
-        args = {**arguments, "terminateDebuggee": False, "restart": False}
-        try:
-            if self.alive:
-                return self.connection.request("disconnect", args, timeout=timeout)
-        except DebuggerError:
-            _log.debug("debugpy did not acknowledge the disconnect", exc_info=True)
-        finally:
-            self.connection.close()
-        return None
+        requests: list[tuple[str, dict[str, Any]]] = [
+            ("setExceptionBreakpoints", {"filters": []}),
+            ("setFunctionBreakpoints", {"breakpoints": []}),
+        ]
+        requests += [("setBreakpoints", {"source": {"path": path}, "breakpoints": []}) for path in sources]
+        requests += [("continue", {"threadId": thread_id}) for thread_id in stopped]
+        for command, arguments in requests:
+            try:
+                response = self.request(command, arguments, timeout=timeout)
+            except DebuggerError as exc:
+                _log.warning("debugger: %s failed while turning the debugger off: %s", command, exc)
+                continue
+            if not response.get("success"):
+                _log.debug(
+                    "debugger: %s while turning the debugger off: %s", command, response.get("message")
+                )
