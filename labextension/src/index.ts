@@ -87,7 +87,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       panel.toolbar.addItem('braid-run-stale', runStale);
       panel.toolbar.addItem('braid-show-graph', showGraph);
       const update = (): void => {
-        runStale.setHidden(!connection.isBraid);
+        // Run stale only matters in lazy reactive mode; the graph for any braid kernel.
+        const graph = connection.graph;
+        const lazy = graph !== null && (graph.lazy || graph.cells.some(cell => cell.state === 'stale'));
+        runStale.setHidden(!connection.isBraid || !lazy);
         showGraph.setHidden(!connection.isBraid);
         app.commands.notifyCommandChanged(CommandIDs.runStale);
       };
