@@ -9,6 +9,7 @@
   blocking one "running" (JupyterLab shows ``[*]`` for both).
 * Eager reactive mode labels the cells the last change re-ran, cache mode a cell restored from
   the cache, and with a kernel that is not braid the extension shows nothing.
+* The same in Notebook 7 (``/notebooks/...`` on the same server).
 
 Marks are the ``data-braid-state`` / ``data-braid-run`` attributes the extension writes on each
 cell (the style sheet draws them as the label); every wait is an ``expect`` on what the page shows.
@@ -150,3 +151,32 @@ def test_nothing_is_shown_for_a_kernel_that_is_not_braid(page: Page, lab: Jupyte
     expect(notebook.panel.locator(".braid-ShowGraphButton")).to_be_hidden()
     expect(notebook.cell(0)).not_to_have_attribute("data-braid-run", re.compile(".*"))
     expect(page.locator("#braid-dataflow-panel")).to_be_hidden()
+
+
+def test_notebook_7_marks_stale_cells_runs_them_and_shows_the_graph(
+    page: Page, lab: JupyterLab, showcase: Callable[[str], None]
+) -> None:
+    write_notebook(lab.root, "nb7.ipynb", "braid-react-lazy", LAZY_CELLS)
+    page.goto(f"{lab.origin}/notebooks/nb7.ipynb?token={lab.token}")
+    notebook = Notebook(page, "nb7.ipynb")
+    expect(notebook.cells).to_have_count(len(LAZY_CELLS), timeout=120_000)
+    run_stale = notebook.panel.locator(".braid-RunStaleButton")
+    expect(run_stale).to_be_visible(timeout=120_000)  # the kernel answered on the dataflow comm
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    edit(notebook, 0, "x = 5")
+    notebook.run(0)
+    notebook.expect_count(0, 4)
+    for index in (1, 2):
+        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
+    notebook.panel.locator(".braid-ShowGraphButton").click()
+    graph = page.locator("#braid-dataflow-panel")
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
+    showcase("15-notebook7-stale-and-graph")
+    run_stale.click()
+    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*51\s*$"))
+    for index in (1, 2):
+        expect(notebook.cell(index)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
