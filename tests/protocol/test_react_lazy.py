@@ -130,3 +130,38 @@ def test_react_on_returns_to_eager(lazy: RunningKernel) -> None:
 def test_run_stale_needs_reactive_mode(kernel: RunningKernel) -> None:
     done = cell(kernel, "%braid run stale")
     assert done.status == "error" and "reactive mode is off" in done.content["evalue"]
+
+
+def test_run_stale_runs_independent_branches_concurrently(start_kernel: Start) -> None:
+    k = start_kernel(kernel_name="braid-concurrent-react")
+    ok(k, "%braid react lazy", "mode")
+    ok(k, "import asyncio, time\nx = 1", "a")
+    branch = "{n}x = x\n{n}0 = time.monotonic()\nawait asyncio.sleep(0.5)\n{n}1 = time.monotonic()"
+    ok(k, branch.format(n="b"), "b")
+    ok(k, branch.format(n="c"), "c")
+    assert braid(ok(k, "x = 2", "a"))["stale"] == ["b", "c"]
+    ran = ok(k, "%braid run stale", "runner")
+    assert sorted(braid(ran)["reran"]) == ["b", "c"]
+    assert value(k, "(bx, cx)") == "(2, 2)"
+    assert value(k, "b0 < c1 and c0 < b1") == "True"  # each branch started before the other ended
+
+
+def test_interrupt_stops_stale_cells_run_from_the_comm(lazy: RunningKernel) -> None:
+    ok(lazy, "import anyio\nx = 1", "a")
+    first = ok(lazy, "y = x\ndisplay(f'started {y}')\nawait anyio.sleep(0 if y == 1 else 60)", "b")
+    assert "started 1" in shown(first, "b")  # display, a builtin IPython adds, is not a missing name
+    ok(lazy, "x = 2", "a")
+    target = {"comm_id": "dataflow-interrupt", "target_name": "braid.dataflow", "data": {}}
+    opened = lazy.send("shell", "comm_open", target)
+    lazy.iopub_wait(opened, lambda m: m["msg_type"] == "comm_msg", what="graph on open")
+    run = {"comm_id": "dataflow-interrupt", "data": {"request": "run_stale"}}
+    asked = lazy.send("shell", "comm_msg", run)
+
+    def says_started(m: dict[str, object]) -> bool:
+        return m["msg_type"] == "update_display_data" and "started 2" in str(m["content"])
+
+    lazy.iopub_wait(asked, says_started, what="the stale cell's output")
+    lazy.request("interrupt_request", channel="control")
+    error = lazy.iopub_wait(asked, lambda m: m["msg_type"] == "error", what="the interrupt's error")
+    assert error["content"]["ename"] == "KeyboardInterrupt"
+    assert ok(lazy, "1 + 1", "after").status == "ok"  # the kernel goes on

@@ -60,7 +60,6 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.message import JsonDict
 
-_BUILTINS = frozenset(vars(builtins))
 log = logging.getLogger("braid_kernel.react")
 
 
@@ -290,7 +289,7 @@ class ReactiveRunner(CellRunner):
     ) -> None:
         order = self.graph.order(affected)
         scheduler = current_scheduler.get()
-        if scheduler is None or scheduler.chained or len(order) < 3:
+        if scheduler is None or scheduler.chained or len(set(order) - {plan.own}) < 2:
             for key in order:
                 await self._run_node(plan, key, cell, scope, request)
             return
@@ -366,7 +365,9 @@ class ReactiveRunner(CellRunner):
     def _missing(self, key: str) -> list[str]:
         node = self.graph.nodes[key]
         namespace = self.host.user_ns
-        return sorted(n for n in node.names.immediate_reads if n not in namespace and n not in _BUILTINS)
+        # Read now, not at import: IPython adds builtins (display, get_ipython) when the shell starts.
+        known = vars(builtins)
+        return sorted(n for n in node.names.immediate_reads if n not in namespace and n not in known)
 
     @staticmethod
     def _summary(plan: _Plan) -> JsonDict:
