@@ -6,11 +6,13 @@ order) instead of re-running them; ``%braid run stale`` and the ``braid.dataflow
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.protocol.kernel_client import RunningKernel
 from tests.protocol.test_react import braid, cell, displays, ok, shown, value
+from tests.protocol.test_subshells import create, delete
 
 Start = Callable[..., RunningKernel]
 
@@ -165,3 +167,36 @@ def test_interrupt_stops_stale_cells_run_from_the_comm(lazy: RunningKernel) -> N
     error = lazy.iopub_wait(asked, lambda m: m["msg_type"] == "error", what="the interrupt's error")
     assert error["content"]["ename"] == "KeyboardInterrupt"
     assert ok(lazy, "1 + 1", "after").status == "ok"  # the kernel goes on
+
+
+def test_comm_over_a_subshell_asks_while_the_main_thread_blocks(lazy: RunningKernel, tmp_path: Path) -> None:
+    # JupyterLab's commsOverSubshells: the request is handled on the subshell's thread at once;
+    # the stale cells run on the main shell after the blocking cell.
+    k = lazy
+    chain(k)
+    ok(k, "a = 4", "one")
+    sid = create(k)
+    target = {"comm_id": "dataflow-sub", "target_name": "braid.dataflow", "data": {}}
+    opened = k.send("shell", "comm_open", target, subshell_id=sid)
+    k.iopub_wait(opened, lambda m: m["msg_type"] == "comm_msg", what="graph on open")
+    release = tmp_path / "release"
+    blocker = k.execute_request(
+        f"import os, time\nprint('blocking', flush=True)\nwhile not os.path.exists({str(release)!r}):\n"
+        "    time.sleep(0.02)",
+        store_history=False,  # not a reactive cell: its text goes out as a stream
+    )
+    k.stream_until(blocker, "blocking")
+    run = {"comm_id": "dataflow-sub", "data": {"request": "run_stale"}}
+    asked = k.send("shell", "comm_msg", run, subshell_id=sid)
+    k.iopub_wait(asked, lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle")
+    assert k.maybe_reply(blocker, timeout=0.01) is None
+    release.touch()
+    k.reply(blocker)
+    after = k.iopub_wait(
+        asked,
+        lambda m: m["msg_type"] == "comm_msg" and m["content"]["data"].get("stale") == [],
+        what="the graph after the stale cells ran",
+    )
+    assert after["parent_header"]["msg_id"] == asked
+    assert value(k, "(b, c)") == "(5, 50)"
+    delete(k, sid)

@@ -20,6 +20,7 @@ its loop (awaiting cells are cancelled) and, when its thread runs cell code,
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import sys
 import threading
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import TaskGroup
 
 from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
@@ -140,7 +142,7 @@ class ShellFactory:
                     self._interrupter.attach(inbox.bridge, lambda at: scheduler.interrupt(at=at))
             async with anyio.create_task_group() as tg:
                 if sessions is None and isinstance(scheduler.runner, ReactiveRunner):
-                    run_stale = functools.partial(tg.start_soon, _run_stale, scheduler)
+                    run_stale = _stale_starter(inbox.bridge, tg, scheduler)
                     DataflowTarget(scheduler.runner, run_stale).register(self.kernel.comms.manager)
                 self.kernel.registry.add(None, inbox)
                 self.kernel.on_main_shell_ready()
@@ -266,6 +268,18 @@ def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:
         "__task__": scheduler.wait_for,
         "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
     }
+
+
+def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
+    """Start :func:`_run_stale` in the main shell's task group, from any thread: a comm message
+    sent over a subshell is handled on that subshell's thread while the main thread blocks.  The
+    task runs in the caller's context, so the cells' output has the comm request as parent."""
+
+    def start() -> None:
+        context = contextvars.copy_context()
+        bridge.call_soon(lambda: context.run(group.start_soon, _run_stale, scheduler))
+
+    return start
 
 
 async def _run_stale(scheduler: Scheduler) -> None:
