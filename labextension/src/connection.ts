@@ -104,6 +104,7 @@ export class BraidConnection {
     }
     this._kernel?.anyMessage.disconnect(this._onMessage, this);
     this._kernel = kernel;
+    this._kernelSession = '';
     this._comm = null;
     this._isBraid = false;
     this._graph = null;
@@ -118,17 +119,24 @@ export class BraidConnection {
 
   private _onStatus(context: ISessionContext, status: string): void {
     if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
-      this._comm = null;
-      this._graph = null;
-      this._run.clear();
-      this._reran = [];
-      this.apply();
-      this._changed.emit();
+      this._forget();
       return;
     }
     if (status === 'idle' && !this._comm && !this._opening) {
       void this._open();
     }
+  }
+
+  /** The kernel process is gone (restarted): its comm and graph with it. */
+  private _forget(): void {
+    this._comm = null;
+    this._graph = null;
+    this._requests.clear();
+    this._run.clear();
+    this._reran = [];
+    this._cached.clear();
+    this.apply();
+    this._changed.emit();
   }
 
   private async _open(): Promise<void> {
@@ -172,6 +180,18 @@ export class BraidConnection {
   private _onMessage(_: Kernel.IKernelConnection, args: Kernel.IAnyMessageArgs): void {
     const msg = args.msg;
     const type = msg.header.msg_type;
+    if (args.direction === 'recv' && msg.channel === 'iopub') {
+      // A restart this page did not ask for (another page, the REST API) shows only as a new
+      // kernel session in the messages: open a comm on the new kernel.
+      const session = msg.header.session;
+      if (this._kernelSession && session && session !== this._kernelSession) {
+        this._forget();
+        if (!this._opening) {
+          void this._open();
+        }
+      }
+      this._kernelSession = session || this._kernelSession;
+    }
     if (args.direction === 'send' && type === 'execute_request') {
       const cellId = (msg.metadata as { cellId?: string }).cellId;
       if (typeof cellId === 'string') {
@@ -209,6 +229,7 @@ export class BraidConnection {
   }
 
   private _kernel: Kernel.IKernelConnection | null = null;
+  private _kernelSession = '';
   private _comm: Kernel.IComm | null = null;
   private _opening = false;
   private _isBraid = false;

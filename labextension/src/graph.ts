@@ -182,7 +182,13 @@ export function layout(
     }
   });
   const edges: IPlacedEdge[] = [];
-  for (const edge of graph.edges) {
+  const top = (id: string): number[] => [placed.get(id)?.y ?? 0, placed.get(id)?.x ?? 0];
+  const sorted = [...graph.edges].sort((a, b) => {
+    const [ay, ax, by, bx] = [...top(a.source), ...top(b.source)];
+    const [cy, cx, dy, dx] = [...top(a.target), ...top(b.target)];
+    return ay - by || ax - bx || cy - dy || cx - dx;
+  });
+  for (const edge of sorted) {
     const from = placed.get(edge.source);
     const to = placed.get(edge.target);
     if (!from || !to || from === to) {

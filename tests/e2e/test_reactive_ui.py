@@ -65,7 +65,7 @@ def test_lazy_mode_marks_stale_cells_and_the_button_runs_them(
     expect(graph).to_be_visible()
     expect(graph.locator(".braid-Graph-node")).to_have_count(3)
     expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
-    expect(graph.locator(".braid-Graph-edgeLabel")).to_have_text(["x", "y"])
+    expect(graph.locator(".braid-Graph-edgeLabel")).to_have_text(["x", "y"])  # drawn top to bottom
     expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
     expect(graph.locator(".braid-Graph-node text")).to_have_text(["#1 x", "#2 y", "#3 z"])
     notebook.wait_idle()
@@ -180,3 +180,28 @@ def test_notebook_7_marks_stale_cells_runs_them_and_shows_the_graph(
     for index in (1, 2):
         expect(notebook.cell(index)).not_to_have_attribute("data-braid-state", re.compile(".*"))
     expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
+
+
+def test_marks_and_graph_start_afresh_after_a_kernel_restart(page: Page, lab: JupyterLab) -> None:
+    write_notebook(lab.root, "restart.ipynb", "braid-react-lazy", LAZY_CELLS)
+    notebook = Notebook.open(page, lab, "restart.ipynb", cells=len(LAZY_CELLS))
+    for index in range(2):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    notebook.panel.locator(".braid-ShowGraphButton").click()
+    graph = page.locator("#braid-dataflow-panel")
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(1)
+
+    kernels = lab.api("api/kernels")
+    assert isinstance(kernels, list) and len(kernels) == 1
+    lab.api(f"api/kernels/{kernels[0]['id']}/restart", method="POST", timeout=60)
+    # The extension opens a new comm on the restarted kernel: an empty graph.
+    expect(graph.locator(".braid-GraphPanel-header")).to_have_text(re.compile("No reactive cells yet"))
+    notebook.wait_idle()
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
+    edit(notebook, 0, "x = 7")
+    notebook.run(0)
+    expect(notebook.cell(2)).to_have_attribute("data-braid-state", "stale")
