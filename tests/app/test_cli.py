@@ -209,6 +209,13 @@ def test_default_location_is_the_user_outside_any_env(monkeypatch: pytest.Monkey
 # --- list and uninstall -------------------------------------------------------------------------
 
 
+def test_list_says_lazy(prefix: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    install(prefix, "react", "--lazy")
+    capsys.readouterr()
+    assert main(["list", "--prefix", str(prefix)]) == 0
+    assert capsys.readouterr().out.split()[2:] == ["modes=react", "backend=asyncio", "lazy"]
+
+
 def test_list_shows_name_directory_modes_and_backend(
     prefix: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
