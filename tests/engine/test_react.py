@@ -326,3 +326,17 @@ async def test_eager_again_after_lazy() -> None:
     _, meta = await rig.run("x = 3\nrecord('top')", "top")
     assert "stale" not in meta
     assert rig.namespace["b"] == 34
+
+
+@pytest.mark.anyio
+async def test_lazy_refining_cell_restores_its_input_first_and_marks_readers_stale() -> None:
+    rig = ReactRig()
+    rig.reactive.enable(lazy=True)
+    await rig.run("data = [3, None, 1]\nrecord('load')", "load")
+    await rig.run("data = [v for v in data if v is not None]\nrecord('clean')", "clean")
+    await rig.run("total = sum(data)\nrecord('sum')", "sum")
+    rig.ran.clear()
+    _, meta = await rig.run("data = sorted(v for v in data if v is not None)\nrecord('clean')", "clean")
+    # The definer runs again first (never cleaning its own output); the reader becomes stale.
+    assert rig.ran == ["load", "clean"] and meta["reran"] == ["load"]
+    assert meta["stale"] == ["sum"] and rig.namespace["data"] == [1, 3]
