@@ -12,6 +12,8 @@
     python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
     python3 dev.py screenshots [DIR]  run the browser tests, saving one PNG per scenario in DIR
                                    (default docs/screenshots)
+    python3 dev.py labextension    rebuild the JupyterLab extension (labextension/src) into
+                                   labextension/prebuilt: npm ci, tsc, jupyter labextension build
 
 Both commands first make sure ``.venv`` is ready: created if missing or broken,
 ``pip install -e '.[dev]'`` re-run whenever pyproject.toml changed (a stamp file
@@ -45,6 +47,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".dev-stamp"
 TOUR = ROOT / "examples" / "tour.ipynb"
+LABEXTENSION = ROOT / "labextension"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 KERNEL = "braid"
 KERNELSPECS = ((), ("concurrent",))  # `braid-kernel install [MODES] --sys-prefix` for each
@@ -512,6 +515,31 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
     return 1 if failed else 0
 
 
+def cmd_labextension(args: Sequence[str]) -> int:
+    """Rebuild labextension/prebuilt from labextension/src (committed, so that neither users nor
+    CI need Node.js).  ``npm ci`` installs exactly package-lock.json's versions from the npm
+    registry; the build is reproducible: rebuilding unchanged sources gives the same bytes, so
+    ``git status`` afterwards shows only what the source change caused."""
+    if args:
+        sys.exit("dev.py: labextension takes no arguments")
+    ensure_venv()
+    npm, npx = shutil.which("npm"), shutil.which("npx")
+    if npm is None or npx is None:
+        sys.exit("dev.py: the extension's build needs Node.js >= 18 with npm (apt-get install nodejs npm)")
+    env = child_env()
+    steps: list[list[str | Path]] = [
+        [npm, "ci", "--no-audit", "--no-fund"],
+        [npx, "tsc", "--build", "--force"],
+        [venv_bin("jupyter"), "labextension", "build", "."],
+    ]
+    for cmd in steps:
+        say(" ".join(Path(c).name if isinstance(c, Path) or c in (npm, npx) else c for c in cmd))
+        if subprocess.call([str(c) for c in cmd], cwd=LABEXTENSION, env=env, stdin=subprocess.DEVNULL):
+            return 1
+    say(f"built {os.path.relpath(LABEXTENSION / 'prebuilt', ROOT)} (commit it with the sources)")
+    return 0
+
+
 # ---------------------------------------------------------------------------- main
 def cmd_diff(args: Sequence[str]) -> int:
     """Run the shared differential runner with this project's sequences and verdicts added."""
@@ -556,6 +584,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "diff": cmd_diff,
     "e2e": cmd_e2e,
     "screenshots": cmd_screenshots,
+    "labextension": cmd_labextension,
 }
 
 

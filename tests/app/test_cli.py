@@ -104,6 +104,25 @@ def test_install_uvloop_is_named_and_passed(prefix: Path) -> None:
     assert spec["argv"] == [*BASE_ARGV, "--modes", "cache", "--uvloop"]
 
 
+def test_install_react_lazy_writes_braid_react_lazy(prefix: Path) -> None:
+    assert install(prefix, "react", "--lazy") == 0
+    spec = read_spec(prefix, "braid-react-lazy")
+    assert spec["argv"] == [*BASE_ARGV, "--modes", "react", "--lazy"]
+    assert spec["display_name"] == "Python 3 (braid: react, lazy)"
+    assert install(prefix, "concurrent-react", "--lazy") == 0
+    assert read_spec(prefix, "braid-concurrent-react-lazy")["argv"] == [
+        *BASE_ARGV,
+        "--modes",
+        "concurrent-react",
+        "--lazy",
+    ]
+
+
+def test_install_lazy_without_react_exits_2(prefix: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert install(prefix, "concurrent", "--lazy") == 2
+    assert "--lazy applies to react mode" in capsys.readouterr().err
+
+
 def test_install_refuses_uvloop_under_a_gui_loop(prefix: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert install(prefix, "--uvloop", "--loop", "qt") == 2
     assert "uvloop cannot run as the guest of a GUI loop" in capsys.readouterr().err
@@ -188,6 +207,13 @@ def test_default_location_is_the_user_outside_any_env(monkeypatch: pytest.Monkey
 
 
 # --- list and uninstall -------------------------------------------------------------------------
+
+
+def test_list_says_lazy(prefix: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    install(prefix, "react", "--lazy")
+    capsys.readouterr()
+    assert main(["list", "--prefix", str(prefix)]) == 0
+    assert capsys.readouterr().out.split()[2:] == ["modes=react", "backend=asyncio", "lazy"]
 
 
 def test_list_shows_name_directory_modes_and_backend(

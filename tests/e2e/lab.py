@@ -2,8 +2,10 @@
 
 :func:`start_lab` runs ``python -m jupyterlab`` on a free loopback port with a random token and a
 world of its own under one temp dir: config, data, runtime, settings and workspaces dirs, a notebook
-root, and the ``braid``, ``braid-concurrent``, ``braid-react``, ``braid-cache`` and ``braid-multi``
-kernelspecs installed (with the project's own CLI) into a prefix that ``JUPYTER_PATH`` puts first;
+root, and the ``braid``, ``braid-concurrent``, ``braid-react``, ``braid-react-lazy``, ``braid-cache`` and
+``braid-multi`` kernelspecs installed (with the project's own CLI) into a prefix that ``JUPYTER_PATH``
+puts first, next to a link to the repository's prebuilt JupyterLab extension (labextension/prebuilt,
+so the tests load the committed build whatever the venv holds);
 ``braid-cache`` keeps its store in the temp dir's ``cache`` folder (``--cache-dir``).  Nothing
 it starts reaches the network: news, update checks and the PyPI extension manager are turned off
 in the server's config, and the announcements plugin is disabled in the page config.
@@ -31,7 +33,9 @@ from pathlib import Path
 
 import psutil
 
-KERNELSPECS = ((), ("concurrent",), ("react",), ("cache",), ("multi",))  # `braid-kernel install [MODES]`
+# `braid-kernel install [MODES] [OPTIONS]`
+KERNELSPECS = ((), ("concurrent",), ("react",), ("react", "--lazy"), ("cache",), ("multi",))
+EXTENSION = Path(__file__).resolve().parents[2] / "labextension" / "prebuilt"
 STARTUP_TIMEOUT = 180.0  # a cold JupyterLab start on a busy 2-core machine can take a while
 SHUTDOWN_TIMEOUT = 30.0
 
@@ -49,6 +53,13 @@ def _install_kernelspecs(prefix: Path, cache_dir: Path) -> None:
         if "cache" in modes:
             cmd += ["--cache-dir", str(cache_dir)]  # never the user's ~/.cache
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+
+def _link_extension(prefix: Path) -> None:
+    name = json.loads((EXTENSION / "package.json").read_text(encoding="utf-8"))["name"]
+    link = prefix / "share" / "jupyter" / "labextensions" / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(EXTENSION, target_is_directory=True)
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -217,6 +228,7 @@ def start_lab(base: Path) -> JupyterLab:
     (base / "notebooks").mkdir()
     prefix = base / "prefix"
     _install_kernelspecs(prefix, base / "cache")
+    _link_extension(prefix)
     port, token = free_port(), secrets.token_hex(16)
     _write_json(
         dirs["config"] / "jupyter_server_config.json", _server_config(port, token, base / "notebooks")

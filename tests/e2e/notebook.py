@@ -27,8 +27,10 @@ DISPLAY_NAMES = {
     "braid": "Python 3 (braid)",
     "braid-concurrent": "Python 3 (braid: concurrent)",
     "braid-react": "Python 3 (braid: react)",
+    "braid-react-lazy": "Python 3 (braid: react, lazy)",
     "braid-cache": "Python 3 (braid: cache)",
     "braid-multi": "Python 3 (braid: multi)",
+    "python3": "Python 3 (ipykernel)",
 }
 
 

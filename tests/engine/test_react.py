@@ -14,10 +14,12 @@ from braid_kernel.engine.analysis import analyse
 from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.react.graph import DataflowGraph
 from braid_kernel.engine.react.picture import graph_data, graph_svg
-from braid_kernel.engine.react.runner import ReactiveRunner
+from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.errors import DataflowConflict, DataflowCycle
-from braid_kernel.transport.outbox import Outgoing
+from braid_kernel.routing.context import Request, current_request
+from braid_kernel.transport.outbox import Channel, Outgoing
+from braid_kernel.wire.message import Message
 from tests.engine.fakes import Rig
 
 WAIT = 10.0  # a backstop against hangs, never a speed bound
@@ -229,3 +231,112 @@ async def test_runner_switched_off_passes_cells_through() -> None:
     outcome, meta = await rig.run("y = undefined_name", "a")
     assert outcome.status is Status.ERROR and meta == {}
     assert not rig.reactive.graph.nodes
+
+
+def fake_request(metadata: dict[str, Any]) -> Request:
+    header = {"msg_id": "1", "msg_type": "execute_request"}
+    return Request(Message(header, metadata=metadata, content={"code": ""}), Channel.SHELL)
+
+
+# --- lazy mode -----------------------------------------------------------------------------------
+
+
+async def lazy_diamond() -> ReactRig:
+    rig = ReactRig()
+    rig.reactive.enable(lazy=True)
+    await rig.run("x = 1\nrecord('top')", "top")
+    await rig.run("l = x + 1\nrecord('left')", "left")
+    await rig.run("r = x * 10\nrecord('right')", "right")
+    await rig.run("b = l + r\nrecord('bottom')", "bottom")
+    rig.ran.clear()
+    return rig
+
+
+@pytest.mark.anyio
+async def test_lazy_change_marks_dependents_stale_in_dependency_order() -> None:
+    rig = await lazy_diamond()
+    _, meta = await rig.run("x = 2\nrecord('top')", "top")
+    assert rig.ran == ["top"] and meta["reran"] == []
+    assert meta["stale"] == ["left", "right", "bottom"]
+    assert rig.namespace["b"] == 12  # nothing downstream ran
+    assert rig.reactive.states["bottom"] == "stale"
+
+
+@pytest.mark.anyio
+async def test_lazy_cell_run_by_hand_stops_being_stale_its_dependents_do_not() -> None:
+    rig = await lazy_diamond()
+    await rig.run("x = 2\nrecord('top')", "top")
+    _, meta = await rig.run("l = x + 1\nrecord('left')", "left")
+    assert rig.ran == ["top", "left"]
+    assert meta["stale"] == ["right", "bottom"]
+
+
+@pytest.mark.anyio
+async def test_lazy_run_stale_runs_every_stale_cell_in_dependency_order() -> None:
+    rig = await lazy_diamond()
+    await rig.run("x = 2", "top")
+    rig.ran.clear()
+    count = next(rig.counts)
+    cell = Cell("run", "pass", count, f"<cell-{count}>", cell_id="runner", received=time.monotonic())
+    rig.reactive.run_stale_after(cell)
+    with anyio.fail_after(WAIT):
+        await rig.scheduler.run(cell)
+    assert sorted(rig.ran[:2]) == ["left", "right"] and rig.ran[2:] == ["bottom"]
+    assert cell.metadata["braid"]["stale"] == []
+    assert sorted(cell.metadata["braid"]["reran"]) == ["bottom", "left", "right"]
+    assert rig.namespace["b"] == 23
+
+
+@pytest.mark.anyio
+async def test_stale_run_through_the_scheduler_and_a_new_dependent_becomes_stale() -> None:
+    rig = ReactRig()
+    rig.reactive.enable(lazy=True)
+    await rig.run("a = 1", "one")
+    await rig.run("b = a + 1\nrecord('two')", "two")
+    await rig.run("a = 5", "one")
+    await rig.run("c = b * 2\nrecord('three')", "three")  # reads the stale b: not stale itself
+    rig.ran.clear()
+    with anyio.fail_after(WAIT):
+        outcome = await rig.scheduler.run(StaleRun("run stale", "", 0, "<run stale>", False))
+    assert outcome.status is Status.OK
+    assert rig.ran == ["two"] and rig.namespace["b"] == 6
+    assert rig.reactive.stale_cells() == ["three"]  # b changed under it
+
+
+@pytest.mark.anyio
+async def test_lazy_deleted_cell_makes_its_dependents_stale() -> None:
+    rig = ReactRig()
+    rig.reactive.enable(lazy=True)
+    await rig.run("x = 5", "a")
+    await rig.run("y = x * 2\nrecord('b')", "b")
+    rig.ran.clear()
+    token = current_request.set(fake_request({"deletedCells": ["a"]}))
+    try:
+        _, meta = await rig.run("z = 1", "c")
+    finally:
+        current_request.reset(token)
+    assert meta["stale"] == ["b"] and rig.ran == []
+    assert "x" not in rig.namespace
+
+
+@pytest.mark.anyio
+async def test_eager_again_after_lazy() -> None:
+    rig = await lazy_diamond()
+    rig.reactive.enable()
+    _, meta = await rig.run("x = 3\nrecord('top')", "top")
+    assert "stale" not in meta
+    assert rig.namespace["b"] == 34
+
+
+@pytest.mark.anyio
+async def test_lazy_refining_cell_restores_its_input_first_and_marks_readers_stale() -> None:
+    rig = ReactRig()
+    rig.reactive.enable(lazy=True)
+    await rig.run("data = [3, None, 1]\nrecord('load')", "load")
+    await rig.run("data = [v for v in data if v is not None]\nrecord('clean')", "clean")
+    await rig.run("total = sum(data)\nrecord('sum')", "sum")
+    rig.ran.clear()
+    _, meta = await rig.run("data = sorted(v for v in data if v is not None)\nrecord('clean')", "clean")
+    # The definer runs again first (never cleaning its own output); the reader becomes stale.
+    assert rig.ran == ["load", "clean"] and meta["reran"] == ["load"]
+    assert meta["stale"] == ["sum"] and rig.namespace["data"] == [1, 3]

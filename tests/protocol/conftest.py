@@ -82,6 +82,7 @@ def braid_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BraidEnv]:
     _install(env.prefix, "cache-concurrent")
     _install(env.prefix, "react")
     _install(env.prefix, "react-concurrent")
+    _install(env.prefix, "react", "--lazy")
     _install(env.prefix, "multi")
     _install(env.prefix, "--backend", "trio")
     _install(env.prefix, "concurrent", "--backend", "trio")

@@ -54,6 +54,7 @@ _START_FLAGS = (
     "--no-capture-fd",
     "--cache-dir",
     "--cache-size",
+    "--lazy",
 )
 _TRAITLETS_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(=.*)?", re.DOTALL)
 E = TypeVar("E", bound=enum.Enum)
@@ -151,6 +152,10 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
         help="cache mode: where stores live (default: $BRAID_CACHE_DIR, else the user cache directory)",
     )  # fmt: skip
     parser.add_argument(
+        "--lazy", action="store_true",
+        help="react mode: a change marks the cells depending on it stale instead of re-running them",
+    )  # fmt: skip
+    parser.add_argument(
         "--cache-size", type=_size, default=DEFAULT_CACHE_SIZE, metavar="SIZE",
         help="cache mode: most one notebook's store holds, e.g. 500MB (default: 2GiB)",
     )  # fmt: skip
@@ -235,6 +240,7 @@ def _config_from(
         cache_dir=ns.cache_dir,
         cache_size=ns.cache_size,
         ipython_options=tuple(ipython_options),
+        react_lazy=ns.lazy,
     )
 
 
@@ -327,6 +333,8 @@ def _describe(spec: kernelspec.InstalledSpec) -> str:
         parts.append("uvloop")
     if config.loop is not None:
         parts.append(f"loop={config.loop.value}")
+    if config.react_lazy:
+        parts.append("lazy")
     return " ".join(parts)
 
 

@@ -78,6 +78,7 @@ class KernelConfig:
     cache_dir: Path | None = None  # cache mode's root directory (default: $BRAID_CACHE_DIR, user cache)
     cache_size: int = DEFAULT_CACHE_SIZE  # bytes one notebook's cache store may hold
     ipython_options: tuple[str, ...] = ()  # launcher's --Class.trait=value options (IPython config)
+    react_lazy: bool = False  # react mode marks dependents stale instead of re-running them
 
     def __post_init__(self) -> None:
         if self.uvloop and self.backend is not Backend.ASYNCIO:
@@ -90,25 +91,30 @@ class KernelConfig:
             )
         if self.cache_size <= 0:
             raise ConfigError(f"the cache size must be a positive number of bytes, got {self.cache_size}")
+        if self.react_lazy and Mode.REACT not in self.modes:
+            raise ConfigError("--lazy applies to react mode: install react --lazy")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"unknown log level {self.log_level!r}: choose among {', '.join(LOG_LEVELS)}")
 
     @property
     def spec_name(self) -> str:
         """The kernelspec name these options are installed under by default."""
-        return kernelspec_name(self.modes, self.backend, self.uvloop, self.loop)
+        return kernelspec_name(self.modes, self.backend, self.uvloop, self.loop, lazy=self.react_lazy)
 
     @property
     def spec_display_name(self) -> str:
         """The name frontends show for a kernelspec with these options, by default."""
-        return display_name(self.modes, self.backend, self.uvloop, self.loop)
+        return display_name(self.modes, self.backend, self.uvloop, self.loop, lazy=self.react_lazy)
 
 
-def _name_groups(modes: Mode, backend: Backend, uvloop: bool, loop: GuiLoop | None) -> list[list[str]]:
-    """The non-default choices in canonical order: modes (sorted), backend, uvloop, GUI loop."""
+def _name_groups(
+    modes: Mode, backend: Backend, uvloop: bool, loop: GuiLoop | None, lazy: bool = False
+) -> list[list[str]]:
+    """The non-default choices in canonical order: modes (sorted, then ``lazy``), backend,
+    uvloop, GUI loop."""
     groups: list[list[str]] = []
     if modes.names:
-        groups.append(list(modes.names))
+        groups.append([*modes.names, *(["lazy"] if lazy else [])])
     if backend is Backend.TRIO:
         groups.append([backend.value])
     if uvloop:
@@ -123,15 +129,18 @@ def kernelspec_name(
     backend: Backend = Backend.ASYNCIO,
     uvloop: bool = False,
     loop: GuiLoop | None = None,
+    *,
+    lazy: bool = False,
 ) -> str:
     """``"braid"`` followed by each non-default choice, dash-joined, in a fixed order.
 
     Modes come first, sorted by name, then ``trio`` for the trio backend, ``uvloop``, and the GUI
     loop; the result is independent of the order options were given in, so one set of choices has
     exactly one name: ``kernelspec_name(Mode.REACT | Mode.CONCURRENT) == "braid-concurrent-react"``.
+    Lazy reactive mode follows the modes: ``"braid-react-lazy"``.
     """
     parts = ["braid"]
-    for group in _name_groups(modes, backend, uvloop, loop):
+    for group in _name_groups(modes, backend, uvloop, loop, lazy):
         parts.extend(group)
     return "-".join(parts)
 
@@ -141,13 +150,15 @@ def display_name(
     backend: Backend = Backend.ASYNCIO,
     uvloop: bool = False,
     loop: GuiLoop | None = None,
+    *,
+    lazy: bool = False,
 ) -> str:
     """The human name for the same choices as :func:`kernelspec_name`.
 
     ``"Python 3 (braid)"`` for the defaults; otherwise the choices after a colon, modes joined by
     commas and groups by semicolons: ``"Python 3 (braid: concurrent, react; trio; tk)"``.
     """
-    groups = _name_groups(modes, backend, uvloop, loop)
+    groups = _name_groups(modes, backend, uvloop, loop, lazy)
     if not groups:
         return "Python 3 (braid)"
     return f"Python 3 (braid: {'; '.join(', '.join(group) for group in groups)})"

@@ -130,6 +130,8 @@ def config_options(config: KernelConfig) -> list[str]:
         options += ["--cache-dir", str(config.cache_dir)]
     if config.cache_size != _DEFAULTS.cache_size:
         options += ["--cache-size", str(config.cache_size)]
+    if config.react_lazy:
+        options.append("--lazy")
     return options
 
 

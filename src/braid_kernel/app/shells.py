@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
-import anyio.abc
+from anyio.abc import TaskGroup
 
 from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
 from braid_kernel.app.config import SubshellNamespace
@@ -41,7 +41,7 @@ from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.react.runner import ReactiveRunner
+from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.integrations.dataflow import DataflowTarget
@@ -71,7 +71,7 @@ class _Running:
         self.scheduler = scheduler
         self.scope = scope
         self.thread = threading.current_thread()
-        self.tasks: anyio.abc.TaskGroup | None = None  # the main shell's, for kernel.io_loop callbacks
+        self.tasks: TaskGroup | None = None  # the main shell's, for kernel.io_loop callbacks
 
 
 class ShellFactory:
@@ -126,7 +126,8 @@ class ShellFactory:
     def _engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
         k = self.kernel
         runner = CachingRunner(host, k.publisher, cache, k.fd_capture)
-        reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in k.config.modes)
+        config = k.config
+        reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in config.modes, lazy=config.react_lazy)
         # A SIGINT handler a main-thread cell installs (pdb's after `c`) lasts until it ends.
         reclaim = self._interrupter.reclaim if self._interrupter is not None else None
         scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes, after_cell=reclaim)
@@ -149,8 +150,6 @@ class ShellFactory:
             handlers = {**dispatcher.handlers, **sessions.handlers()}
             dispatcher = AsyncDispatcher(self.kernel.publisher, handlers)
             sessions.register_targets()
-        elif isinstance(scheduler.runner, ReactiveRunner):
-            DataflowTarget(scheduler.runner).register(self.kernel.comms.manager)
         # Names kept from akernel so its users' notebooks keep working; hidden from %who.
         self.kernel.shell.push(_scheduler_names(scheduler), interactive=False)
         with anyio.CancelScope() as scope:
@@ -160,10 +159,13 @@ class ShellFactory:
                     self._interrupter.attach(inbox.bridge, sessions.interrupt_everyone)
                 else:
                     self._interrupter.attach(inbox.bridge, lambda at: scheduler.interrupt(at=at))
-            self.kernel.registry.add(None, inbox)
-            self.kernel.on_main_shell_ready()
             async with anyio.create_task_group() as tg:
                 self._main.tasks = tg
+                if sessions is None and isinstance(scheduler.runner, ReactiveRunner):
+                    run_stale = _stale_starter(inbox.bridge, tg, scheduler)
+                    DataflowTarget(scheduler.runner, run_stale).register(self.kernel.comms.manager)
+                self.kernel.registry.add(None, inbox)
+                self.kernel.on_main_shell_ready()
                 if sessions is not None:
                     tg.start_soon(sessions.serve_background)
                 await dispatcher.serve(inbox.receive)
@@ -323,3 +325,21 @@ def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:
         "__task__": scheduler.wait_for,
         "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
     }
+
+
+def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
+    """Start :func:`_run_stale` in the main shell's task group, from any thread: a comm message
+    sent over a subshell is handled on that subshell's thread while the main thread blocks.  The
+    task runs in the caller's context, so the cells' output has the comm request as parent."""
+
+    def start() -> None:
+        context = contextvars.copy_context()
+        bridge.call_soon(lambda: context.run(group.start_soon, _run_stale, scheduler))
+
+    return start
+
+
+async def _run_stale(scheduler: Scheduler) -> None:
+    """A ``braid.dataflow`` comm's ``run_stale`` request: every stale cell, in the scheduler's
+    turn (a chained cell running now finishes first)."""
+    await scheduler.run(StaleRun("%braid run stale", "", 0, "<run stale>", False, received=time.monotonic()))

@@ -1,6 +1,6 @@
-"""``%braid react on|off`` and ``%braid graph``: reactive mode from a cell.
+"""``%braid react on|lazy|off``, ``%braid run stale`` and ``%braid graph``: reactive mode from a cell.
 
-Both act on the shell the calling cell runs in, through its scheduler's runner (a
+They act on the shell the calling cell runs in, through its scheduler's runner (a
 :class:`~braid_kernel.engine.react.runner.ReactiveRunner` in every shell, switched on by the
 ``react`` mode or by ``%braid react on``).  Cells run before reactive mode was switched on are
 not in the graph: run them again to add them.
@@ -8,12 +8,14 @@ not in the graph: run them again to add them.
 
 from __future__ import annotations
 
+from braid_kernel.engine.cell import current_cell
 from braid_kernel.engine.react.picture import graph_svg, graph_text
 from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
 
-REACT_USAGE = "react [on|off]"
+REACT_USAGE = "react [on|lazy|off]"
+RUN_USAGE = "run stale"
 GRAPH_USAGE = "graph"
 
 
@@ -26,18 +28,30 @@ def _reactive(usage: str) -> ReactiveRunner:
 
 
 def braid_react(args: list[str], cell: str | None) -> None:
-    """Switch reactive mode on or off for the cells run from now on; without argument, show it."""
+    """Switch reactive mode on (eager), to lazy or off for the cells run from now on; without
+    argument, show it."""
     del cell
     runner = _reactive(REACT_USAGE)
     if not args:
-        print("react on" if runner.enabled else "react off")
+        print("react off" if not runner.enabled else "react lazy" if runner.lazy else "react on")
         return
-    if len(args) != 1 or args[0] not in ("on", "off"):
-        raise usage_error(REACT_USAGE, f"expected 'on' or 'off', got {' '.join(args)!r}")
-    if args[0] == "on":
-        runner.enable()
-    else:
+    if len(args) != 1 or args[0] not in ("on", "lazy", "off"):
+        raise usage_error(REACT_USAGE, f"expected 'on', 'lazy' or 'off', got {' '.join(args)!r}")
+    if args[0] == "off":
         runner.disable()
+    else:
+        runner.enable(lazy=args[0] == "lazy")
+
+
+def braid_run(args: list[str], cell: str | None) -> None:
+    """Run every stale cell, in dependency order, once the calling cell has run."""
+    del cell
+    if args != ["stale"]:
+        raise usage_error(RUN_USAGE, f"expected 'stale', got {' '.join(args)!r}")
+    runner = _reactive(RUN_USAGE)
+    if not runner.enabled:
+        raise usage_error(RUN_USAGE, "reactive mode is off (%braid react lazy switches it on)")
+    runner.run_stale_after(current_cell.get())
 
 
 class GraphPicture:
@@ -64,5 +78,6 @@ def braid_graph(args: list[str], cell: str | None) -> GraphPicture:
 
 
 def register_react_commands(commands: BraidCommands) -> None:
-    commands.add("react", braid_react, REACT_USAGE, "switch reactive mode on or off")
+    commands.add("react", braid_react, REACT_USAGE, "switch reactive mode on, to lazy, or off")
+    commands.add("run", braid_run, RUN_USAGE, "run the cells lazy reactive mode marked stale")
     commands.add("graph", braid_graph, GRAPH_USAGE, "show the reactive dependency graph")

@@ -19,7 +19,8 @@ BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 180, 44, 30, 60, 20
 
 
 def graph_data(graph: DataflowGraph, states: dict[str, str]) -> JsonDict:
-    """Cells, edges and stale cells, as the ``braid.dataflow`` comm sends them."""
+    """Cells, edges and stale cells (in dependency order), as the ``braid.dataflow`` comm
+    sends them."""
     cells = [
         {
             "id": node.key,
@@ -35,7 +36,11 @@ def graph_data(graph: DataflowGraph, states: dict[str, str]) -> JsonDict:
         {"source": e.source, "target": e.target, "names": sorted(e.names)}
         for e in sorted(graph.edges(), key=lambda e: (e.source, e.target))
     ]
-    stale = sorted(k for k, state in states.items() if state != "ok" and k in graph.nodes)
+    stale = [k for k, state in states.items() if state != "ok" and k in graph.nodes]
+    try:
+        stale = graph.order(stale)
+    except DataflowError:
+        stale.sort(key=lambda k: graph.nodes[k].position)
     return {"cells": cells, "edges": edges, "stale": stale}
 
 

@@ -24,6 +24,13 @@ For each cell the user runs (not silent, stored in history):
 5. **Reply**: ``metadata.braid`` of the triggering cell's reply lists ``reran`` (cell keys, in
    the order they ran), and when not empty ``failed``, ``skipped``, ``waiting`` (cells) and
    ``waiting_for`` (names the triggering cell misses).
+
+**Lazy mode** (:attr:`ReactiveRunner.lazy`) keeps steps 1-2 and runs only the cell itself (and,
+when it refines a name, the upstream chain that restores its input, as in step 3); every cell
+depending on what ran, and the dependents of deleted cells, become *stale* instead of running.
+The reply adds ``stale``: every stale cell, in dependency order.  A stale cell stops being stale
+when it runs (by hand, or through :meth:`ReactiveRunner.run_stale_after` / a :class:`StaleRun`,
+which run every stale cell in dependency order); its dependents stay stale until they run.
 """
 
 from __future__ import annotations
@@ -53,7 +60,6 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.message import JsonDict
 
-_BUILTINS = frozenset(vars(builtins))
 log = logging.getLogger("braid_kernel.react")
 
 
@@ -64,6 +70,13 @@ class CellState:
     ERROR = "error"
     WAITING = "waiting"
     SKIPPED = "skipped"
+    STALE = "stale"  # lazy mode: an upstream cell changed since it last ran
+
+
+@dataclass(slots=True)
+class StaleRun(Cell):
+    """Not a cell of the notebook: submitted to the scheduler (so it takes its turn like a
+    cell and an interrupt stops it), it runs every stale cell in dependency order."""
 
 
 @dataclass(slots=True)
@@ -83,7 +96,9 @@ class ReactiveRunner(CellRunner):
     """A runner that keeps a dataflow graph of the cells it runs and propagates changes;
     the cells themselves run through ``inner`` (e.g. the caching runner)."""
 
-    def __init__(self, inner: CellRunner, host: ShellHost, *, enabled: bool = False) -> None:
+    def __init__(
+        self, inner: CellRunner, host: ShellHost, *, enabled: bool = False, lazy: bool = False
+    ) -> None:
         super().__init__(host, inner.publisher, inner.fd_output)
         self.inner = inner
         self.graph = DataflowGraph()
@@ -93,12 +108,17 @@ class ReactiveRunner(CellRunner):
         self.shown: set[str] = set()  # cells that have a display to update
         self.listeners: list[Callable[[], object]] = []  # told after every reactive run
         self.enabled = False
+        self.lazy = False
+        self._stale_after: set[int] = set()  # id() of the cells that asked for run_stale_after
         if enabled:
-            self.enable()
+            self.enable(lazy=lazy)
 
-    def enable(self) -> None:
+    def enable(self, *, lazy: bool = False) -> None:
+        """Switch reactive mode on: eager (changes re-run their dependents) or lazy (they
+        become stale)."""
         install_capturing_streams()
         self.enabled = True
+        self.lazy = lazy
 
     def disable(self) -> None:
         self.enabled = False
@@ -107,6 +127,8 @@ class ReactiveRunner(CellRunner):
 
     async def run(self, cell: Cell, scope: anyio.CancelScope) -> Outcome:
         """Run ``cell`` and the cells depending on it (or only ``cell``, when switched off)."""
+        if isinstance(cell, StaleRun):
+            return await self._run_stale_request(cell, scope)
         if not self.enabled or cell.silent or not cell.store_history:
             return await self.inner.run(cell, scope)
         try:
@@ -120,11 +142,10 @@ class ReactiveRunner(CellRunner):
         self.cells[key] = cell
         try:
             self.graph.check(key)
-            affected |= {key} | self._restore_roots(key, names)
-            affected |= self.graph.descendants(affected)
-            affected &= self.graph.nodes.keys()
             plan = _Plan(key)
-            await self._run_plan(plan, affected, cell, scope, request)
+            await self._propagate(plan, names, affected, cell, scope=scope, request=request)
+            if id(cell) in self._stale_after:
+                await self._run_stale(plan, cell, scope, request)
         except DataflowError as exc:
             self.graph.restore(key, old_node)
             if old_cell is None:
@@ -132,9 +153,78 @@ class ReactiveRunner(CellRunner):
             else:
                 self.cells[key] = old_cell
             return Outcome(Status.ERROR, self.report(exc))
-        cell.metadata.setdefault("braid", {}).update(self._summary(plan))
+        finally:
+            self._stale_after.discard(id(cell))
+        summary = self._summary(plan)
+        if self.lazy:
+            summary["stale"] = self.stale_cells()
+        cell.metadata.setdefault("braid", {}).update(summary)
         self._notify()
         return plan.own_outcome or Outcome(Status.OK)
+
+    async def _propagate(
+        self,
+        plan: _Plan,
+        names: CellNames,
+        orphaned: set[str],
+        cell: Cell,
+        *,
+        scope: anyio.CancelScope,
+        request: Request | None,
+    ) -> None:
+        """Run the cell (after the chain restoring a name it refines) and, in eager mode,
+        every cell depending on what ran and the dependents of deleted cells (``orphaned``);
+        in lazy mode mark those stale instead."""
+        ran = {plan.own} | self._restore_roots(plan.own, names)
+        if self.lazy:
+            ran &= self.graph.nodes.keys()
+            await self._run_plan(plan, ran, cell, scope, request)
+            self._mark_stale((self.graph.descendants(ran) | orphaned) - ran)
+            return
+        affected = (ran | orphaned | self.graph.descendants(ran | orphaned)) & self.graph.nodes.keys()
+        await self._run_plan(plan, affected, cell, scope, request)
+
+    async def _run_stale_request(self, cell: StaleRun, scope: anyio.CancelScope) -> Outcome:
+        try:
+            await self._run_stale(_Plan(""), cell, scope, current_request.get())
+        except DataflowError as exc:
+            return Outcome(Status.ERROR, self.report(exc))
+        finally:
+            self._notify()
+        return Outcome(Status.OK)
+
+    def _mark_stale(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key in self.graph.nodes:
+                self.states[key] = CellState.STALE
+
+    def run_stale_after(self, cell: Cell | None) -> None:
+        """Ask for every stale cell to run, in dependency order, once ``cell`` (the one
+        running ``%braid run stale``) has run; its reply then lists them in ``reran``."""
+        if cell is not None:
+            self._stale_after.add(id(cell))
+
+    def stale_cells(self) -> list[str]:
+        """The cells lazy mode marked stale, in dependency order."""
+        stale = [k for k, state in self.states.items() if state == CellState.STALE and k in self.graph.nodes]
+        try:
+            return self.graph.order(stale)
+        except DataflowError:
+            return sorted(stale, key=lambda k: self.graph.nodes[k].position)
+
+    async def _run_stale(
+        self, plan: _Plan, cell: Cell, scope: anyio.CancelScope, request: Request | None
+    ) -> None:
+        """Run the stale cells (in eager mode, with the cells depending on them); in lazy
+        mode, cells depending on them that were not stale become stale."""
+        stale = set(self.stale_cells())
+        if not stale:
+            return
+        if not self.lazy:
+            stale |= self.graph.descendants(stale) & self.graph.nodes.keys()
+        await self._run_plan(plan, stale, cell, scope, request)
+        if self.lazy:
+            self._mark_stale(self.graph.descendants(stale) - stale)
 
     def _notify(self) -> None:
         for listener in list(self.listeners):
@@ -199,7 +289,7 @@ class ReactiveRunner(CellRunner):
     ) -> None:
         order = self.graph.order(affected)
         scheduler = current_scheduler.get()
-        if scheduler is None or scheduler.chained or len(order) < 3:
+        if scheduler is None or scheduler.chained or len(set(order) - {plan.own}) < 2:
             for key in order:
                 await self._run_node(plan, key, cell, scope, request)
             return
@@ -275,7 +365,9 @@ class ReactiveRunner(CellRunner):
     def _missing(self, key: str) -> list[str]:
         node = self.graph.nodes[key]
         namespace = self.host.user_ns
-        return sorted(n for n in node.names.immediate_reads if n not in namespace and n not in _BUILTINS)
+        # Read now, not at import: IPython adds builtins (display, get_ipython) when the shell starts.
+        known = vars(builtins)
+        return sorted(n for n in node.names.immediate_reads if n not in namespace and n not in known)
 
     @staticmethod
     def _summary(plan: _Plan) -> JsonDict:
@@ -294,7 +386,7 @@ class ReactiveRunner(CellRunner):
     # ------------------------------------------------------------------ views
 
     def stale(self) -> list[str]:
-        """Cells whose output is not up to date: waiting, failed or skipped."""
+        """Cells whose output is not up to date: waiting, failed, skipped or stale (lazy mode)."""
         return sorted(k for k, state in self.states.items() if state != CellState.OK)
 
     def keys(self) -> Iterable[str]:

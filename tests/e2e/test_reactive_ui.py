@@ -1,0 +1,207 @@
+"""The braid JupyterLab extension (labextension/, shipped prebuilt in the wheel) in a real browser.
+
+* Lazy reactive mode: editing and running an upstream cell marks the cells below it stale (a
+  label under their prompts, orange in the graph) and leaves their outputs alone; the "Run stale"
+  toolbar button runs them, their outputs update in place and the marks clear.
+* The dataflow graph panel draws cells and edges labelled with the names passed; clicking a cell
+  in it makes that cell the active one.
+* Concurrent mode: a cell sent while another blocks the kernel is labelled "waiting", the
+  blocking one "running" (JupyterLab shows ``[*]`` for both).
+* Eager reactive mode labels the cells the last change re-ran, cache mode a cell restored from
+  the cache, and with a kernel that is not braid the extension shows nothing.
+* The same in Notebook 7 (``/notebooks/...`` on the same server).
+
+Marks are the ``data-braid-state`` / ``data-braid-run`` attributes the extension writes on each
+cell (the style sheet draws them as the label); every wait is an ``expect`` on what the page shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.lab import JupyterLab
+from tests.e2e.notebook import TIMEOUT_MS, Notebook, write_notebook
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+LAZY_CELLS = ["x = 1", "y = x * 10\ny", "z = y + 1\nz"]
+
+
+def edit(notebook: Notebook, index: int, code: str) -> None:
+    editor = notebook.cell(index).locator(".cm-content")
+    editor.click()
+    notebook.page.keyboard.press("Control+A")
+    notebook.page.keyboard.type(code)
+    expect(editor).to_have_text(code)
+
+
+def test_lazy_mode_marks_stale_cells_and_the_button_runs_them(
+    page: Page, lab: JupyterLab, showcase: Callable[[str], None]
+) -> None:
+    write_notebook(lab.root, "lazy.ipynb", "braid-react-lazy", LAZY_CELLS)
+    notebook = Notebook.open(page, lab, "lazy.ipynb", cells=len(LAZY_CELLS))
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*11\s*$"))
+    run_stale = notebook.panel.locator(".braid-RunStaleButton")
+    expect(run_stale).to_be_visible()
+
+    edit(notebook, 0, "x = 2")
+    notebook.run(0)
+    notebook.expect_count(0, 4)
+    for index in (1, 2):
+        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
+    expect(notebook.cell(0)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*10\s*$"))  # not re-run
+
+    # The graph panel: three cells, two edges labelled with the names passed, two stale cells.
+    notebook.panel.locator(".braid-ShowGraphButton").click()
+    graph = page.locator("#braid-dataflow-panel")
+    expect(graph).to_be_visible()
+    expect(graph.locator(".braid-Graph-node")).to_have_count(3)
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
+    expect(graph.locator(".braid-Graph-edgeLabel")).to_have_text(["x", "y"])  # drawn top to bottom
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
+    expect(graph.locator(".braid-Graph-node text")).to_have_text(["#1 x", "#2 y", "#3 z"])
+    notebook.wait_idle()
+    showcase("12-lazy-stale-cells-and-graph")
+
+    run_stale.click()
+    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*20\s*$"))
+    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*21\s*$"))
+    for index in (1, 2):
+        expect(notebook.cell(index)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
+    notebook.expect_count(1, 2)  # updated in place by the kernel, not run from the page
+
+    # Clicking a cell in the graph makes it the active cell.
+    graph.locator(".braid-Graph-node", has_text="#3 z").click()
+    expect(notebook.cell(2)).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=TIMEOUT_MS)
+    notebook.wait_idle()
+    showcase("13-after-run-stale")
+
+
+def test_concurrent_mode_shows_waiting_and_running(
+    page: Page, lab: JupyterLab, showcase: Callable[[str], None]
+) -> None:
+    flag = lab.root / "release-blocking-cell"  # the kernel runs in the notebook's folder
+    cells = [
+        f"import os, time\nwhile not os.path.exists({flag.name!r}):\n    time.sleep(0.05)\nprint('first')",
+        "print('second')",
+    ]
+    write_notebook(lab.root, "waiting.ipynb", "braid-concurrent", cells)
+    notebook = Notebook.open(page, lab, "waiting.ipynb", cells=2)
+    notebook.run(0)
+    expect(notebook.cell(0)).to_have_attribute("data-braid-run", "running")
+    notebook.run(1)
+    # The first cell blocks the kernel's loop: the second one cannot start yet.
+    expect(notebook.cell(1)).to_have_attribute("data-braid-run", "waiting")
+    expect(notebook.cell(0)).to_have_attribute("data-braid-run", "running")
+    notebook.expect_running(0)
+    notebook.expect_running(1)
+    showcase("14-concurrent-waiting-running")
+    flag.touch()
+    notebook.expect_count(0, 1)
+    notebook.expect_count(1, 2)
+    expect(notebook.output_text(1)).to_contain_text("second")
+    for index in (0, 1):
+        expect(notebook.cell(index)).not_to_have_attribute("data-braid-run", re.compile(".*"))
+
+
+def test_eager_mode_labels_the_cells_a_change_reran(page: Page, lab: JupyterLab) -> None:
+    write_notebook(lab.root, "eager.ipynb", "braid-react", LAZY_CELLS)
+    notebook = Notebook.open(page, lab, "eager.ipynb", cells=len(LAZY_CELLS))
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    expect(notebook.panel.locator(".braid-ShowGraphButton")).to_be_visible()
+    expect(notebook.panel.locator(".braid-RunStaleButton")).to_be_hidden()
+    edit(notebook, 0, "x = 3")
+    notebook.run(0)
+    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*31\s*$"))
+    for index in (1, 2):
+        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "reran")
+    expect(notebook.cell(0)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+
+
+def test_cache_mode_labels_a_cell_restored_from_the_cache(page: Page, lab: JupyterLab) -> None:
+    write_notebook(lab.root, "cached.ipynb", "braid-cache", ["v = sum(range(10))\nv"])
+    notebook = Notebook.open(page, lab, "cached.ipynb", cells=1)
+    notebook.run(0)
+    notebook.expect_count(0, 1)
+    expect(notebook.cell(0)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+    notebook.run(0)
+    notebook.expect_count(0, 2)
+    expect(notebook.cell(0)).to_have_attribute("data-braid-state", "cached")
+    expect(notebook.output_text(0)).to_contain_text("45")
+
+
+def test_nothing_is_shown_for_a_kernel_that_is_not_braid(page: Page, lab: JupyterLab) -> None:
+    write_notebook(lab.root, "plain.ipynb", "python3", ["import time\ntime.sleep(0.2)\n1 + 1"])
+    notebook = Notebook.open(page, lab, "plain.ipynb", cells=1)
+    notebook.run(0)
+    notebook.expect_count(0, 1)
+    expect(notebook.output_text(0)).to_contain_text("2")
+    expect(notebook.panel.locator(".braid-RunStaleButton")).to_be_hidden()
+    expect(notebook.panel.locator(".braid-ShowGraphButton")).to_be_hidden()
+    expect(notebook.cell(0)).not_to_have_attribute("data-braid-run", re.compile(".*"))
+    expect(page.locator("#braid-dataflow-panel")).to_be_hidden()
+
+
+def test_notebook_7_marks_stale_cells_runs_them_and_shows_the_graph(
+    page: Page, lab: JupyterLab, showcase: Callable[[str], None]
+) -> None:
+    write_notebook(lab.root, "nb7.ipynb", "braid-react-lazy", LAZY_CELLS)
+    page.goto(f"{lab.origin}/notebooks/nb7.ipynb?token={lab.token}")
+    notebook = Notebook(page, "nb7.ipynb")
+    expect(notebook.cells).to_have_count(len(LAZY_CELLS), timeout=120_000)
+    run_stale = notebook.panel.locator(".braid-RunStaleButton")
+    expect(run_stale).to_be_visible(timeout=120_000)  # the kernel answered on the dataflow comm
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    edit(notebook, 0, "x = 5")
+    notebook.run(0)
+    notebook.expect_count(0, 4)
+    for index in (1, 2):
+        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
+    notebook.panel.locator(".braid-ShowGraphButton").click()
+    graph = page.locator("#braid-dataflow-panel")
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
+    showcase("15-notebook7-stale-and-graph")
+    run_stale.click()
+    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*51\s*$"))
+    for index in (1, 2):
+        expect(notebook.cell(index)).not_to_have_attribute("data-braid-state", re.compile(".*"))
+    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
+
+
+def test_marks_and_graph_start_afresh_after_a_kernel_restart(page: Page, lab: JupyterLab) -> None:
+    write_notebook(lab.root, "restart.ipynb", "braid-react-lazy", LAZY_CELLS)
+    notebook = Notebook.open(page, lab, "restart.ipynb", cells=len(LAZY_CELLS))
+    for index in range(2):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    notebook.panel.locator(".braid-ShowGraphButton").click()
+    graph = page.locator("#braid-dataflow-panel")
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(1)
+
+    kernels = lab.api("api/kernels")
+    assert isinstance(kernels, list) and len(kernels) == 1
+    lab.api(f"api/kernels/{kernels[0]['id']}/restart", method="POST", timeout=60)
+    # The extension opens a new comm on the restarted kernel: an empty graph.
+    expect(graph.locator(".braid-GraphPanel-header")).to_have_text(re.compile("No reactive cells yet"))
+    notebook.wait_idle()
+    for index in range(len(LAZY_CELLS)):
+        notebook.run(index)
+        notebook.expect_count(index, index + 1)
+    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
+    edit(notebook, 0, "x = 7")
+    notebook.run(0)
+    expect(notebook.cell(2)).to_have_attribute("data-braid-state", "stale")
