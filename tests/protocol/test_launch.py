@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import pytest
+import zmq
+from jupyter_client.connect import write_connection_file
 
 from tests.protocol.kernel_client import RawChannel, RunningKernel
 
@@ -46,3 +51,22 @@ def test_kernel_tolerates_extra_launcher_arguments(start_kernel: Callable[..., R
     assert kernel.is_alive()
     assert kernel.kernel_info()["implementation"] == "braid-kernel"
     assert kernel.value("'served despite extra argv'") == "'served despite extra argv'"
+
+
+@pytest.mark.parametrize("present", ["curve_publickey", "curve_secretkey"])
+def test_a_connection_file_with_one_curve_key_is_refused(tmp_path: Path, present: str) -> None:
+    public, secret = zmq.curve_keypair()
+    keys = {"curve_publickey": public} if present == "curve_publickey" else {"curve_secretkey": secret}
+    fname, _ = write_connection_file(str(tmp_path / "half-curve.json"), ip="127.0.0.1", key=b"k", **keys)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "braid_kernel", "start", "-f", fname],
+            capture_output=True,
+            text=True,
+            timeout=20,  # a refusal takes a second; subprocess.run kills a kernel that serves
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a kernel with one CurveZMQ key started serving (without encryption)")
+    missing = "curve_secretkey" if present == "curve_publickey" else "curve_publickey"
+    assert done.returncode != 0, f"a half-configured CurveZMQ kernel started:\n{done.stderr}"
+    assert f"no {missing}" in done.stderr, done.stderr
