@@ -3,6 +3,12 @@
 ``zmq.proxy`` between a ROUTER socket and itself echoes each message back
 to its sender entirely inside libzmq, so the heartbeat keeps answering even
 while a cell holds the GIL in a pure-Python loop.
+
+The echo is bounded in bytes: a ping larger than
+:data:`~braid_kernel.transport.limits.HEARTBEAT_MAX_PING` disconnects its sender
+before it is buffered, and each peer has at most
+:data:`~braid_kernel.transport.limits.HEARTBEAT_HWM` pings queued each way (more
+are dropped: a client that pings faster than it reads its echoes loses some).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import threading
 
 import zmq
 
+from braid_kernel.transport.limits import HEARTBEAT_HWM, HEARTBEAT_MAX_PING
 from braid_kernel.transport.zmq_io import make_server_socket
 from braid_kernel.wire.connection import ConnectionInfo
 
@@ -22,7 +29,7 @@ class Heartbeat:
     """Binds the heartbeat socket and echoes on a daemon thread until the context ends."""
 
     def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo) -> None:
-        self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb")
+        self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb", _configure)
         self._socket.linger = 0
         self._thread = threading.Thread(target=self._echo, name="braid-heartbeat", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
@@ -46,3 +53,8 @@ class Heartbeat:
             log.warning("heartbeat stopped: %s", exc)
         finally:
             self._socket.close(linger=0)
+
+
+def _configure(sock: zmq.Socket[bytes]) -> None:
+    sock.maxmsgsize = HEARTBEAT_MAX_PING
+    sock.sndhwm = sock.rcvhwm = HEARTBEAT_HWM

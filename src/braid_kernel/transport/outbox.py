@@ -19,7 +19,7 @@ import enum
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,12 +183,21 @@ def partial_tail(items: list[Item]) -> int:
 def encode_items(
     items: list[Item], codec: WireCodec, on_error: Callable[[Item, Exception], None]
 ) -> list[tuple[Channel, Frames]]:
-    """Encode drained items into frames, merging runs of stream text.
+    """Encode drained items into frames, merging runs of stream text (a list of
+    :func:`iter_encoded`)."""
+    return list(iter_encoded(items, codec, on_error))
+
+
+def iter_encoded(
+    items: list[Item], codec: WireCodec, on_error: Callable[[Item, Exception], None]
+) -> Iterator[tuple[Channel, Frames]]:
+    """Encode drained items into frames one message at a time, merging runs of stream text.
 
     An item that cannot be encoded (content that is not JSON-serializable)
     is reported through ``on_error`` and skipped; the others still go out.
+    A sender that sends each message before taking the next holds one
+    encoded message at a time, whatever a cell printed.
     """
-    out: list[tuple[Channel, Frames]] = []
     i, n = 0, len(items)
     while i < n:
         item = items[i]
@@ -202,10 +211,8 @@ def encode_items(
                     break
                 texts.append(nxt[2])
                 i += 1
-            text = "".join(texts)
-            for start in range(0, len(text), MAX_STREAM_CHUNK):
-                chunk = text[start : start + MAX_STREAM_CHUNK]
-                out.append((Channel.IOPUB, codec.encode("stream", {"name": name, "text": chunk}, parent)))
+            for chunk in stream_chunks(texts):
+                yield Channel.IOPUB, codec.encode("stream", {"name": name, "text": chunk}, parent)
             continue
         i += 1
         try:
@@ -221,5 +228,24 @@ def encode_items(
         except Exception as exc:
             on_error(item, exc)
             continue
-        out.append((item.channel, frames))
-    return out
+        yield item.channel, frames
+
+
+def stream_chunks(texts: list[str]) -> Iterator[str]:
+    """``"".join(texts)`` cut into pieces of :data:`MAX_STREAM_CHUNK` characters (the last one
+    shorter, none empty), never joining more than one piece at a time: a cell that printed
+    450 MB is not copied into one 450 MB string."""
+    pending: list[str] = []
+    size = 0
+    for text in texts:
+        start, end = 0, len(text)
+        while end - start > MAX_STREAM_CHUNK - size:
+            cut = start + MAX_STREAM_CHUNK - size
+            pending.append(text[start:cut])
+            yield "".join(pending)
+            pending, size, start = [], 0, cut
+        if start < end:
+            pending.append(text[start:] if start else text)
+            size += end - start
+    if size:
+        yield "".join(pending)

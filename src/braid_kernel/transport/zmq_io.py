@@ -8,7 +8,11 @@ never runs user code, a cell that blocks the main thread cannot stop it:
 ``zmq.Poller.poll`` releases the GIL while it waits.
 
 New IOPub subscribers are greeted with ``iopub_welcome`` (JEP 65): the XPUB
-socket reports every subscription (``XPUB_VERBOSE``).
+socket hands every subscription to this thread (``XPUB_MANUAL``), which accepts
+only the empty topic or a prefix of ``<IDS|MSG>`` (the topics that match the
+kernel's messages) and ignores the others, so a subscription costs nothing.
+What each socket accepts and queues is bounded: see
+:mod:`braid_kernel.transport.limits`.
 """
 
 from __future__ import annotations
@@ -22,16 +26,25 @@ from collections.abc import Callable
 
 import zmq
 
+from braid_kernel.errors import MessageTooLarge
+from braid_kernel.transport.limits import (
+    IOPUB_MAX_INBOUND,
+    REQUEST_MAX_FRAMES,
+    iopub_hwm,
+    message_size,
+    receive_bounded,
+)
 from braid_kernel.transport.outbox import (
     PARTIAL_LINE_HOLD,
     Channel,
     Frames,
     Item,
     Outbox,
-    encode_items,
+    iter_encoded,
     partial_tail,
 )
-from braid_kernel.wire.codec import WireCodec
+from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
 log = logging.getLogger("braid_kernel.transport")
@@ -84,13 +97,22 @@ def _bind_with_retry(sock: zmq.Socket[bytes], endpoint: str) -> None:
             time.sleep(BIND_RETRY_DELAY)
 
 
-def _configure_router(sock: zmq.Socket[bytes]) -> None:
-    sock.router_handover = 1  # a reconnecting client with the same identity takes over
+def _router_options(max_bytes: int) -> Callable[[zmq.Socket[bytes]], None]:
+    def configure(sock: zmq.Socket[bytes]) -> None:
+        sock.router_handover = 1  # a reconnecting client with the same identity takes over
+        sock.maxmsgsize = max_bytes  # a larger frame disconnects its sender before it is buffered
+
+    return configure
 
 
 def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
-    sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, so each gets its iopub_welcome
-    sock.sndhwm = 0  # never drop output under load; memory is the bound
+    # Every subscription comes to this thread, which decides which to apply (and welcomes them).
+    sock.setsockopt(zmq.XPUB_MANUAL, 1)
+    sock.maxmsgsize = IOPUB_MAX_INBOUND
+    # A per-subscriber queue, in messages: set from each message's size (limits.iopub_hwm) so a
+    # subscriber that stops reading costs a bounded amount, while bursts of small messages to a
+    # subscriber that reads are not dropped.
+    sock.sndhwm = iopub_hwm(0)
 
 
 class IOThread:
@@ -115,6 +137,8 @@ class IOThread:
         self._error: BaseException | None = None
         self._held: list[Item] = []  # stream text ending mid-line, waiting for the rest
         self._held_since = 0.0
+        self._iopub_hwm = iopub_hwm(0)
+        self._drops = ThrottledLog(log)
         self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
         self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
@@ -135,9 +159,10 @@ class IOThread:
 
     # ------------------------------------------------------------ thread body
     def _bind(self) -> None:
+        router_options = _router_options(self._codec.max_bytes)
         for channel in _ROUTERS:
             self._sockets[channel] = make_server_socket(
-                self._ctx, zmq.ROUTER, self._info, channel.value, _configure_router
+                self._ctx, zmq.ROUTER, self._info, channel.value, router_options
             )
         self._sockets[Channel.IOPUB] = make_server_socket(
             self._ctx, zmq.XPUB, self._info, "iopub", _configure_iopub
@@ -187,9 +212,12 @@ class IOThread:
         # Drain what is ready, bounded so one busy channel cannot starve the others.
         for _ in range(64):
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = receive_bounded(sock, REQUEST_MAX_FRAMES, self._codec.max_bytes)
             except zmq.Again:
                 return
+            except MessageTooLarge as exc:
+                self._drops.warning("dropped a message on %s: %s", channel.value, exc)
+                continue
             try:
                 self._on_frames(channel, frames)
             except Exception:
@@ -202,10 +230,13 @@ class IOThread:
                 event = sock.recv(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            if event[:1] == b"\x01":  # subscribe (b"\x00" is unsubscribe)
-                topic = event[1:]
-                frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode(errors="replace")})
-                sock.send_multipart([topic, *frames] if topic else frames)
+            # b"\x01" + topic subscribes.  Unsubscriptions (b"\x00") are not applied: jupyter
+            # clients never send one, and a subscriber that leaves is removed by ZeroMQ.
+            topic = event[1:]
+            if event[:1] == b"\x01" and DELIMITER.startswith(topic):
+                sock.setsockopt(zmq.SUBSCRIBE, topic)  # for the peer that sent this subscription
+                frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode()})
+                self._send(Channel.IOPUB, [topic, *frames] if topic else frames)
 
     def _flush(self, woken: bool = True, hold: bool = True) -> None:
         items = self._outbox.take(woken)
@@ -223,12 +254,17 @@ class IOThread:
             if now - self._held_since < PARTIAL_LINE_HOLD:
                 self._held = items[cut:]
                 del items[cut:]
-        for channel, frames in encode_items(items, self._codec, _log_unencodable):
+        for channel, frames in iter_encoded(items, self._codec, _log_unencodable):
             self._send(channel, frames)
 
     def _send(self, channel: Channel, frames: Frames) -> None:
+        sock = self._sockets[channel]
+        if channel is Channel.IOPUB:
+            hwm = iopub_hwm(message_size(frames))
+            if hwm != self._iopub_hwm:  # libzmq applies it to every subscriber's queue
+                sock.sndhwm = self._iopub_hwm = hwm
         try:
-            self._sockets[channel].send_multipart(frames, copy=len(frames[-1]) < 65536)
+            sock.send_multipart(frames, copy=len(frames[-1]) < 65536)
         except zmq.ZMQError as exc:
             # e.g. the peer on a ROUTER socket went away: the message is undeliverable.
             log.warning("could not send on %s: %s", channel.value, exc)
