@@ -61,7 +61,7 @@ def test_kernel_sockets_have_their_options_before_they_bind(
     real_bind = zmq_io._bind_with_retry
 
     def checking_bind(sock: zmq.Socket[bytes], endpoint: str) -> None:
-        seen[endpoint] = (sock.socket_type, sock.sndhwm, sock.maxmsgsize)
+        seen[endpoint] = (sock.socket_type, sock.sndhwm, int(sock.maxmsgsize))
         real_bind(sock, endpoint)
 
     monkeypatch.setattr(zmq_io, "_bind_with_retry", checking_bind)

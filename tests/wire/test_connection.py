@@ -78,7 +78,9 @@ def test_curve_keys_enable_curve() -> None:
     assert conn.curve_secretkey == b"S" * 40
 
 
-@pytest.mark.parametrize("keys", [{}, {"curve_publickey": None, "curve_secretkey": None}, {"curve_publickey": ""}])
+@pytest.mark.parametrize(
+    "keys", [{}, {"curve_publickey": None, "curve_secretkey": None}, {"curve_publickey": ""}]
+)
 def test_no_curve_keys_means_no_curve(keys: dict[str, Any]) -> None:
     assert not ConnectionInfo.from_dict(info(**keys)).curve
 

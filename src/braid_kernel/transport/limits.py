@@ -69,8 +69,9 @@ def receive_bounded(sock: zmq.Socket[bytes], max_frames: int, max_bytes: int) ->
     ``max_bytes`` bytes of it.
 
     Raises ``zmq.Again`` when no message waits and
-    :class:`~braid_kernel.errors.MessageTooLarge` once a limit is passed: the frames still unread are then discarded one by one
-    without copying them, so the kernel never holds the message a second time.
+    :class:`~braid_kernel.errors.MessageTooLarge` once a limit is passed: the frames
+    still unread are then discarded one by one without copying them, so the kernel
+    never holds the message a second time.
     """
     frames = [sock.recv(zmq.NOBLOCK)]
     size = len(frames[0])

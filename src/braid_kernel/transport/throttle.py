@@ -38,13 +38,17 @@ class ThrottledLog:
         if self._logged < self._burst:
             self._logged += 1
             if self.suppressed:
-                self._log.warning(f"{msg} (%d similar lines suppressed before this one)", *args, self.suppressed)
+                self._log.warning(
+                    f"{msg} (%d similar lines suppressed before this one)", *args, self.suppressed
+                )
                 self.suppressed = 0
             else:
                 self._log.warning(msg, *args)
             return
         if not self.suppressed:
             self._log.warning(
-                "more than %d such lines in %gs: further ones are suppressed and counted", self._burst, self._period
+                "more than %d such lines in %gs: further ones are suppressed and counted",
+                self._burst,
+                self._period,
             )
         self.suppressed += 1

@@ -1,0 +1,127 @@
+"""Socket limits: the IOPub queue policy, bounded receiving, and which subscriptions are served."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+import zmq
+
+from braid_kernel.errors import MessageTooLarge
+from braid_kernel.transport import zmq_io
+from braid_kernel.transport.limits import (
+    IOPUB_HWM_MAX,
+    IOPUB_HWM_MIN,
+    IOPUB_QUEUE_BYTES,
+    iopub_hwm,
+    receive_bounded,
+)
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.connection import ConnectionInfo
+from braid_kernel.wire.signing import Signer
+
+# ------------------------------------------------------------ the IOPub high-water mark (pure)
+
+
+def test_small_messages_get_the_largest_queue() -> None:
+    assert iopub_hwm(0) == iopub_hwm(300) == iopub_hwm(IOPUB_QUEUE_BYTES // IOPUB_HWM_MAX) == IOPUB_HWM_MAX
+
+
+def test_large_messages_share_the_byte_budget() -> None:
+    one_mib_stream = (1 << 20) + 400  # a full stream chunk and its header
+    assert iopub_hwm(one_mib_stream) == 64
+    assert iopub_hwm(one_mib_stream) * 2 * (1 << 20) == IOPUB_QUEUE_BYTES
+    assert iopub_hwm(5000) == IOPUB_QUEUE_BYTES // 8192
+
+
+def test_huge_messages_still_pass_a_short_backlog() -> None:
+    assert iopub_hwm(1 << 30) == IOPUB_HWM_MIN
+
+
+# ------------------------------------------------------------ receive_bounded
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[zmq.Socket[bytes], zmq.Socket[bytes]]]:
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    server, client = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    server.bind("inproc://limits")
+    client.connect("inproc://limits")
+    yield server, client
+    server.close(linger=0)
+    client.close(linger=0)
+    ctx.term()
+
+
+def _next(sock: zmq.Socket[bytes], frames: int = 8, size: int = 100) -> list[bytes]:
+    assert sock.poll(5000)
+    return receive_bounded(sock, frames, size)
+
+
+def test_a_message_within_the_limits_is_received_whole(pair: tuple[zmq.Socket[bytes], ...]) -> None:
+    server, client = pair
+    client.send_multipart([b"a", b"bb", b"ccc"])
+    assert _next(server) == [b"a", b"bb", b"ccc"]
+    with pytest.raises(zmq.Again):
+        receive_bounded(server, 8, 100)
+
+
+@pytest.mark.parametrize(
+    "frames", [[b"x"] * 9, [b"y" * 60, b"y" * 60], [b"z" * 101]], ids=["frames", "bytes", "one-frame"]
+)
+def test_a_message_over_a_limit_is_dropped_and_the_next_one_received(
+    pair: tuple[zmq.Socket[bytes], ...], frames: list[bytes]
+) -> None:
+    server, client = pair
+    client.send_multipart(frames)
+    client.send_multipart([b"next"])
+    with pytest.raises(MessageTooLarge):
+        _next(server)
+    assert _next(server) == [b"next"]
+
+
+# ------------------------------------------------------------ IOPub subscriptions
+
+
+@pytest.fixture
+def iopub(tmp_path: pathlib.Path) -> Iterator[tuple[zmq.Context[zmq.Socket[bytes]], str]]:
+    info = ConnectionInfo("ipc", str(tmp_path / "k"), 1, 2, 3, 4, 5, b"")
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    io = zmq_io.IOThread(ctx, info, WireCodec(Signer(b""), "s", "u"), Outbox(), lambda channel, frames: None)
+    io.start()
+    try:
+        yield ctx, info.endpoint("iopub")
+    finally:
+        io.stop()
+        ctx.term()
+
+
+def _welcome(
+    ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str, topic: bytes, wait: float
+) -> list[bytes] | None:
+    sub = ctx.socket(zmq.SUB)
+    try:
+        sub.subscribe(topic)
+        sub.connect(endpoint)
+        return sub.recv_multipart() if sub.poll(int(wait * 1000)) else None
+    finally:
+        sub.close(linger=0)
+
+
+@pytest.mark.parametrize("topic", [b"", b"<IDS", b"<IDS|MSG>"])
+def test_topics_that_match_the_kernels_messages_are_welcomed(
+    iopub: tuple[zmq.Context[zmq.Socket[bytes]], str], topic: bytes
+) -> None:
+    frames = _welcome(*iopub, topic, wait=5)
+    assert frames is not None, "no iopub_welcome"
+    at = frames.index(b"<IDS|MSG>", 1 if topic else 0)
+    assert json.loads(frames[at + 2])["msg_type"] == "iopub_welcome"
+    assert json.loads(frames[at + 5]) == {"subscription": topic.decode()}
+
+
+def test_other_topics_are_not_served(iopub: tuple[zmq.Context[zmq.Socket[bytes]], str]) -> None:
+    assert _welcome(*iopub, b"kernel.status", wait=0.5) is None
+    assert _welcome(*iopub, b"", wait=5) is not None  # and the socket still serves others
