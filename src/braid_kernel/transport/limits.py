@@ -24,9 +24,12 @@ are not affected, and the kernel never waits for a subscriber.
 
 from __future__ import annotations
 
+import threading
+
 import zmq
 
 from braid_kernel.errors import MessageTooLarge
+from braid_kernel.transport.outbox import Channel
 
 #: Frames in one request: identities, delimiter, signature, four JSON frames and the buffers.
 REQUEST_MAX_FRAMES = 4096
@@ -92,3 +95,72 @@ def receive_bounded(sock: zmq.Socket[bytes], max_frames: int, max_bytes: int) ->
     if size > max_bytes:
         raise MessageTooLarge(f"message of {size} bytes exceeds the {max_bytes}-byte limit")
     return frames
+
+
+#: Requests handed to the shells (and not yet answered) before the shell socket is no longer read.
+SHELL_BACKLOG = 4096
+#: The same for the control thread.
+CONTROL_BACKLOG = 1024
+#: And at most this many bytes of them, per channel.
+BACKLOG_BYTES = 256 << 20
+
+
+class Backlog:
+    """Requests the I/O thread handed on and that have not been answered, per channel.
+
+    The router admits each request it hands to the control thread or a shell
+    (:meth:`admit`); the I/O thread releases it when it sends the request's
+    ``idle`` status (:meth:`release`).  While a channel holds ``limit`` requests
+    or ``max_bytes`` bytes of them (:meth:`full`), the I/O thread stops reading
+    its socket: ZeroMQ then queues what follows (up to its receive high-water
+    mark, then in the sending client), so a client that sends requests faster
+    than the kernel answers them fills its own memory, not the kernel's.
+    Requests answered on the I/O thread itself (kernel_info, comm_info, ...) are
+    not counted: they are answered before the next one is read.
+    """
+
+    def __init__(
+        self,
+        limits: dict[Channel, int] | None = None,
+        max_bytes: int = BACKLOG_BYTES,
+    ) -> None:
+        self._limits = limits or {Channel.SHELL: SHELL_BACKLOG, Channel.CONTROL: CONTROL_BACKLOG}
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()  # admitted by the I/O thread, or the main one during startup
+        self._pending: dict[str, list[tuple[Channel, int]]] = {}
+        self._count = dict.fromkeys(self._limits, 0)
+        self._bytes = dict.fromkeys(self._limits, 0)
+
+    def admit(self, channel: Channel, msg_id: str, size: int) -> None:
+        """Count a request handed on (no-op for a channel without a limit)."""
+        if channel not in self._limits:
+            return
+        with self._lock:
+            self._pending.setdefault(msg_id, []).append((channel, size))
+            self._count[channel] += 1
+            self._bytes[channel] += size
+
+    def release(self, msg_id: object) -> None:
+        """The request ``msg_id`` was answered (its idle status sent); unknown ids are ignored."""
+        if not isinstance(msg_id, str) or msg_id not in self._pending:
+            return
+        with self._lock:
+            entries = self._pending.get(msg_id)
+            if not entries:
+                return
+            channel, size = entries.pop()
+            if not entries:
+                del self._pending[msg_id]
+            self._count[channel] -= 1
+            self._bytes[channel] -= size
+
+    def full(self, channel: Channel) -> bool:
+        """Whether the I/O thread should stop reading ``channel`` for now."""
+        limit = self._limits.get(channel)
+        return limit is not None and (
+            self._count[channel] >= limit or self._bytes[channel] >= self._max_bytes
+        )
+
+    def pending(self, channel: Channel) -> int:
+        """Requests of ``channel`` handed on and not yet answered."""
+        return self._count.get(channel, 0)

@@ -189,14 +189,18 @@ def encode_items(
 
 
 def iter_encoded(
-    items: list[Item], codec: WireCodec, on_error: Callable[[Item, Exception], None]
+    items: list[Item],
+    codec: WireCodec,
+    on_error: Callable[[Item, Exception], None],
+    on_message: Callable[[Outgoing], object] | None = None,
 ) -> Iterator[tuple[Channel, Frames]]:
     """Encode drained items into frames one message at a time, merging runs of stream text.
 
     An item that cannot be encoded (content that is not JSON-serializable)
     is reported through ``on_error`` and skipped; the others still go out.
     A sender that sends each message before taking the next holds one
-    encoded message at a time, whatever a cell printed.
+    encoded message at a time, whatever a cell printed.  ``on_message`` sees
+    each non-stream item as it is encoded.
     """
     i, n = 0, len(items)
     while i < n:
@@ -228,6 +232,8 @@ def iter_encoded(
         except Exception as exc:
             on_error(item, exc)
             continue
+        if on_message is not None:
+            on_message(item)
         yield item.channel, frames
 
 

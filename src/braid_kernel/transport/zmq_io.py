@@ -30,6 +30,7 @@ from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport.limits import (
     IOPUB_MAX_INBOUND,
     REQUEST_MAX_FRAMES,
+    Backlog,
     iopub_hwm,
     message_size,
     receive_bounded,
@@ -40,6 +41,7 @@ from braid_kernel.transport.outbox import (
     Frames,
     Item,
     Outbox,
+    Outgoing,
     iter_encoded,
     partial_tail,
 )
@@ -116,7 +118,12 @@ def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
 
 
 class IOThread:
-    """Owns the message sockets; call :meth:`start`, then :meth:`stop` once."""
+    """Owns the message sockets; call :meth:`start`, then :meth:`stop` once.
+
+    With a ``backlog``, the shell and control sockets are not read while it says
+    their channel is full (see :class:`~braid_kernel.transport.limits.Backlog`);
+    the thread releases each request whose ``idle`` status it sends.
+    """
 
     def __init__(
         self,
@@ -125,6 +132,8 @@ class IOThread:
         codec: WireCodec,
         outbox: Outbox,
         on_frames: OnFrames,
+        *,
+        backlog: Backlog | None = None,
     ) -> None:
         self._ctx = ctx
         self._info = info
@@ -139,6 +148,9 @@ class IOThread:
         self._held_since = 0.0
         self._iopub_hwm = iopub_hwm(0)
         self._drops = ThrottledLog(log)
+        self._backlog = backlog
+        self._paused: set[Channel] = set()
+        self._pauses = ThrottledLog(log)
         self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
         self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
@@ -196,6 +208,7 @@ class IOThread:
             if self._held:  # send the partial line when the rest does not come in time
                 left = self._held_since + PARTIAL_LINE_HOLD - time.monotonic()
                 timeout = max(0, math.ceil(left * 1000))  # ms
+            self._pause_full_channels(poller)
             events = poller.poll(timeout)
             woken = False
             for sock_or_fd, _ in events:
@@ -208,9 +221,35 @@ class IOThread:
                     woken = True
             self._flush(woken)
 
+    def _pause_full_channels(self, poller: zmq.Poller) -> None:
+        if self._backlog is None:
+            return
+        for channel in (Channel.SHELL, Channel.CONTROL):
+            full = self._backlog.full(channel)
+            if full == (channel in self._paused):
+                continue
+            poller.modify(self._sockets[channel], 0 if full else zmq.POLLIN)
+            if full:
+                self._paused.add(channel)
+                self._pauses.warning(
+                    "%d %s requests not answered yet: no more are read until some are",
+                    self._backlog.pending(channel),
+                    channel.value,
+                )
+            else:
+                self._paused.discard(channel)
+                log.info("reading %s requests again", channel.value)
+
+    def _release_answered(self, item: Outgoing) -> None:
+        if item.msg_type == "status" and item.content.get("execution_state") == "idle":
+            assert self._backlog is not None
+            self._backlog.release(item.parent.get("msg_id"))
+
     def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:
         # Drain what is ready, bounded so one busy channel cannot starve the others.
         for _ in range(64):
+            if self._backlog is not None and self._backlog.full(channel):
+                return
             try:
                 frames = receive_bounded(sock, REQUEST_MAX_FRAMES, self._codec.max_bytes)
             except zmq.Again:
@@ -254,7 +293,8 @@ class IOThread:
             if now - self._held_since < PARTIAL_LINE_HOLD:
                 self._held = items[cut:]
                 del items[cut:]
-        for channel, frames in iter_encoded(items, self._codec, _log_unencodable):
+        release = self._release_answered if self._backlog is not None else None
+        for channel, frames in iter_encoded(items, self._codec, _log_unencodable, release):
             self._send(channel, frames)
 
     def _send(self, channel: Channel, frames: Frames) -> None:
