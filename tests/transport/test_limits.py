@@ -15,10 +15,11 @@ from braid_kernel.transport.limits import (
     IOPUB_HWM_MAX,
     IOPUB_HWM_MIN,
     IOPUB_QUEUE_BYTES,
+    Backlog,
     iopub_hwm,
     receive_bounded,
 )
-from braid_kernel.transport.outbox import Outbox
+from braid_kernel.transport.outbox import Channel, Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer
@@ -125,3 +126,46 @@ def test_topics_that_match_the_kernels_messages_are_welcomed(
 def test_other_topics_are_not_served(iopub: tuple[zmq.Context[zmq.Socket[bytes]], str]) -> None:
     assert _welcome(*iopub, b"kernel.status", wait=0.5) is None
     assert _welcome(*iopub, b"", wait=5) is not None  # and the socket still serves others
+
+
+# ------------------------------------------------------------ the request backlog (pure)
+
+
+def test_a_channel_is_full_at_its_request_limit_until_one_is_answered() -> None:
+    backlog = Backlog({Channel.SHELL: 3})
+    for i in range(3):
+        assert not backlog.full(Channel.SHELL)
+        backlog.admit(Channel.SHELL, f"m{i}", 10)
+    assert backlog.full(Channel.SHELL)
+    backlog.release("m1")
+    assert not backlog.full(Channel.SHELL)
+    assert backlog.pending(Channel.SHELL) == 2
+
+
+def test_a_channel_is_full_at_its_byte_limit() -> None:
+    backlog = Backlog({Channel.SHELL: 100}, max_bytes=1000)
+    backlog.admit(Channel.SHELL, "big", 600)
+    assert not backlog.full(Channel.SHELL)
+    backlog.admit(Channel.SHELL, "bigger", 600)
+    assert backlog.full(Channel.SHELL)
+    backlog.release("big")
+    assert not backlog.full(Channel.SHELL)
+
+
+def test_unknown_answers_and_unlimited_channels_change_nothing() -> None:
+    backlog = Backlog({Channel.SHELL: 1})
+    backlog.admit(Channel.STDIN, "reply", 10)
+    backlog.release("never-admitted")
+    backlog.release(None)
+    assert not backlog.full(Channel.STDIN)
+    assert not backlog.full(Channel.SHELL)
+
+
+def test_a_reused_msg_id_is_counted_once_per_request() -> None:
+    backlog = Backlog({Channel.SHELL: 2, Channel.CONTROL: 1})
+    backlog.admit(Channel.SHELL, "same", 1)
+    backlog.admit(Channel.CONTROL, "same", 1)
+    assert backlog.full(Channel.CONTROL)
+    backlog.release("same")
+    backlog.release("same")
+    assert backlog.pending(Channel.SHELL) == backlog.pending(Channel.CONTROL) == 0
