@@ -74,3 +74,28 @@ def test_a_connection_file_with_one_curve_key_is_refused(tmp_path: Path, present
     missing = "curve_secretkey" if present == "curve_publickey" else "curve_publickey"
     assert done.returncode != 0, f"a half-configured CurveZMQ kernel started:\n{done.stderr}"
     assert f"no {missing}" in done.stderr, done.stderr
+
+
+def test_every_channel_of_a_curve_kernel_completes_the_handshake(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    """The sockets' inbound size limits apply to handshake commands too (CurveZMQ's INITIATE is
+    ~350 bytes): the heartbeat echoes and IOPub welcomes an encrypted client."""
+    kernel = start_kernel(transport_encryption="required")
+    ctx = zmq.Context.instance()
+    for kind, channel in ((zmq.REQ, "hb"), (zmq.SUB, "iopub")):
+        sock = ctx.socket(kind)
+        sock.linger = 0
+        sock.curve_publickey, sock.curve_secretkey = zmq.curve_keypair()
+        sock.curve_serverkey = kernel.km.curve_publickey
+        try:
+            if kind == zmq.SUB:
+                sock.subscribe(b"")
+            sock.connect(kernel.connection_endpoint(channel))
+            if kind == zmq.REQ:
+                sock.send(b"ping")
+            assert sock.poll(10_000), f"no answer on {channel} over CurveZMQ"
+            if kind == zmq.REQ:
+                assert sock.recv() == b"ping"
+        finally:
+            sock.close()

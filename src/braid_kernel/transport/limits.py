@@ -34,8 +34,10 @@ from braid_kernel.transport.outbox import Channel
 #: Frames in one request: identities, delimiter, signature, four JSON frames and the buffers.
 REQUEST_MAX_FRAMES = 4096
 #: Inbound IOPub traffic is subscriptions: one byte and a topic (only short topics are served).
-IOPUB_MAX_INBOUND = 256
+#: The limit also applies to the handshake: CurveZMQ's INITIATE command is ~350 bytes.
+IOPUB_MAX_INBOUND = 1024
 #: A heartbeat ping is echoed as is; clients send a few bytes (jupyter_client: ``b"ping"``).
+#: Like every limit here, it also applies to handshake commands (CurveZMQ's: ~350 bytes).
 HEARTBEAT_MAX_PING = 1024
 #: Pings queued per heartbeat peer in each direction (a client has one in flight).
 HEARTBEAT_HWM = 16
