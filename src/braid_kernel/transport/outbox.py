@@ -241,6 +241,11 @@ def stream_chunks(texts: list[str]) -> Iterator[str]:
     """``"".join(texts)`` cut into pieces of :data:`MAX_STREAM_CHUNK` characters (the last one
     shorter, none empty), never joining more than one piece at a time: a cell that printed
     450 MB is not copied into one 450 MB string."""
+    total = sum(map(len, texts))
+    if total <= MAX_STREAM_CHUNK:  # the common case, at C speed (a batch of 100,000 prints)
+        if total:
+            yield "".join(texts)
+        return
     pending: list[str] = []
     size = 0
     for text in texts:
