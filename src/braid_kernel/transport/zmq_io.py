@@ -29,6 +29,7 @@ import zmq
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport.limits import (
     IOPUB_MAX_INBOUND,
+    IOPUB_RCVHWM,
     REQUEST_MAX_FRAMES,
     Backlog,
     iopub_hwm,
@@ -111,6 +112,9 @@ def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
     # Every subscription comes to this thread, which decides which to apply (and welcomes them).
     sock.setsockopt(zmq.XPUB_MANUAL, 1)
     sock.maxmsgsize = IOPUB_MAX_INBOUND
+    # libzmq moves every subscription waiting in a peer's pipe to an unbounded list of its own
+    # whenever the pipe wakes the socket: a short pipe keeps that list short under a flood.
+    sock.rcvhwm = IOPUB_RCVHWM
     # A per-subscriber queue, in messages: set from each message's size (limits.iopub_hwm) so a
     # subscriber that stops reading costs a bounded amount, while bursts of small messages to a
     # subscriber that reads are not dropped.
@@ -263,19 +267,26 @@ class IOThread:
                 log.exception("handling a %s message failed", channel.value)
 
     def _subscriptions(self) -> None:
+        # At most 64 per wake-up, as for requests; each is applied at once (SUBSCRIBE acts on the
+        # peer whose subscription was read last), and each topic is welcomed once afterwards: every
+        # peer subscribed by then receives that welcome, and a flood of subscriptions costs one
+        # welcome per batch instead of one each.
         sock = self._sockets[Channel.IOPUB]
-        while True:
+        welcome: set[bytes] = set()
+        for _ in range(64):
             try:
                 event = sock.recv(zmq.NOBLOCK)
             except zmq.Again:
-                return
+                break
             # b"\x01" + topic subscribes.  Unsubscriptions (b"\x00") are not applied: jupyter
             # clients never send one, and a subscriber that leaves is removed by ZeroMQ.
             topic = event[1:]
             if event[:1] == b"\x01" and DELIMITER.startswith(topic):
                 sock.setsockopt(zmq.SUBSCRIBE, topic)  # for the peer that sent this subscription
-                frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode()})
-                self._send(Channel.IOPUB, [topic, *frames] if topic else frames)
+                welcome.add(topic)
+        for topic in welcome:
+            frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode()})
+            self._send(Channel.IOPUB, [topic, *frames] if topic else frames)
 
     def _flush(self, woken: bool = True, hold: bool = True) -> None:
         items = self._outbox.take(woken)
