@@ -134,6 +134,21 @@ def test_a_long_iopub_topic_costs_nothing(kernel: RunningKernel, peak: PeakMemor
     assert kernel.value("'still serving'") == "'still serving'"
 
 
+def test_a_flood_of_subscriptions_is_absorbed(kernel: RunningKernel, peak: PeakMemory) -> None:
+    """A million subscription messages on one connection: the kernel used to welcome each one, so
+    its I/O thread answered nothing else for half a minute, and grew by ~200 MB."""
+    flood = zmq.Context.instance().socket(zmq.XSUB)
+    flood.linger, flood.sndhwm = 0, 0  # queue them all here: the sends never block
+    try:
+        flood.connect(kernel.connection_endpoint("iopub"))
+        for _ in range(1_000_000):
+            flood.send(b"\x01")
+        assert kernel.kernel_info()["implementation"] == "braid-kernel"
+        assert peak.growth() < KEYLESS_BOUND, f"a subscription flood cost {peak.growth() // MB} MB"
+    finally:
+        flood.close()
+
+
 def test_large_heartbeat_pings_are_refused(kernel: RunningKernel, peak: PeakMemory) -> None:
     """A hundred peers each send two 1 MiB pings and read nothing: the kernel used to keep the
     echoes that did not fit in the peers' queues (~100 MB).  Each peer waits for its first echo

@@ -36,8 +36,10 @@ REQUEST_MAX_FRAMES = 4096
 #: Inbound IOPub traffic is subscriptions: one byte and a topic (only short topics are served).
 #: The limit also applies to the handshake: CurveZMQ's INITIATE command is ~350 bytes.
 IOPUB_MAX_INBOUND = 1024
-#: Subscriptions queued per IOPub peer (a client sends one).
-IOPUB_RCVHWM = 16
+#: Subscriptions queued per IOPub peer (a client sends one).  libzmq moves what waits in the
+#: pipe to an unbounded list each time the socket is used: with more than one, a flood of
+#: subscriptions outgrows the I/O thread's reading of them.
+IOPUB_RCVHWM = 1
 #: A heartbeat ping is echoed as is; clients send a few bytes (jupyter_client: ``b"ping"``).
 #: Like every limit here, it also applies to handshake commands (CurveZMQ's: ~350 bytes).
 HEARTBEAT_MAX_PING = 1024

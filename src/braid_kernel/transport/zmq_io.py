@@ -113,7 +113,7 @@ def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
     sock.setsockopt(zmq.XPUB_MANUAL, 1)
     sock.maxmsgsize = IOPUB_MAX_INBOUND
     # libzmq moves every subscription waiting in a peer's pipe to an unbounded list of its own
-    # whenever the pipe wakes the socket: a short pipe keeps that list short under a flood.
+    # whenever the socket is used: a pipe of one keeps that list short under a flood.
     sock.rcvhwm = IOPUB_RCVHWM
     # A per-subscriber queue, in messages: set from each message's size (limits.iopub_hwm) so a
     # subscriber that stops reading costs a bounded amount, while bursts of small messages to a
