@@ -193,14 +193,16 @@ def _peer_of(
 def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: RunningKernel) -> None:
     """A cell prints 450 MB while one IOPub subscriber reads everything and another reads nothing.
 
-    The reader gets every byte; the kernel keeps about 128 MiB queued for the other (see
-    ``transport.limits``): it used to keep all of it (+900 MB, with a copy made to coalesce it).
+    The reader gets every byte; the kernel keeps 4096 messages of 16 Ki characters queued for the
+    other (see ``transport.limits``): it used to keep all of it (+900 MB, with a copy made to
+    coalesce it).
     The test client's own IOPub channel is stopped: it would be a third, slower, subscriber.
     """
     fresh_kernel.kc.stop_channels()
     ctx = zmq.Context.instance()
     stalled, reader = ctx.socket(zmq.SUB), ctx.socket(zmq.SUB)
     stalled.rcvhwm, stalled.rcvbuf = 1, 4096
+    reader.rcvhwm = 0  # its ZeroMQ thread takes everything the kernel sends, however slow this loop
     shell = RawChannel(fresh_kernel)
     try:
         for sock in (stalled, reader):

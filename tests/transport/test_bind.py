@@ -10,7 +10,7 @@ import pytest
 import zmq
 
 from braid_kernel.transport import zmq_io
-from braid_kernel.transport.limits import IOPUB_HWM_MAX, IOPUB_MAX_INBOUND
+from braid_kernel.transport.limits import IOPUB_HWM, IOPUB_MAX_INBOUND
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire.codec import DEFAULT_MAX_BYTES, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
@@ -71,7 +71,7 @@ def test_kernel_sockets_have_their_options_before_they_bind(
     io.start()
     try:
         iopub = [(hwm, size) for kind, hwm, size in seen.values() if kind == zmq.XPUB]
-        assert iopub == [(IOPUB_HWM_MAX, IOPUB_MAX_INBOUND)]
+        assert iopub == [(IOPUB_HWM, IOPUB_MAX_INBOUND)]
         routers = [size for kind, _, size in seen.values() if kind == zmq.ROUTER]
         assert routers == [DEFAULT_MAX_BYTES] * 3
     finally:

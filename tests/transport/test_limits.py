@@ -12,35 +12,13 @@ import zmq
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport import zmq_io
 from braid_kernel.transport.limits import (
-    IOPUB_HWM_MAX,
-    IOPUB_HWM_MIN,
-    IOPUB_QUEUE_BYTES,
     Backlog,
-    iopub_hwm,
     receive_bounded,
 )
 from braid_kernel.transport.outbox import Channel, Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer
-
-# ------------------------------------------------------------ the IOPub high-water mark (pure)
-
-
-def test_small_messages_get_the_largest_queue() -> None:
-    assert iopub_hwm(0) == iopub_hwm(300) == iopub_hwm(IOPUB_QUEUE_BYTES // IOPUB_HWM_MAX) == IOPUB_HWM_MAX
-
-
-def test_large_messages_share_the_byte_budget() -> None:
-    one_mib_stream = (1 << 20) + 400  # a full stream chunk and its header
-    assert iopub_hwm(one_mib_stream) == 64
-    assert iopub_hwm(one_mib_stream) * 2 * (1 << 20) == IOPUB_QUEUE_BYTES
-    assert iopub_hwm(5000) == IOPUB_QUEUE_BYTES // 8192
-
-
-def test_huge_messages_still_pass_a_short_backlog() -> None:
-    assert iopub_hwm(1 << 30) == IOPUB_HWM_MIN
-
 
 # ------------------------------------------------------------ receive_bounded
 

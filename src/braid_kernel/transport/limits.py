@@ -14,12 +14,15 @@ data: one message of a million one-byte frames costs ~64 MB inside libzmq for as
 long as it takes to arrive, whatever the kernel does.  No socket option bounds
 the number of frames; the kernel bounds what it does with them.
 
-IOPub subscribers are given a per-subscriber queue of about
-:data:`IOPUB_QUEUE_BYTES` (:func:`iopub_hwm`): ZeroMQ counts a high-water mark
-in messages, so the kernel sets it from the size of the message it is about to
-send.  A subscriber whose queue is full (it stopped reading, or reads far more
-slowly than a cell prints) misses messages until it catches up; the others
-are not affected, and the kernel never waits for a subscriber.
+Each IOPub subscriber has a queue of :data:`IOPUB_HWM` messages, and stream text
+goes out in messages of at most ``outbox.MAX_STREAM_CHUNK`` characters, so a
+subscriber that stops reading holds about 70 MB of printed text (more if the
+cell displays large images).  A subscriber whose queue is full (it stopped
+reading, or reads far more slowly than a cell prints) misses messages until it
+has read half of it; the others are not affected, and the kernel never waits
+for a subscriber.  The high-water mark is constant: libzmq resumes a full queue
+after its reader has read a number of messages derived from the mark, so raising
+the mark while a queue is full can leave that subscriber stalled for good.
 """
 
 from __future__ import annotations
@@ -46,26 +49,10 @@ HEARTBEAT_MAX_PING = 1024
 #: Pings queued per heartbeat peer in each direction (a client has one in flight).
 HEARTBEAT_HWM = 16
 
-#: About how many bytes of IOPub messages one subscriber's queue holds.
-IOPUB_QUEUE_BYTES = 128 << 20
-#: The queue never holds more than this many messages: small-message bursts (a thousand
-#: cells' status messages, a widget updated in a loop) stay lossless for a reader.
-IOPUB_HWM_MAX = 16384
-#: Nor does it refuse a message while it holds fewer than this many: a large display
-#: (an image of 100 MB) still reaches a reader that has not yet read the busy status.
-IOPUB_HWM_MIN = 32
-
-
-def iopub_hwm(size: int) -> int:
-    """The IOPub high-water mark (messages per subscriber) for sending a ``size``-byte message.
-
-    ``IOPUB_QUEUE_BYTES`` divided by ``size`` rounded up to a power of two, within
-    ``[IOPUB_HWM_MIN, IOPUB_HWM_MAX]``: a queue of 1 MiB stream messages holds 64 of
-    them, one of status messages 16384.  The rounding keeps the value, and so the
-    ``setsockopt`` calls, from changing with every message.
-    """
-    size_class = 1 << max(0, size - 1).bit_length()
-    return max(IOPUB_HWM_MIN, min(IOPUB_HWM_MAX, IOPUB_QUEUE_BYTES // size_class))
+#: Messages queued per IOPub subscriber: bursts of small messages (a thousand cells' status
+#: messages, a widget updated in a loop) reach a subscriber that reads, while one that does
+#: not costs at most this many messages (4096 x 16 Ki characters of stream text: ~70 MB).
+IOPUB_HWM = 4096
 
 
 def message_size(frames: list[bytes]) -> int:

@@ -56,7 +56,9 @@ tuple because it is built on every ``print``."""
 
 Item = Outgoing | StreamText
 Frames = list[bytes]
-MAX_STREAM_CHUNK = 1 << 20  # split coalesced text above 1 MiB into several messages
+# Split coalesced text above 16 Ki characters into several messages: with IOPub's queue of
+# 4096 messages per subscriber (transport.limits), one that stops reading holds ~70 MB of it.
+MAX_STREAM_CHUNK = 16 << 10
 PARTIAL_LINE_HOLD = 0.005  # seconds the drainer may wait for the rest of a line (see partial_tail)
 
 

@@ -28,11 +28,11 @@ import zmq
 
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport.limits import (
+    IOPUB_HWM,
     IOPUB_MAX_INBOUND,
     IOPUB_RCVHWM,
     REQUEST_MAX_FRAMES,
     Backlog,
-    iopub_hwm,
     message_size,
     receive_bounded,
 )
@@ -117,10 +117,8 @@ def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
     # libzmq moves every subscription waiting in a peer's pipe to an unbounded list of its own
     # whenever the socket is used: a pipe of one keeps that list short under a flood.
     sock.rcvhwm = IOPUB_RCVHWM
-    # A per-subscriber queue, in messages: set from each message's size (limits.iopub_hwm) so a
-    # subscriber that stops reading costs a bounded amount, while bursts of small messages to a
-    # subscriber that reads are not dropped.
-    sock.sndhwm = iopub_hwm(0)
+    # A bounded queue per subscriber (see limits.IOPUB_HWM), large enough for bursts.
+    sock.sndhwm = IOPUB_HWM
 
 
 class IOThread:
@@ -152,7 +150,6 @@ class IOThread:
         self._error: BaseException | None = None
         self._held: list[Item] = []  # stream text ending mid-line, waiting for the rest
         self._held_since = 0.0
-        self._iopub_hwm = iopub_hwm(0)
         self._drops = ThrottledLog(log)
         self._backlog = backlog
         self._paused: set[Channel] = set()
@@ -311,29 +308,23 @@ class IOThread:
         # as it is encoded hands the GIL to the printing thread between every two (each send
         # releases it), which made a burst of prints ~15% slower.
         release = self._release_answered if self._backlog is not None else None
-        batch: list[tuple[Channel, Frames, int]] = []
+        batch: list[tuple[Channel, Frames]] = []
         size = 0
         for channel, frames in iter_encoded(items, self._codec, _log_unencodable, release):
-            nbytes = message_size(frames)
-            batch.append((channel, frames, nbytes))
-            size += nbytes
+            batch.append((channel, frames))
+            size += message_size(frames)
             if size >= SEND_BATCH_BYTES:
                 self._send_all(batch)
                 batch, size = [], 0
         self._send_all(batch)
 
-    def _send_all(self, batch: list[tuple[Channel, Frames, int]]) -> None:
-        for channel, frames, nbytes in batch:
-            self._send(channel, frames, nbytes)
+    def _send_all(self, batch: list[tuple[Channel, Frames]]) -> None:
+        for channel, frames in batch:
+            self._send(channel, frames)
 
-    def _send(self, channel: Channel, frames: Frames, nbytes: int | None = None) -> None:
-        sock = self._sockets[channel]
-        if channel is Channel.IOPUB:
-            hwm = iopub_hwm(message_size(frames) if nbytes is None else nbytes)
-            if hwm != self._iopub_hwm:  # libzmq applies it to every subscriber's queue
-                sock.sndhwm = self._iopub_hwm = hwm
+    def _send(self, channel: Channel, frames: Frames) -> None:
         try:
-            sock.send_multipart(frames, copy=len(frames[-1]) < 65536)
+            self._sockets[channel].send_multipart(frames, copy=len(frames[-1]) < 65536)
         except zmq.ZMQError as exc:
             # e.g. the peer on a ROUTER socket went away: the message is undeliverable.
             log.warning("could not send on %s: %s", channel.value, exc)
