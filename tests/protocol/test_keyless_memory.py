@@ -193,7 +193,7 @@ def _peer_of(
 def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: RunningKernel) -> None:
     """A cell prints 450 MB while one IOPub subscriber reads everything and another reads nothing.
 
-    The reader gets every byte; the kernel keeps 4096 messages of 16 Ki characters queued for the
+    The reader gets every byte; the kernel keeps 4096 messages of 32 Ki characters queued for the
     other (see ``transport.limits``): it used to keep all of it (+900 MB, with a copy made to
     coalesce it).
     The test client's own IOPub channel is stopped: it would be a third, slower, subscriber.
@@ -232,4 +232,4 @@ def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: Runni
         stalled.close()
         reader.close()
     assert received == 450 * (MB + 1), f"the reading subscriber got {received} characters of output"
-    assert growth < 200 * MB, f"a stalled subscriber cost {growth // MB} MB"
+    assert growth < 250 * MB, f"a stalled subscriber cost {growth // MB} MB"  # ~130 MB queued

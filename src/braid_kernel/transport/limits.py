@@ -16,7 +16,7 @@ the number of frames; the kernel bounds what it does with them.
 
 Each IOPub subscriber has a queue of :data:`IOPUB_HWM` messages, and stream text
 goes out in messages of at most ``outbox.MAX_STREAM_CHUNK`` characters, so a
-subscriber that stops reading holds about 70 MB of printed text (more if the
+subscriber that stops reading holds about 130 MB of printed text (more if the
 cell displays large images).  A subscriber whose queue is full (it stopped
 reading, or reads far more slowly than a cell prints) misses messages until it
 has read half of it; the others are not affected, and the kernel never waits
@@ -51,7 +51,7 @@ HEARTBEAT_HWM = 16
 
 #: Messages queued per IOPub subscriber: bursts of small messages (a thousand cells' status
 #: messages, a widget updated in a loop) reach a subscriber that reads, while one that does
-#: not costs at most this many messages (4096 x 16 Ki characters of stream text: ~70 MB).
+#: not costs at most this many messages (4096 x 32 Ki characters of stream text: ~130 MB).
 IOPUB_HWM = 4096
 
 
