@@ -147,3 +147,15 @@ def test_a_reused_msg_id_is_counted_once_per_request() -> None:
     backlog.release("same")
     backlog.release("same")
     assert backlog.pending(Channel.SHELL) == backlog.pending(Channel.CONTROL) == 0
+
+
+def test_any_full_follows_the_channels() -> None:
+    backlog = Backlog({Channel.SHELL: 1, Channel.CONTROL: 1})
+    assert not backlog.any_full
+    backlog.admit(Channel.SHELL, "a", 1)
+    backlog.admit(Channel.CONTROL, "b", 1)
+    assert backlog.any_full
+    backlog.release("a")
+    assert backlog.any_full  # control is still full
+    backlog.release("b")
+    assert not backlog.any_full

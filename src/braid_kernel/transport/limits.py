@@ -123,6 +123,7 @@ class Backlog:
         self._pending: dict[str, list[tuple[Channel, int]]] = {}
         self._count = dict.fromkeys(self._limits, 0)
         self._bytes = dict.fromkeys(self._limits, 0)
+        self.any_full = False  # read on every pass of the I/O thread: one attribute, no call
 
     def admit(self, channel: Channel, msg_id: str, size: int) -> None:
         """Count a request handed on (no-op for a channel without a limit)."""
@@ -132,6 +133,7 @@ class Backlog:
             self._pending.setdefault(msg_id, []).append((channel, size))
             self._count[channel] += 1
             self._bytes[channel] += size
+            self.any_full = self.any_full or self.full(channel)
 
     def release(self, msg_id: object) -> None:
         """The request ``msg_id`` was answered (its idle status sent); unknown ids are ignored."""
@@ -146,6 +148,8 @@ class Backlog:
                 del self._pending[msg_id]
             self._count[channel] -= 1
             self._bytes[channel] -= size
+            if self.any_full:
+                self.any_full = any(self.full(c) for c in self._limits)
 
     def full(self, channel: Channel) -> bool:
         """Whether the I/O thread should stop reading ``channel`` for now."""

@@ -225,7 +225,7 @@ class IOThread:
             self._flush(woken)
 
     def _pause_full_channels(self, poller: zmq.Poller) -> None:
-        if self._backlog is None:
+        if self._backlog is None or not (self._backlog.any_full or self._paused):
             return
         for channel in (Channel.SHELL, Channel.CONTROL):
             full = self._backlog.full(channel)
@@ -251,7 +251,7 @@ class IOThread:
     def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:
         # Drain what is ready, bounded so one busy channel cannot starve the others.
         for _ in range(64):
-            if self._backlog is not None and self._backlog.full(channel):
+            if self._backlog is not None and self._backlog.any_full and self._backlog.full(channel):
                 return
             try:
                 frames = receive_bounded(sock, REQUEST_MAX_FRAMES, self._codec.max_bytes)
