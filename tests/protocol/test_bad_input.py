@@ -144,7 +144,8 @@ def test_fifty_megabyte_message_is_handled_and_the_kernel_keeps_serving(
 def test_message_over_the_size_limit_is_rejected(target: RunningKernel, raw: RawChannel) -> None:
     code = "# " + "x" * (80 * 1024 * 1024) + "\nbad_input_runs.append('huge')"
     msg_id = raw.send("execute_request", _execute(code))
-    target.wait_for_log(r"too large|exceed|size|limit", timeout=30)
+    # The frame is refused by ZeroMQ as its size arrives (MAXMSGSIZE): the sender is disconnected
+    # before anything is buffered, so the kernel has nothing to log.
     raw.collect(QUIET)
     assert all(r["content"]["status"] == "error" for r in raw.replies_to(msg_id)), raw.replies_to(msg_id)
     _assert_serves_and_ran(target, "[]")

@@ -21,6 +21,7 @@ from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry
 from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.memory import MemoryTransport
 from braid_kernel.transport.outbox import Channel, Outbox
 from braid_kernel.wire import jsonutil
@@ -70,7 +71,7 @@ class RecordingTarget:
 class Rig:
     """Router, dispatchers, publisher, stdin broker and outbox, wired as the kernel wires them."""
 
-    def __init__(self, inline: Mapping[str, Handler] | None = None) -> None:
+    def __init__(self, inline: Mapping[str, Handler] | None = None, backlog: Backlog | None = None) -> None:
         self.outbox = Outbox()
         self.publisher = Publisher(self.outbox)
         self.codec = WireCodec(Signer(KEY), "kernel-session", "kernel")
@@ -88,6 +89,7 @@ class Rig:
             shells=self.registry,
             stdin=self.stdin,
             on_rejected=lambda channel, exc: self.rejected.append((channel, exc)),
+            backlog=backlog,
         )
         self.transport = MemoryTransport(self.codec, self.outbox, self.router.on_frames)
         self.client = Client()

@@ -6,6 +6,7 @@ import pytest
 
 from braid_kernel.errors import BadSignature, MalformedMessage, ReplayedMessage
 from braid_kernel.routing.context import Request
+from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.outbox import Channel
 from braid_kernel.wire.message import JsonDict
 from tests.routing.rig import IDENTITY, Client, RecordingTarget, Rig, kinds
@@ -149,3 +150,31 @@ def test_stdin_channel_goes_to_the_stdin_broker_not_to_a_shell(rig: Rig) -> None
     rig.send(Channel.STDIN, "input_reply", {"value": "x"})  # nobody asked: logged and dropped
     assert main.requests == [] and rig.control.requests == []
     assert rig.sent() == []
+
+
+def test_requests_handed_on_are_admitted_to_the_backlog_and_inline_ones_are_not() -> None:
+    backlog = Backlog({Channel.SHELL: 10, Channel.CONTROL: 10})
+    rig = Rig(backlog=backlog)
+    try:
+        rig.inline_handlers["kernel_info_request"] = kernel_info
+        rig.registry.add(None, RecordingTarget())
+        rig.send(Channel.SHELL, "kernel_info_request")
+        assert backlog.pending(Channel.SHELL) == 0  # answered before the next one is read
+        header = rig.send(Channel.SHELL, "execute_request", {"code": "1"})
+        rig.send(Channel.CONTROL, "interrupt_request")
+        assert (backlog.pending(Channel.SHELL), backlog.pending(Channel.CONTROL)) == (1, 1)
+        backlog.release(header["msg_id"])
+        assert backlog.pending(Channel.SHELL) == 0
+    finally:
+        rig.close()
+
+
+def test_a_request_for_an_unknown_subshell_is_admitted_and_answered_with_idle() -> None:
+    backlog = Backlog({Channel.SHELL: 10})
+    rig = Rig(backlog=backlog)
+    try:
+        header = rig.send(Channel.SHELL, "execute_request", {"code": "1"}, subshell_id="nope")
+        idle = [m for _, m in rig.sent() if m.msg_type == "status" and m.content["execution_state"] == "idle"]
+        assert [m.parent_header["msg_id"] for m in idle] == [header["msg_id"]]  # what releases it
+    finally:
+        rig.close()

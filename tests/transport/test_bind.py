@@ -10,8 +10,9 @@ import pytest
 import zmq
 
 from braid_kernel.transport import zmq_io
+from braid_kernel.transport.limits import IOPUB_HWM, IOPUB_MAX_INBOUND
 from braid_kernel.transport.outbox import Outbox
-from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.codec import DEFAULT_MAX_BYTES, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer
 
@@ -54,12 +55,13 @@ def test_kernel_sockets_have_their_options_before_they_bind(
     monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:
     """A client polling from launch connects the moment a socket binds; its pipe takes the
-    options in force then, so IOPub's unlimited high-water mark must be set before bind."""
-    seen: dict[str, tuple[int, int]] = {}
+    options in force then, so IOPub's high-water mark (for bursts) and every socket's inbound
+    size limit must be set before bind."""
+    seen: dict[str, tuple[int, int, int]] = {}
     real_bind = zmq_io._bind_with_retry
 
     def checking_bind(sock: zmq.Socket[bytes], endpoint: str) -> None:
-        seen[endpoint] = (sock.socket_type, sock.sndhwm)
+        seen[endpoint] = (sock.socket_type, sock.sndhwm, int(sock.maxmsgsize))
         real_bind(sock, endpoint)
 
     monkeypatch.setattr(zmq_io, "_bind_with_retry", checking_bind)
@@ -68,9 +70,10 @@ def test_kernel_sockets_have_their_options_before_they_bind(
     io = zmq_io.IOThread(ctx, info, WireCodec(Signer(b""), "s", "u"), Outbox(), lambda channel, frames: None)
     io.start()
     try:
-        iopub = [hwm for kind, hwm in seen.values() if kind == zmq.XPUB]
-        assert iopub == [0]
-        assert sum(kind == zmq.ROUTER for kind, _ in seen.values()) == 3
+        iopub = [(hwm, size) for kind, hwm, size in seen.values() if kind == zmq.XPUB]
+        assert iopub == [(IOPUB_HWM, IOPUB_MAX_INBOUND)]
+        routers = [size for kind, _, size in seen.values() if kind == zmq.ROUTER]
+        assert routers == [DEFAULT_MAX_BYTES] * 3
     finally:
         io.stop()
         ctx.term()

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Channel, Item, Outbox, Outgoing, encode_items
+from braid_kernel.transport import outbox as outbox_module
+from braid_kernel.transport.outbox import (
+    MAX_STREAM_CHUNK,
+    Channel,
+    Item,
+    Outbox,
+    Outgoing,
+    encode_items,
+    stream_chunks,
+)
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import Message
 from braid_kernel.wire.signing import Signer
@@ -206,6 +215,17 @@ def test_text_above_the_chunk_size_is_split_in_order(outbox: Outbox) -> None:
     assert len(texts) == 3
     assert all(len(t) <= MAX_STREAM_CHUNK for t in texts)
     assert "".join(texts) == text
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 7])
+def test_stream_chunks_cut_the_joined_text_without_joining_it(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(outbox_module, "MAX_STREAM_CHUNK", chunk)
+    cases = [["abc", "", "defghij", "k\n"], ["", ""], ["x" * 20], ["ab", "cd", "ef", "gh", "i"]]
+    for texts in cases:
+        joined = "".join(texts)
+        assert list(stream_chunks(texts)) == [joined[i : i + chunk] for i in range(0, len(joined), chunk)]
 
 
 # ------------------------------------------------------------------ encoding errors

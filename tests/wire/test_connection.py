@@ -79,15 +79,24 @@ def test_curve_keys_enable_curve() -> None:
 
 
 @pytest.mark.parametrize(
-    "keys",
+    "keys", [{}, {"curve_publickey": None, "curve_secretkey": None}, {"curve_publickey": ""}]
+)
+def test_no_curve_keys_means_no_curve(keys: dict[str, Any]) -> None:
+    assert not ConnectionInfo.from_dict(info(**keys)).curve
+
+
+@pytest.mark.parametrize(
+    ("keys", "missing"),
     [
-        {"curve_publickey": "P" * 40},
-        {"curve_secretkey": "S" * 40},
-        {"curve_publickey": None, "curve_secretkey": None},
+        ({"curve_publickey": "P" * 40}, "curve_secretkey"),
+        ({"curve_secretkey": "S" * 40}, "curve_publickey"),
+        ({"curve_publickey": "P" * 40, "curve_secretkey": ""}, "curve_secretkey"),
+        ({"curve_publickey": None, "curve_secretkey": "S" * 40}, "curve_publickey"),
     ],
 )
-def test_curve_needs_both_keys(keys: dict[str, Any]) -> None:
-    assert not ConnectionInfo.from_dict(info(**keys)).curve
+def test_one_curve_key_alone_is_refused_naming_the_other(keys: dict[str, Any], missing: str) -> None:
+    with pytest.raises(ConfigError, match=f"no {missing}"):
+        ConnectionInfo.from_dict(info(**keys))
 
 
 def test_file_written_by_jupyter_client_loads(tmp_path: Path) -> None:

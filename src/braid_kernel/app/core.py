@@ -50,6 +50,7 @@ from braid_kernel.shell.profile import launcher_config, load_profile_config, run
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
+from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
@@ -125,8 +126,9 @@ class KernelCore:
         """Begin shutdown (any thread): stop serving the main shell."""
         self.shells.stop_main()
 
-    def router(self, codec: WireCodec, control: Target) -> Router:
-        """The router for frames decoded by ``codec``; control requests go to ``control``."""
+    def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
+        """The router for frames decoded by ``codec``; control requests go to ``control``; each
+        request handed on is admitted to ``backlog`` (a transport's bound on unanswered ones)."""
         return Router(
             codec,
             self.publisher,
@@ -134,6 +136,7 @@ class KernelCore:
             control=control,
             shells=self.registry,
             stdin=self.stdin,
+            backlog=backlog,
         )
 
     def install_io_hooks(

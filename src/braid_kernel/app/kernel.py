@@ -89,7 +89,7 @@ class Kernel(KernelCore):
 
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
-        self._router = self.router(self.transport.codec, self.control)
+        self._router = self.router(self.transport.codec, self.control, self.transport.backlog)
         self._install_io_hooks()
         self.control.start()
         self._watch_parent()

@@ -27,6 +27,7 @@ from braid_kernel.pythons import untested_python
 from braid_kernel.routing.startup import StartupGate
 from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.transport.heartbeat import Heartbeat
+from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.transport.supervisor import Lifeline
 from braid_kernel.transport.zmq_io import IOThread
@@ -55,8 +56,15 @@ class Transport:
         self.codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
         self.gate = StartupGate(self.codec)
         give_up = self.lifeline.give_up
+        self.backlog = Backlog()
         self.io = IOThread(
-            self.ctx, self.info, self.codec, self.outbox, self.gate.on_frames, on_give_up=give_up
+            self.ctx,
+            self.info,
+            self.codec,
+            self.outbox,
+            self.gate.on_frames,
+            backlog=self.backlog,
+            on_give_up=give_up,
         )
         self.heartbeat = Heartbeat(self.ctx, self.info, on_give_up=give_up)
 
@@ -107,6 +115,11 @@ def run_kernel(config: KernelConfig) -> int:
         if config.connection_file is None:
             raise ConfigError("no connection file: start the kernel with -f CONNECTION_FILE")
         info = ConnectionInfo.load(config.connection_file)
+        if not info.key:
+            log.warning(
+                "the connection file's key is empty: messages are not signed, so anyone who can "
+                "reach the kernel's ports can run code as this user"
+            )
         content = kernel_info_content(supported_features(config), config.debugger)
         transport = Transport(info, uuid.uuid4().hex, content)
         transport.start()

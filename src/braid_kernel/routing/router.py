@@ -9,7 +9,11 @@
   ``subshell_id`` (the main shell when absent); an unknown id is an error
   reply, never a silent fallback to the main shell.
 
-Messages that fail to decode or verify are logged and dropped.
+Messages that fail to decode or verify are logged (at most a few lines a minute:
+a flood is counted, not logged line by line) and dropped.  Each request handed
+to the control thread or a shell is admitted to the transport's
+:class:`~braid_kernel.transport.limits.Backlog`, which stops the reading of a
+channel whose requests pile up unanswered.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.outbox import Channel
+from braid_kernel.transport.throttle import ThrottledLog
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")
@@ -66,13 +72,14 @@ def decode_request(
     codec: WireCodec,
     channel: Channel,
     frames: list[bytes],
+    rejects: ThrottledLog,
     on_rejected: Callable[[Channel, WireError], None] | None = None,
 ) -> Request | None:
-    """Decode and verify ``frames``; None (logged, reported) for a message that fails."""
+    """Decode and verify ``frames``; None (logged to ``rejects``, reported) for a message that fails."""
     try:
         msg = codec.decode(frames)
     except WireError as exc:
-        log.warning("rejected a message on %s: %s", channel.value, exc)
+        rejects.warning("rejected a message on %s: %s", channel.value, exc)
         if on_rejected is not None:
             on_rejected(channel, exc)
         return None
@@ -92,6 +99,7 @@ class Router:
         shells: ShellRegistry,
         stdin: StdinBroker,
         on_rejected: Callable[[Channel, WireError], None] | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         self._codec = codec
         self._publisher = publisher
@@ -100,15 +108,17 @@ class Router:
         self._shells = shells
         self._stdin = stdin
         self._on_rejected = on_rejected
+        self._backlog = backlog
+        self._rejects = ThrottledLog(log)
         self.last_request = 0.0  # time.monotonic() when the latest request arrived
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
-        request = decode_request(self._codec, channel, frames, self._on_rejected)
+        request = decode_request(self._codec, channel, frames, self._rejects, self._on_rejected)
         if request is not None:
-            self.route(request)
+            self.route(request, sum(map(len, frames)))
 
-    def route(self, request: Request) -> None:
-        """Send a decoded, verified request where it is served."""
+    def route(self, request: Request, size: int = 0) -> None:
+        """Send a decoded, verified request (of ``size`` bytes) where it is served."""
         msg, channel = request.msg, request.channel
         self.last_request = request.received
         if channel is Channel.STDIN:
@@ -117,15 +127,21 @@ class Router:
             if msg.msg_type in CONTROL_INLINE and msg.msg_type in self._inline.handlers:
                 self._inline.dispatch(request)  # no user code, no control thread hop
             else:
+                self._admit(request, size)
                 self._control.submit(request)
         elif msg.msg_type in self._inline.handlers:
             self._inline.dispatch(request)
         else:
-            self._to_shell(request)
+            self._to_shell(request, size)
 
-    def _to_shell(self, request: Request) -> None:
+    def _admit(self, request: Request, size: int) -> None:
+        if self._backlog is not None:
+            self._backlog.admit(request.channel, request.msg.msg_id, size)
+
+    def _to_shell(self, request: Request, size: int) -> None:
         sid = request.msg.subshell_id
         target = self._shells.get(sid)
+        self._admit(request, size)  # before the hand-off: the answer may come at once
         if target is not None and target.submit(request) is not False:
             return
         what = f"unknown subshell_id {sid!r}" if sid is not None else "the shell has stopped"

@@ -20,6 +20,7 @@ from braid_kernel.errors import WireError
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.router import Router, decode_request
 from braid_kernel.transport.outbox import Channel
+from braid_kernel.transport.throttle import ThrottledLog
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")
@@ -33,6 +34,7 @@ class StartupGate:
     ) -> None:
         self._codec = codec
         self._on_rejected = on_rejected
+        self._rejects = ThrottledLog(log)
         self._lock = threading.Lock()
         self._pending: list[Request] = []
         self._router: Router | None = None
@@ -46,7 +48,7 @@ class StartupGate:
             if self._router is not None:
                 self._router.on_frames(channel, frames)
                 return
-            request = decode_request(self._codec, channel, frames, self._on_rejected)
+            request = decode_request(self._codec, channel, frames, self._rejects, self._on_rejected)
             if request is not None:
                 self._pending.append(request)
 

@@ -4,6 +4,12 @@
 to its sender entirely inside libzmq, so the heartbeat keeps answering even
 while a cell holds the GIL in a pure-Python loop.  A proxy that fails is restarted
 (:mod:`~braid_kernel.transport.supervisor`).
+
+The echo is bounded in bytes: a ping larger than
+:data:`~braid_kernel.transport.limits.HEARTBEAT_MAX_PING` disconnects its sender
+before it is buffered, and each peer has at most
+:data:`~braid_kernel.transport.limits.HEARTBEAT_HWM` pings queued each way (more
+are dropped: a client that pings faster than it reads its echoes loses some).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import threading
 
 import zmq
 
+from braid_kernel.transport.limits import HEARTBEAT_HWM, HEARTBEAT_MAX_PING
 from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.transport.zmq_io import make_server_socket
 from braid_kernel.wire.connection import ConnectionInfo
@@ -27,7 +34,7 @@ class Heartbeat:
         self, ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo, *, on_give_up: GiveUp = log_give_up
     ) -> None:
         self._on_give_up = on_give_up
-        self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb")
+        self._socket = make_server_socket(ctx, zmq.ROUTER, info, "hb", _configure)
         self._socket.linger = 0
         self._thread = threading.Thread(target=self._echo, name="braid-heartbeat", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
@@ -53,3 +60,8 @@ class Heartbeat:
             zmq.proxy(self._socket, self._socket)
         except zmq.ContextTerminated:
             return  # the context ends: so does the heartbeat
+
+
+def _configure(sock: zmq.Socket[bytes]) -> None:
+    sock.maxmsgsize = HEARTBEAT_MAX_PING
+    sock.sndhwm = sock.rcvhwm = HEARTBEAT_HWM

@@ -8,7 +8,11 @@ never runs user code, a cell that blocks the main thread cannot stop it:
 ``zmq.Poller.poll`` releases the GIL while it waits.
 
 New IOPub subscribers are greeted with ``iopub_welcome`` (JEP 65): the XPUB
-socket reports every subscription (``XPUB_VERBOSE``).
+socket hands every subscription to this thread (``XPUB_MANUAL``), which accepts
+only the empty topic or a prefix of ``<IDS|MSG>`` (the topics that match the
+kernel's messages) and ignores the others, so a subscription costs nothing.
+What each socket accepts and queues is bounded: see
+:mod:`braid_kernel.transport.limits`.
 
 The loop is supervised (:mod:`~braid_kernel.transport.supervisor`): if it fails, it is
 restarted on the same thread with its sockets, and the messages already encoded but not yet
@@ -27,22 +31,36 @@ from collections.abc import Callable
 
 import zmq
 
+from braid_kernel.errors import MessageTooLarge
+from braid_kernel.transport.limits import (
+    IOPUB_HWM,
+    IOPUB_MAX_INBOUND,
+    IOPUB_RCVHWM,
+    REQUEST_MAX_FRAMES,
+    Backlog,
+    message_size,
+    receive_bounded,
+)
 from braid_kernel.transport.outbox import (
     PARTIAL_LINE_HOLD,
     Channel,
     Frames,
     Item,
     Outbox,
-    encode_items,
+    Outgoing,
+    iter_encoded,
     partial_tail,
 )
 from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
-from braid_kernel.wire.codec import WireCodec
+from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
 log = logging.getLogger("braid_kernel.transport")
 
 OnFrames = Callable[[Channel, list[bytes]], None]
+
+SEND_BATCH_BYTES = 4 << 20  # encoded messages held before they are sent (see _flush)
 
 _ROUTERS = (Channel.SHELL, Channel.CONTROL, Channel.STDIN)
 
@@ -90,17 +108,32 @@ def _bind_with_retry(sock: zmq.Socket[bytes], endpoint: str) -> None:
             time.sleep(BIND_RETRY_DELAY)
 
 
-def _configure_router(sock: zmq.Socket[bytes]) -> None:
-    sock.router_handover = 1  # a reconnecting client with the same identity takes over
+def _router_options(max_bytes: int) -> Callable[[zmq.Socket[bytes]], None]:
+    def configure(sock: zmq.Socket[bytes]) -> None:
+        sock.router_handover = 1  # a reconnecting client with the same identity takes over
+        sock.maxmsgsize = max_bytes  # a larger frame disconnects its sender before it is buffered
+
+    return configure
 
 
 def _configure_iopub(sock: zmq.Socket[bytes]) -> None:
-    sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, so each gets its iopub_welcome
-    sock.sndhwm = 0  # never drop output under load; memory is the bound
+    # Every subscription comes to this thread, which decides which to apply (and welcomes them).
+    sock.setsockopt(zmq.XPUB_MANUAL, 1)
+    sock.maxmsgsize = IOPUB_MAX_INBOUND
+    # libzmq moves every subscription waiting in a peer's pipe to an unbounded list of its own
+    # whenever the socket is used: a pipe of one keeps that list short under a flood.
+    sock.rcvhwm = IOPUB_RCVHWM
+    # A bounded queue per subscriber (see limits.IOPUB_HWM), large enough for bursts.
+    sock.sndhwm = IOPUB_HWM
 
 
 class IOThread:
-    """Owns the message sockets; call :meth:`start`, then :meth:`stop` once."""
+    """Owns the message sockets; call :meth:`start`, then :meth:`stop` once.
+
+    With a ``backlog``, the shell and control sockets are not read while it says
+    their channel is full (see :class:`~braid_kernel.transport.limits.Backlog`);
+    the thread releases each request whose ``idle`` status it sends.
+    """
 
     def __init__(
         self,
@@ -110,6 +143,7 @@ class IOThread:
         outbox: Outbox,
         on_frames: OnFrames,
         *,
+        backlog: Backlog | None = None,
         on_give_up: GiveUp = log_give_up,
     ) -> None:
         """``on_give_up``: called if the loop keeps failing (see the module docstring)."""
@@ -126,6 +160,10 @@ class IOThread:
         self._held_since = 0.0
         self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
         self._on_give_up = on_give_up
+        self._drops = ThrottledLog(log)
+        self._backlog = backlog
+        self._paused: set[Channel] = set()
+        self._pauses = ThrottledLog(log)
         self._thread = threading.Thread(target=self._main, name="braid-io", daemon=True)
         self._thread.pydev_do_not_trace = True  # type: ignore[attr-defined]  # hidden from debugpy
         self._thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
@@ -146,9 +184,10 @@ class IOThread:
 
     # ------------------------------------------------------------ thread body
     def _bind(self) -> None:
+        router_options = _router_options(self._codec.max_bytes)
         for channel in _ROUTERS:
             self._sockets[channel] = make_server_socket(
-                self._ctx, zmq.ROUTER, self._info, channel.value, _configure_router
+                self._ctx, zmq.ROUTER, self._info, channel.value, router_options
             )
         self._sockets[Channel.IOPUB] = make_server_socket(
             self._ctx, zmq.XPUB, self._info, "iopub", _configure_iopub
@@ -186,6 +225,7 @@ class IOThread:
             if self._held:  # send the partial line when the rest does not come in time
                 left = self._held_since + PARTIAL_LINE_HOLD - time.monotonic()
                 timeout = max(0, math.ceil(left * 1000))  # ms
+            self._pause_full_channels(poller)
             events = poller.poll(timeout)
             woken = False
             for sock_or_fd, _ in events:
@@ -198,29 +238,68 @@ class IOThread:
                     woken = True
             self._flush(woken)
 
+    def _pause_full_channels(self, poller: zmq.Poller) -> None:
+        if self._backlog is None or not (self._backlog.any_full or self._paused):
+            return
+        for channel in (Channel.SHELL, Channel.CONTROL):
+            full = self._backlog.full(channel)
+            if full == (channel in self._paused):
+                continue
+            poller.modify(self._sockets[channel], 0 if full else zmq.POLLIN)
+            if full:
+                self._paused.add(channel)
+                self._pauses.warning(
+                    "%d %s requests not answered yet: no more are read until some are",
+                    self._backlog.pending(channel),
+                    channel.value,
+                )
+            else:
+                self._paused.discard(channel)
+                log.info("reading %s requests again", channel.value)
+
+    def _release_answered(self, item: Outgoing) -> None:
+        if item.msg_type == "status" and item.content.get("execution_state") == "idle":
+            assert self._backlog is not None
+            self._backlog.release(item.parent.get("msg_id"))
+
     def _receive(self, channel: Channel, sock: zmq.Socket[bytes]) -> None:
         # Drain what is ready, bounded so one busy channel cannot starve the others.
         for _ in range(64):
+            if self._backlog is not None and self._backlog.any_full and self._backlog.full(channel):
+                return
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = receive_bounded(sock, REQUEST_MAX_FRAMES, self._codec.max_bytes)
             except zmq.Again:
                 return
+            except MessageTooLarge as exc:
+                self._drops.warning("dropped a message on %s: %s", channel.value, exc)
+                continue
             try:
                 self._on_frames(channel, frames)
             except Exception:
                 log.exception("handling a %s message failed", channel.value)
 
     def _subscriptions(self) -> None:
+        # At most 64 per wake-up, as for requests; each is applied at once (SUBSCRIBE acts on the
+        # peer whose subscription was read last), and each topic is welcomed once afterwards: every
+        # peer subscribed by then receives that welcome, and a flood of subscriptions costs one
+        # welcome per batch instead of one each.
         sock = self._sockets[Channel.IOPUB]
-        while True:
+        welcome: set[bytes] = set()
+        for _ in range(64):
             try:
                 event = sock.recv(zmq.NOBLOCK)
             except zmq.Again:
-                return
-            if event[:1] == b"\x01":  # subscribe (b"\x00" is unsubscribe)
-                topic = event[1:]
-                frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode(errors="replace")})
-                sock.send_multipart([topic, *frames] if topic else frames)
+                break
+            # b"\x01" + topic subscribes.  Unsubscriptions (b"\x00") are not applied: jupyter
+            # clients never send one, and a subscriber that leaves is removed by ZeroMQ.
+            topic = event[1:]
+            if event[:1] == b"\x01" and DELIMITER.startswith(topic):
+                sock.setsockopt(zmq.SUBSCRIBE, topic)  # for the peer that sent this subscription
+                welcome.add(topic)
+        for topic in welcome:
+            frames = self._codec.encode("iopub_welcome", {"subscription": topic.decode()})
+            self._send(Channel.IOPUB, [topic, *frames] if topic else frames)
 
     def _flush(self, woken: bool = True, hold: bool = True) -> None:
         items = self._outbox.take(woken)
@@ -238,7 +317,18 @@ class IOThread:
             if now - self._held_since < PARTIAL_LINE_HOLD:
                 self._held = items[cut:]
                 del items[cut:]
-        self._unsent.extend(encode_items(items, self._codec, _log_unencodable))
+        # Encode, then send, a few MiB at a time: encoding everything first would hold a copy
+        # of all a cell printed (one loop of prints can queue hundreds of MB); sending each message
+        # as it is encoded hands the GIL to the printing thread between every two (each send
+        # releases it), which made a burst of prints ~15% slower.
+        release = self._release_answered if self._backlog is not None else None
+        size = 0
+        for channel, frames in iter_encoded(items, self._codec, _log_unencodable, release):
+            self._unsent.append((channel, frames))
+            size += message_size(frames)
+            if size >= SEND_BATCH_BYTES:
+                self._send_unsent()
+                size = 0
         self._send_unsent()
 
     def _send_unsent(self) -> None:

@@ -60,15 +60,15 @@ class ConnectionInfo:
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"connection file lacks a valid port: {exc}") from exc
         key = data.get("key", "")
-        pub, sec = data.get("curve_publickey"), data.get("curve_secretkey")
+        pub, sec = _curve_keys(data)
         return cls(
             transport=transport,
             ip=str(data.get("ip", "127.0.0.1")),
             key=key.encode() if isinstance(key, str) else bytes(key),
             signature_scheme=str(data.get("signature_scheme", "hmac-sha256")),
             kernel_name=str(data.get("kernel_name", "")),
-            curve_publickey=pub.encode() if isinstance(pub, str) else None,
-            curve_secretkey=sec.encode() if isinstance(sec, str) else None,
+            curve_publickey=pub,
+            curve_secretkey=sec,
             **ports,
         )
 
@@ -82,3 +82,25 @@ class ConnectionInfo:
         if not isinstance(data, dict):
             raise ConfigError(f"connection file {path} is not a JSON object")
         return cls.from_dict(data)
+
+
+_CURVE_KEYS = ("curve_publickey", "curve_secretkey")
+
+
+def _curve_keys(data: dict[str, Any]) -> tuple[bytes | None, bytes | None]:
+    """Both CurveZMQ keys, or neither; :class:`ConfigError` names the missing one.
+
+    A launcher that meant to encrypt but wrote one key would otherwise get a
+    kernel serving plaintext without a word.  An absent, ``null`` or empty
+    value counts as missing.
+    """
+    pub, sec = (data.get(name) for name in _CURVE_KEYS)
+    keys = tuple(value.encode() if isinstance(value, str) and value else None for value in (pub, sec))
+    missing = [name for name, value in zip(_CURVE_KEYS, keys, strict=True) if value is None]
+    if len(missing) == 1:
+        present = next(name for name in _CURVE_KEYS if name not in missing)
+        raise ConfigError(
+            f"connection file has {present} but no {missing[0]}: CurveZMQ needs both keys; "
+            "refusing to start without encryption"
+        )
+    return keys[0], keys[1]
