@@ -20,8 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
-from . import framing
 from .errors import AdapterTimeout, AdapterUnavailable, DebuggerError
+from .framing import FrameDecoder, encode
 from .threads import untraced
 
 Message = dict[str, Any]
@@ -70,7 +70,7 @@ class AdapterConnection:
             message: Message = {"seq": seq, "type": "request", "command": command}
             if arguments is not None:
                 message["arguments"] = arguments
-            frame = framing.encode(message)
+            frame = encode(message)
             self._pending[seq] = future
             try:
                 self._sock.sendall(frame)
@@ -102,7 +102,7 @@ class AdapterConnection:
         self._fail_all("the debug adapter connection was closed")
 
     def _read_loop(self) -> None:
-        decoder = framing.FrameDecoder()
+        decoder = FrameDecoder()
         reason = "the debug adapter closed the connection"
         try:
             while data := self._sock.recv(_CHUNK):

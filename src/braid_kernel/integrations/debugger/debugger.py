@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import braid_kernel.integrations.debugger.requests as req  # not `from . import`: that imports the package
 from braid_kernel.engine.cellfiles import CellFiles
 
-from . import requests as req
 from .adapter import Message
 from .errors import DebuggerError
 from .server import LOCALHOST
