@@ -22,9 +22,9 @@ from typing import TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.core import KernelCore
-from braid_kernel.app.launch import Transport
 from braid_kernel.app.loops import run_main
 from braid_kernel.app.parent import ParentWatch
+from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.routing.control import ControlThread
