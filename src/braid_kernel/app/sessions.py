@@ -21,16 +21,18 @@ import gc
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from comm.base_comm import BaseComm, CommManager
 
+from braid_kernel.app.engines import Engines
 from braid_kernel.engine.cache import CellCache
+from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.react.graph import DataflowGraph
 from braid_kernel.engine.react.runner import ReactiveRunner
@@ -43,22 +45,17 @@ from braid_kernel.engine.sessions import (
     estimate_size,
     idle_longer_than,
 )
-from braid_kernel.integrations.comms import KernelCommManager
+from braid_kernel.integrations.comms import CommService, KernelCommManager
 from braid_kernel.integrations.dataflow import TARGET as DATAFLOW_TARGET
 from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.dispatch import Handler, Result
 from braid_kernel.shell.host import IPythonHost
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-
-if TYPE_CHECKING:
-    from braid_kernel.app.core import KernelCore
+from braid_kernel.shell.requests import ShellRequests
 
 log = logging.getLogger("braid_kernel.sessions")
-
-#: How a session's scheduler and execute handler are made (the shells' own recipe; it also
-#: puts the kernel's names, ``__task__`` and the like, in the host's namespace).
-EngineBuilder = Callable[[IPythonHost, CellCache], tuple[Scheduler, ExecuteHandler]]
 
 SESSION_REQUESTS = ("execute_request", "complete_request", "inspect_request", "history_request")
 COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
@@ -106,20 +103,58 @@ def client_id(request: Request) -> str:
     return value if isinstance(value, str) else ""
 
 
+def new_table() -> SessionTable[Session]:
+    """The table of a multi-mode kernel's sessions (built first: the comm scope reads it)."""
+    return SessionTable()
+
+
+class SessionComms:
+    """Multi mode's :class:`~braid_kernel.integrations.comms.CommScope`: each session's comms."""
+
+    def __init__(self, table: SessionTable[Session]) -> None:
+        self.table = table
+
+    def current(self) -> CommManager | None:
+        session = current_session.get()
+        return session.comms if session is not None else None
+
+    def of_request(self, request: Request) -> CommManager | None:
+        session = self.table.get(client_id(request))
+        return session.comms if session is not None else None
+
+
 class SessionManager:
     """The sessions of a multi-mode kernel; implements ``%braid session(s)``'s ``SessionControl``.
 
     Sessions are created and freed on the main loop; lookups (comm_info on the I/O thread,
-    interrupts on the control thread) may come from any thread.
+    interrupts on the control thread) may come from any thread.  ``comms`` must be built with
+    a :class:`SessionComms` scope over ``table``.
     """
 
-    def __init__(self, kernel: KernelCore, build: EngineBuilder) -> None:
-        self.kernel = kernel
-        self._build = build
-        self.table: SessionTable[Session] = SessionTable()
-        self.idle_timeout = kernel.config.session_idle_timeout
+    def __init__(
+        self,
+        table: SessionTable[Session],
+        idle_timeout: float | None,
+        *,
+        shell: ZMQInteractiveShell,
+        cell_files: CellFiles,
+        cache: CellCache,
+        requests: ShellRequests,
+        comms: CommService,
+        engines: Engines,
+    ) -> None:
+        """``idle_timeout``: seconds after which an idle session is freed (None: never);
+        ``cache``: the kernel's, scoped per session; ``engines`` builds each session's engine
+        (the shells' own recipe, with the kernel's names in the session's namespace)."""
+        self.idle_timeout = idle_timeout
+        self.shell = shell
+        self.cell_files = cell_files
+        self.cache = cache
+        self.requests = requests
+        self.comms = comms
+        self._engines = engines
+        self.table = table
         self._sampler: MainThreadSampler | None = None
-        kernel.comms.scope(self._current_comms, self._comms_of)
 
     # ------------------------------------------------------------ sessions
     def lookup(self, request: Request) -> Session | None:
@@ -137,14 +172,16 @@ class SessionManager:
         return session
 
     def _create(self, client: str) -> Session:
-        k = self.kernel
-        history_session = int(getattr(k.shell.history_manager, "session_number", 0) or 0)
-        namespace = IsolatedNamespace(k.shell, session=history_session)
-        host = IPythonHost(k.shell, k.cell_files, main=False, namespace=namespace)
-        cache = k.cache.scoped(client)
-        scheduler, execute = self._build(host, cache)
+        shell, requests = self.shell, self.requests
+        history_session = int(getattr(shell.history_manager, "session_number", 0) or 0)
+        namespace = IsolatedNamespace(shell, session=history_session)
+        host = IPythonHost(shell, self.cell_files, main=False, namespace=namespace)
+        cache = self.cache.scoped(client)
+        scheduler, execute = self._engines.build_isolated(host, cache)
         comms = KernelCommManager()
-        comms.targets = k.comms.manager.targets  # targets are process-wide, like the modules registering them
+        comms.targets = (
+            self.comms.manager.targets
+        )  # targets are process-wide, like the modules registering them
         runner = scheduler.runner
         dataflow = DataflowTarget(runner) if isinstance(runner, ReactiveRunner) else None
         session = Session(
@@ -152,10 +189,10 @@ class SessionManager:
         )
         session.handlers = {
             "execute_request": execute,
-            "complete_request": k.requests.complete,
-            "inspect_request": k.requests.inspect,
-            "history_request": k.requests.history,
-            **k.comms.shell_handlers(),
+            "complete_request": requests.complete,
+            "inspect_request": requests.inspect,
+            "history_request": requests.history,
+            **self.comms.shell_handlers(),
         }
         return session
 
@@ -221,14 +258,6 @@ class SessionManager:
         )
         return False
 
-    def _current_comms(self) -> CommManager:
-        session = current_session.get()
-        return session.comms if session is not None else self.kernel.comms.manager
-
-    def _comms_of(self, request: Request) -> CommManager | None:
-        session = self.lookup(request)
-        return session.comms if session is not None else None
-
     def register_targets(self) -> None:
         """The ``braid.dataflow`` comm target, answering with the opening session's graph."""
 
@@ -238,7 +267,7 @@ class SessionManager:
                 raise RuntimeError("the dataflow graph is only available to a session")
             session.dataflow.opened(comm, msg)
 
-        self.kernel.comms.manager.register_target(DATAFLOW_TARGET, opened)
+        self.comms.manager.register_target(DATAFLOW_TARGET, opened)
 
     # ------------------------------------------------------------ interrupts
     def interrupt_everyone(self, at: float) -> None:
@@ -249,7 +278,7 @@ class SessionManager:
     # ------------------------------------------------------------ background work
     async def serve_background(self) -> None:
         """Watch the main thread and free idle sessions until cancelled (main loop)."""
-        self._sampler = MainThreadSampler(self._sampled_owner, self.kernel.cell_files.is_cell)
+        self._sampler = MainThreadSampler(self._sampled_owner, self.cell_files.is_cell)
         self._sampler.start()
         try:
             timeout = self.idle_timeout

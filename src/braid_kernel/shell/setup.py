@@ -26,11 +26,17 @@ SHELL_LOG = "braid_kernel.ipython"
 
 
 def build_shell(
-    publisher: Publisher, cell_files: CellFiles, config: Config | None = None
+    publisher: Publisher,
+    cell_files: CellFiles,
+    config: Config | None = None,
+    *,
+    gui_host: str | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
     swap its display hook, display publisher, pager and compiler for the kernel's.
-    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
+    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`);
+    ``gui_host`` the GUI loop that hosts the kernel (``"tk"``, ``"qt"``; see
+    :mod:`braid_kernel.shell.gui`).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -41,6 +47,7 @@ def build_shell(
     # ipykernel's go to its application log; the root logger stays the user's.
     shell.log = logging.getLogger(SHELL_LOG)
     shell.publisher = publisher
+    shell.gui_host = gui_host
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
