@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 HistoryEntry = tuple[int, int, Any]
 
-# Names the kernel puts in a namespace for the user (see app/shells.py); %reset keeps them.
-_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__")
+# Names the kernel puts in a namespace for the user (app.engines.kernel_names); %reset keeps them.
+_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__", "run_on")
 
 active_namespace: ContextVar[IsolatedNamespace | None] = ContextVar("braid_active_namespace", default=None)
 
