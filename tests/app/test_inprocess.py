@@ -29,11 +29,6 @@ pytestmark = pytest.mark.timeout(60)
 Msg = dict[str, Any]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def _ws_message(msg_type: str, content: Msg, channel: str = "shell", msg_id: str = "") -> Msg:
     """A message as jupyter_server's websocket JSON protocol carries it."""
     header = {
