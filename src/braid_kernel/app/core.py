@@ -59,8 +59,8 @@ from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
 
 if TYPE_CHECKING:
-    from braid_kernel.app.sessions import Session, SessionManager
-    from braid_kernel.engine.sessions import SessionTable
+    from braid_kernel.features.multi.engine import SessionTable
+    from braid_kernel.features.multi.shell.sessions import Session, SessionManager
 
 log = logging.getLogger("braid_kernel")
 CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
@@ -154,7 +154,7 @@ class KernelCore:
         """Multi mode's sessions, over ``table`` (None in other modes)."""
         if table is None:
             return None
-        from braid_kernel.app.sessions import SessionManager
+        from braid_kernel.features.multi.shell.sessions import SessionManager
 
         return SessionManager(
             table,
@@ -164,7 +164,7 @@ class KernelCore:
             cache=self.cache,
             requests=self.requests,
             comms=self.comms,
-            engines=engines,
+            build=engines.build_isolated,
         )
 
     # ------------------------------------------------------------ lifecycle
@@ -296,7 +296,9 @@ def _session_table(config: KernelConfig) -> SessionTable[Session] | None:
     """Multi mode's table of sessions (built first: the comm scope reads it), or None."""
     if Mode.MULTI not in config.modes:
         return None
-    from braid_kernel.app.sessions import new_table  # imported only for multi mode (startup time)
+    from braid_kernel.features.multi.shell.sessions import (
+        new_table,  # imported only for multi mode (startup time)
+    )
 
     return new_table()
 
@@ -305,7 +307,7 @@ def _session_comms(table: SessionTable[Session] | None) -> CommScope | None:
     """Multi mode: comms belong to the session of the code or request (see CommScope)."""
     if table is None:
         return None
-    from braid_kernel.app.sessions import SessionComms
+    from braid_kernel.features.multi.shell.sessions import SessionComms
 
     return SessionComms(table)
 

@@ -9,7 +9,7 @@ created isolated: then they run with their own
 ``In``/``Out``, input history, completer).
 
 In multi mode the main shell serves many client sessions, each isolated
-(:mod:`braid_kernel.app.sessions`): its requests are routed by the header's
+(:mod:`braid_kernel.features.multi.shell.sessions`): its requests are routed by the header's
 ``session`` and an interrupt_request reaches the sender's session only.
 
 Interrupts reach every shell: the main thread through SIGINT
@@ -44,6 +44,7 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request
@@ -56,10 +57,9 @@ from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
-from braid_kernel.shell.session_commands import register_session_commands
 
 if TYPE_CHECKING:
-    from braid_kernel.app.sessions import SessionManager
+    from braid_kernel.features.multi.shell.sessions import SessionManager
 
 log = logging.getLogger("braid_kernel")
 

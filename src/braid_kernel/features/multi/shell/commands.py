@@ -1,7 +1,7 @@
 """``%braid sessions`` and ``%braid session name|attach|reset``: multi mode from a cell.
 
 The commands act on the session of the calling cell through a :class:`SessionControl` (the
-kernel's session manager, :class:`braid_kernel.app.sessions.SessionManager`).  In a kernel
+kernel's session manager, :class:`braid_kernel.features.multi.shell.sessions.SessionManager`).  In a kernel
 not started in multi mode they say how to get one.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
 
 if TYPE_CHECKING:
-    from braid_kernel.engine.sessions import SessionRow
+    from braid_kernel.features.multi.engine import SessionRow
 
 SESSIONS_USAGE = "sessions"
 SESSION_USAGE = "session name NAME|attach NAME|reset"

@@ -21,7 +21,7 @@ import gc
 import inspect
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -30,14 +30,13 @@ from typing import Any
 import anyio
 from comm.base_comm import BaseComm, CommManager
 
-from braid_kernel.app.engines import Engines
 from braid_kernel.engine.cache import CellCache
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.react.graph import DataflowGraph
 from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
-from braid_kernel.engine.sessions import (
+from braid_kernel.features.multi.engine import (
     Activity,
     MainThreadSampler,
     SessionRow,
@@ -56,6 +55,10 @@ from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
 
 log = logging.getLogger("braid_kernel.sessions")
+
+#: How a session's scheduler and execute handler are made: the kernel's recipe for every shell,
+#: which also puts the kernel's names (``__task__``, ``run_on``...) in the session's namespace.
+EngineBuilder = Callable[[IPythonHost, CellCache], tuple[Scheduler, ExecuteHandler]]
 
 SESSION_REQUESTS = ("execute_request", "complete_request", "inspect_request", "history_request")
 COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
@@ -141,18 +144,18 @@ class SessionManager:
         cache: CellCache,
         requests: ShellRequests,
         comms: CommService,
-        engines: Engines,
+        build: EngineBuilder,
     ) -> None:
         """``idle_timeout``: seconds after which an idle session is freed (None: never);
-        ``cache``: the kernel's, scoped per session; ``engines`` builds each session's engine
-        (the shells' own recipe, with the kernel's names in the session's namespace)."""
+        ``cache``: the kernel's, scoped per session; ``build`` makes each session's engine
+        (see :data:`EngineBuilder`)."""
         self.idle_timeout = idle_timeout
         self.shell = shell
         self.cell_files = cell_files
         self.cache = cache
         self.requests = requests
         self.comms = comms
-        self._engines = engines
+        self._build = build
         self.table = table
         self._sampler: MainThreadSampler | None = None
 
@@ -177,7 +180,7 @@ class SessionManager:
         namespace = IsolatedNamespace(shell, session=history_session)
         host = IPythonHost(shell, self.cell_files, main=False, namespace=namespace)
         cache = self.cache.scoped(client)
-        scheduler, execute = self._engines.build_isolated(host, cache)
+        scheduler, execute = self._build(host, cache)
         comms = KernelCommManager()
         comms.targets = (
             self.comms.manager.targets

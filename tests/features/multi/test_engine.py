@@ -8,7 +8,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from braid_kernel.engine.sessions import (
+from braid_kernel.features.multi.engine import (
     Activity,
     MainThreadSampler,
     SessionTable,

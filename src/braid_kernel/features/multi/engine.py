@@ -3,7 +3,7 @@
 In multi mode one kernel process serves many notebooks.  Every client connection says who it is
 in the ``session`` field of its message headers (the *client id*); the kernel gives each client
 id a session of its own (namespace, execution count, scheduler, comms...; built in
-:mod:`braid_kernel.app.sessions`).  This module holds the parts that need no IPython:
+:mod:`braid_kernel.features.multi.shell.sessions`).  This module holds the parts that need no IPython:
 
 * :class:`SessionTable` — client ids and names to sessions, thread-safe (the I/O and control
   threads look sessions up while the main loop creates and frees them).  Several client ids may
