@@ -23,8 +23,6 @@ from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler, call_handler
 from braid_kernel.routing.loopbridge import LoopBridge
 
-COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
-
 
 def forward_to_main(
     handler: Handler, main: Callable[[], LoopBridge | None], blocked: Callable[[], bool]

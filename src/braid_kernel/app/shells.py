@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskGroup
 
-from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
+from braid_kernel.app.comm_forward import forward_to_main
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
 from braid_kernel.app.engines import Engines, kernel_names
 from braid_kernel.engine.cache import CellCache
@@ -57,6 +57,7 @@ from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.wire.message import COMM_MESSAGES
 
 if TYPE_CHECKING:
     from braid_kernel.features.multi.shell.sessions import SessionManager

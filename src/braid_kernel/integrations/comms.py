@@ -23,7 +23,7 @@ from braid_kernel.engine.standin import stand_in
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.wire.message import JsonDict
+from braid_kernel.wire.message import COMM_MESSAGES, JsonDict
 
 
 class KernelComm(BaseComm):
@@ -117,7 +117,7 @@ class CommService:
 
             return handle
 
-        return {name: run(name) for name in ("comm_open", "comm_msg", "comm_close")}
+        return {name: run(name) for name in COMM_MESSAGES}
 
     def comm_info(self, request: Request) -> JsonDict:
         """comm_info_request: the open comms, optionally of one target (any thread)."""

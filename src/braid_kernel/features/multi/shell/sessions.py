@@ -53,6 +53,7 @@ from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.wire.message import COMM_MESSAGES
 
 log = logging.getLogger("braid_kernel.sessions")
 
@@ -61,7 +62,6 @@ log = logging.getLogger("braid_kernel.sessions")
 EngineBuilder = Callable[[IPythonHost, CellCache], tuple[Scheduler, ExecuteHandler]]
 
 SESSION_REQUESTS = ("execute_request", "complete_request", "inspect_request", "history_request")
-COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
 REAP_EVERY_MAX = 30.0  # seconds between two looks for idle sessions, at most
 ID_LENGTH = 8
 
