@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from braid_kernel.engine.cache.fingerprint import Fingerprinter, Unhashable
+from braid_kernel.engine.cache.fingerprint import Fingerprinter
 from braid_kernel.engine.cache.key import cell_key, input_names, read_cell
+from braid_kernel.errors import BraidError, CacheError, StaleReference, Unhashable, Unpicklable
 
 
 def _namespace(code: str = "") -> dict[str, Any]:
@@ -101,6 +102,12 @@ def test_a_value_that_cannot_be_pickled_is_unhashable_with_its_name() -> None:
     ns["lock"] = threading.Lock()
     with pytest.raises(Unhashable, match="`lock`"):
         Fingerprinter().names(ns, ["lock"])
+
+
+def test_cache_errors_are_braid_errors() -> None:
+    """One exception tree: what cache mode raises is a ``CacheError``, hence a ``BraidError``."""
+    for error in (Unhashable, Unpicklable, StaleReference):
+        assert issubclass(error, CacheError) and issubclass(error, BraidError)
 
 
 _KEY_SCRIPT = textwrap.dedent(

@@ -24,19 +24,12 @@ from types import FunctionType
 from typing import Any
 
 from braid_kernel.engine.cache.fingerprint import Fingerprinter
+from braid_kernel.errors import StaleReference, Unpicklable
 from braid_kernel.routing.recording import OutputEvent
 
 __all__ = ("Entry", "StaleReference", "Unpicklable", "dump_entry", "load_entry")
 
 _target_namespace: ContextVar[dict[str, Any] | None] = ContextVar("braid_cache_namespace", default=None)
-
-
-class Unpicklable(Exception):
-    """An output value cannot be stored; ``str()`` names it and says why."""
-
-
-class StaleReference(Exception):
-    """An entry refers to a notebook class the namespace no longer has in the same form."""
 
 
 @dataclass(frozen=True)  # not slotted: pickles without dataclasses.fields()

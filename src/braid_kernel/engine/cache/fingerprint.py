@@ -31,13 +31,11 @@ from collections.abc import Callable, Mapping
 from types import BuiltinFunctionType, CodeType, FunctionType, MethodType, ModuleType
 from typing import Any
 
+from braid_kernel.errors import Unhashable
+
 __all__ = ("Fingerprinter", "Unhashable", "code_fingerprint", "global_names")
 
 _ABSENT = b"absent"
-
-
-class Unhashable(Exception):
-    """A value the cache cannot fingerprint; ``str()`` says which and why."""
 
 
 def _new_hash(tag: bytes) -> Any:
