@@ -22,9 +22,10 @@ from typing import Any
 from braid_kernel.engine.cache.entry import Entry, StaleReference, Unpicklable, dump_entry, load_entry
 from braid_kernel.engine.cache.fingerprint import Fingerprinter, Unhashable
 from braid_kernel.engine.cache.key import DYNAMIC_NAMES, CellCode, cell_key, input_names, read_cell
-from braid_kernel.engine.cache.store import CacheStore, human_size
+from braid_kernel.engine.cache.store import CacheStore
 from braid_kernel.engine.cell import Cell
 from braid_kernel.routing.recording import Recording
+from braid_kernel.units import format_size
 
 __all__ = ("CacheCounts", "CellCache", "Plan")
 
@@ -206,7 +207,7 @@ class CellCache:
         lines = [
             f"cache: {'on' if self.enabled else 'off'}",
             f"location: {self.store.directory}",
-            f"size: {stats.entries} entries, {human_size(stats.size)} of {human_size(self.store.limit)}",
+            f"size: {stats.entries} entries, {format_size(stats.size)} of {format_size(self.store.limit)}",
             f"this session: {counts.hits} hits, {counts.misses} misses, {counts.stored} stored, "
             f"{counts.not_cached} not cached",
         ]

@@ -48,8 +48,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from braid_kernel.engine.cache.secret import UntrustedCache, check_private, load_secret
+from braid_kernel.units import format_size
 
-__all__ = ("CacheStore", "StoreStats", "human_size")
+__all__ = ("CacheStore", "StoreStats")
 
 log = logging.getLogger("braid_kernel.cache")
 
@@ -193,7 +194,7 @@ class CacheStore:
         size = _HEADER_SIZE + len(payload)
         if size > self.limit:
             raise ValueError(
-                f"the entry takes {human_size(size)}, more than the cache limit of {human_size(self.limit)}"
+                f"the entry takes {format_size(size)}, more than the cache limit of {format_size(self.limit)}"
             )
         self._name(key)  # a bad key fails here, not in the writer
         with self._lock:
@@ -376,11 +377,3 @@ def _tag(root: Path) -> None:
         descriptor = os.open(root / "CACHEDIR.TAG", _CREATE, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(_TAG)
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"  # pragma: no cover - the loop always returns

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Protocol
 
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.units import format_size
 
 if TYPE_CHECKING:
     from braid_kernel.features.multi.engine import SessionRow
@@ -34,14 +35,6 @@ class SessionControl(Protocol):
     def reset_current(self) -> str: ...
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
-
-
 def sessions_table(rows: list[SessionRow]) -> str:
     """The text ``%braid sessions`` prints: one line per session, ``*`` marking the caller's."""
     header = ("session", "name", "clients", "cells", "running", "idle", "main thread", "memory")
@@ -58,7 +51,7 @@ def sessions_table(rows: list[SessionRow]) -> str:
                 running,
                 f"{row.idle:.0f}s",
                 held,
-                _size(row.memory),
+                format_size(row.memory),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
