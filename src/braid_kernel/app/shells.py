@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskGroup
 
-from braid_kernel.app.comm_forward import forward_to_main
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
 from braid_kernel.app.engines import Engines, kernel_names
 from braid_kernel.engine.cache import CellCache
@@ -47,6 +46,7 @@ from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.dataflow import DataflowTarget
+from braid_kernel.routing.comm_forward import forward_to_main
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply
 from braid_kernel.routing.inbox import ShellInbox
