@@ -28,7 +28,6 @@ from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.engines import Engines
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.support import supported_features
-from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import Interrupter
@@ -36,6 +35,8 @@ from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
+from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
+from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.integrations.detection import install_jupyter_detection
@@ -45,7 +46,6 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
-from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.debugging import use_ipython_debugger
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content

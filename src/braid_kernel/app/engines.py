@@ -10,7 +10,6 @@ is built once by the kernel from what every engine shares, and handed to whoever
 from __future__ import annotations
 
 from braid_kernel.app.config import KernelConfig
-from braid_kernel.engine.cache import CachingRunner, CellCache
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.foreign import run_on
@@ -18,6 +17,7 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.cache.engine import CachingRunner, CellCache
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.host import IPythonHost
 

@@ -35,7 +35,6 @@ from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
 from braid_kernel.app.engines import Engines, kernel_names
-from braid_kernel.engine.cache import CellCache
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
@@ -43,6 +42,7 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.dataflow import DataflowTarget

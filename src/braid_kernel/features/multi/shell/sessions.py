@@ -30,12 +30,12 @@ from typing import Any
 import anyio
 from comm.base_comm import BaseComm, CommManager
 
-from braid_kernel.engine.cache import CellCache
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.react.graph import DataflowGraph
 from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.multi.engine import (
     Activity,
     MainThreadSampler,

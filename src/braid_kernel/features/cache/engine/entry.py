@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
-from braid_kernel.engine.cache.fingerprint import Fingerprinter
 from braid_kernel.errors import StaleReference, Unpicklable
+from braid_kernel.features.cache.engine.fingerprint import Fingerprinter
 from braid_kernel.routing.recording import OutputEvent
 
 __all__ = ("Entry", "StaleReference", "Unpicklable", "dump_entry", "load_entry")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from braid_kernel.engine.cache import CachingRunner, CellCache
 from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.features.cache.engine import CachingRunner, CellCache
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 

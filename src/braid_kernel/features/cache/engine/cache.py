@@ -19,11 +19,17 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from braid_kernel.engine.cache.entry import Entry, StaleReference, Unpicklable, dump_entry, load_entry
-from braid_kernel.engine.cache.fingerprint import Fingerprinter, Unhashable
-from braid_kernel.engine.cache.key import DYNAMIC_NAMES, CellCode, cell_key, input_names, read_cell
-from braid_kernel.engine.cache.store import CacheStore
 from braid_kernel.engine.cell import Cell
+from braid_kernel.features.cache.engine.entry import (
+    Entry,
+    StaleReference,
+    Unpicklable,
+    dump_entry,
+    load_entry,
+)
+from braid_kernel.features.cache.engine.fingerprint import Fingerprinter, Unhashable
+from braid_kernel.features.cache.engine.key import DYNAMIC_NAMES, CellCode, cell_key, input_names, read_cell
+from braid_kernel.features.cache.engine.store import CacheStore
 from braid_kernel.routing.recording import Recording
 from braid_kernel.units import format_size
 

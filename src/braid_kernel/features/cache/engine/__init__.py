@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-from braid_kernel.engine.cache.cache import CellCache
-from braid_kernel.engine.cache.location import cache_root, store_directory
-from braid_kernel.engine.cache.runner import CachingRunner
-from braid_kernel.engine.cache.secret import secret_file
-from braid_kernel.engine.cache.store import CacheStore
+from braid_kernel.features.cache.engine.cache import CellCache
+from braid_kernel.features.cache.engine.location import cache_root, store_directory
+from braid_kernel.features.cache.engine.runner import CachingRunner
+from braid_kernel.features.cache.engine.secret import secret_file
+from braid_kernel.features.cache.engine.store import CacheStore
 
 __all__ = (
     "CacheStore",

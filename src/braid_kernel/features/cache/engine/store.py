@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from braid_kernel.engine.cache.secret import UntrustedCache, check_private, load_secret
+from braid_kernel.features.cache.engine.secret import UntrustedCache, check_private, load_secret
 from braid_kernel.units import format_size
 
 __all__ = ("CacheStore", "StoreStats")

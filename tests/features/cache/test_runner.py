@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
-from braid_kernel.engine.cache import CacheStore, CachingRunner, CellCache
-from braid_kernel.engine.cache.entry import Entry, StaleReference, Unpicklable, dump_entry, load_entry
 from braid_kernel.engine.cell import Status
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.cache.engine import CacheStore, CachingRunner, CellCache
+from braid_kernel.features.cache.engine.entry import (
+    Entry,
+    StaleReference,
+    Unpicklable,
+    dump_entry,
+    load_entry,
+)
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.recording import MessageEvent, Recording, StreamEvent, current_recording
 from braid_kernel.transport.outbox import Channel

@@ -1,7 +1,7 @@
 """The cache-aware cell runner: restore a known cell instead of running it.
 
 :class:`CachingRunner` is a :class:`~braid_kernel.engine.runner.CellRunner` that, while cache mode
-is on, asks the :class:`~braid_kernel.engine.cache.cache.CellCache` for the cell's key before
+is on, asks the :class:`~braid_kernel.features.cache.engine.cache.CellCache` for the cell's key before
 running it:
 
 * **hit** — the stored values are bound (and deleted names removed) and the recorded outputs are
@@ -22,12 +22,12 @@ from typing import Any
 
 import anyio
 
-from braid_kernel.engine.cache.cache import CellCache, Plan
-from braid_kernel.engine.cache.entry import Entry
 from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.runner import CellRunner
+from braid_kernel.features.cache.engine.cache import CellCache, Plan
+from braid_kernel.features.cache.engine.entry import Entry
 from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.recording import MessageEvent, Recording, StreamEvent, current_recording

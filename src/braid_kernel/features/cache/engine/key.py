@@ -3,7 +3,7 @@
 The key is a SHA-256 digest, in this order, of: the cache format version, the Python
 implementation and version, the cell's normalised code (its AST without positions, so comments
 and formatting do not matter) and, sorted by name, each input name with the fingerprint of its
-value (:mod:`~braid_kernel.engine.cache.fingerprint`).
+value (:mod:`~braid_kernel.features.cache.engine.fingerprint`).
 
 The inputs are the names the cell reads before binding them (static analysis, shared with reactive
 mode), the builtins it shadows, and — transitively — the globals read by the notebook's functions
@@ -22,7 +22,7 @@ from types import FunctionType
 from typing import Any
 
 from braid_kernel.engine.analysis import CellNames, analyse
-from braid_kernel.engine.cache.fingerprint import global_names
+from braid_kernel.features.cache.engine.fingerprint import global_names
 
 __all__ = ("FORMAT_VERSION", "CellCode", "cell_key", "input_names", "read_cell")
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from braid_kernel.engine.cache.fingerprint import Fingerprinter
-from braid_kernel.engine.cache.key import cell_key, input_names, read_cell
 from braid_kernel.errors import BraidError, CacheError, StaleReference, Unhashable, Unpicklable
+from braid_kernel.features.cache.engine.fingerprint import Fingerprinter
+from braid_kernel.features.cache.engine.key import cell_key, input_names, read_cell
 
 
 def _namespace(code: str = "") -> dict[str, Any]:
@@ -112,8 +112,8 @@ def test_cache_errors_are_braid_errors() -> None:
 
 _KEY_SCRIPT = textwrap.dedent(
     """
-    from braid_kernel.engine.cache.fingerprint import Fingerprinter
-    from braid_kernel.engine.cache.key import cell_key, input_names, read_cell
+    from braid_kernel.features.cache.engine.fingerprint import Fingerprinter
+    from braid_kernel.features.cache.engine.key import cell_key, input_names, read_cell
     ns = {"__name__": "__main__"}
     exec('''
     import math

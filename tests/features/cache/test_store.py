@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from braid_kernel.engine.cache.location import cache_root, store_directory
-from braid_kernel.engine.cache.store import CacheStore
+from braid_kernel.features.cache.engine.location import cache_root, store_directory
+from braid_kernel.features.cache.engine.store import CacheStore
 
 KEY_A = "a" * 40
 KEY_B = "b" * 40
@@ -201,7 +201,7 @@ def test_a_store_directory_removed_by_hand_is_made_again(tmp_path: Path, make_st
 _WRITER = """
 import sys
 from pathlib import Path
-from braid_kernel.engine.cache.store import CacheStore
+from braid_kernel.features.cache.engine.store import CacheStore
 store = CacheStore(Path(sys.argv[1]), 10**10, Path(sys.argv[1]) / "secret" / "cache-secret")
 i = 0
 while True:
