@@ -37,6 +37,7 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.features.cache.shell import install_cache_commands
+from braid_kernel.features.foreign.shell import register_foreign_magics
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.integrations.debugger import untraced
 from braid_kernel.integrations.detection import install_jupyter_detection
@@ -94,6 +95,7 @@ class KernelCore:
         user_config = _user_config(config, profile)
         gui_host = config.loop.value if config.loop else None
         self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
+        register_foreign_magics(self.shell)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,

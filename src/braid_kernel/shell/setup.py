@@ -13,7 +13,6 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.compiler import CellCompiler
-from braid_kernel.shell.foreign_magics import ForeignLoopMagics, await_foreign_magics
 from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -69,9 +68,7 @@ def build_shell(
     register_scheduler_commands(shell.braid)
     register_react_commands(shell.braid)
     shell.register_magic_function(shell.braid, "line_cell", "braid")
-    shell.register_magics(ForeignLoopMagics)
     shell.register_magics(GuiMagics)  # replaces IPython's %gui
-    shell.input_transformers_post.append(await_foreign_magics)
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.

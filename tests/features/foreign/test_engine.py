@@ -9,7 +9,7 @@ import pytest
 import sniffio
 import trio
 
-from braid_kernel.engine.foreign import run_on
+from braid_kernel.features.foreign.engine import run_on
 
 pytestmark = pytest.mark.anyio
 

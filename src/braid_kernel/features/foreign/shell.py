@@ -2,7 +2,7 @@
 
 ``%trio await trio.sleep(1)``, ``value = %asyncio some_asyncio_coroutine()`` and a cell starting
 with ``%%trio`` run their code in the user namespace on that library's loop, through
-:func:`braid_kernel.engine.foreign.run_on`, so the kernel's own loop keeps serving.  The code may
+:func:`braid_kernel.features.foreign.engine.run_on`, so the kernel's own loop keeps serving.  The code may
 use top-level ``await``; the value of its last expression is the magic's value (awaited there when
 it is awaitable).  A magic call is synchronous in IPython, so the magic returns a coroutine and
 :func:`await_foreign_magics`, an input transformer, makes the cell await it.
@@ -15,12 +15,13 @@ import re
 from collections.abc import Coroutine
 from typing import Any
 
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from braid_kernel.engine.compiler import compile_cell, run_code
-from braid_kernel.engine.foreign import run_on
+from braid_kernel.features.foreign.engine import run_on
 
-__all__ = ("ForeignLoopMagics", "await_foreign_magics")
+__all__ = ("ForeignLoopMagics", "await_foreign_magics", "register_foreign_magics")
 
 # What IPython turns `%trio ...` / `%%trio` into; the call gets an `await` in front.
 _MAGIC_CALL = re.compile(r"(?<!await )get_ipython\(\)\.run_(?:line|cell)_magic\('(?:trio|asyncio)',")
@@ -59,3 +60,9 @@ class ForeignLoopMagics(Magics):  # type: ignore[misc]
             return await value if inspect.isawaitable(value) else value
 
         return run_on(backend, execute)
+
+
+def register_foreign_magics(shell: InteractiveShell) -> None:
+    """Give ``shell`` the ``%trio`` / ``%asyncio`` magics, awaited where a cell uses them."""
+    shell.register_magics(ForeignLoopMagics)
+    shell.input_transformers_post.append(await_foreign_magics)
