@@ -37,9 +37,9 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.features.cache.shell import install_cache_commands
+from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign.shell import register_foreign_magics
 from braid_kernel.integrations.comms import CommScope, CommService
-from braid_kernel.integrations.debugger import untraced
 from braid_kernel.integrations.detection import install_jupyter_detection
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
@@ -267,7 +267,7 @@ class KernelCore:
         return reply
 
     def _make_debugger(self) -> Any:
-        from braid_kernel.integrations.debugger import Debugger
+        from braid_kernel.features.debugger.engine import Debugger
 
         def send_event(event: JsonDict) -> None:
             self.publisher.iopub("debug_event", event, request=None)

@@ -27,7 +27,7 @@ from braid_kernel.app.loops import run_main
 from braid_kernel.app.parent import ParentWatch
 from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.integrations.debugger import untraced
+from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import braid_kernel.integrations.debugger as debugger_package
+import braid_kernel.features.debugger.engine as debugger_package
 from braid_kernel.engine.cellfiles import CellFiles
-from braid_kernel.integrations.debugger import Debugger, DebuggerError, is_untraced, untraced
-from braid_kernel.integrations.debugger import requests as req
-from braid_kernel.integrations.debugger.probe import Capture, deliver
-from braid_kernel.integrations.debugger.stopped import StoppedThreads
-from braid_kernel.integrations.debugger.variables import (
+from braid_kernel.features.debugger.engine import Debugger, DebuggerError, is_untraced, untraced
+from braid_kernel.features.debugger.engine import requests as req
+from braid_kernel.features.debugger.engine.probe import Capture, deliver
+from braid_kernel.features.debugger.engine.stopped import StoppedThreads
+from braid_kernel.features.debugger.engine.variables import (
     FIRST_REFERENCE,
     VariableTable,
     is_internal_name,

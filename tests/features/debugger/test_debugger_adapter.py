@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from braid_kernel.integrations.debugger import AdapterTimeout, AdapterUnavailable, is_untraced
-from braid_kernel.integrations.debugger.adapter import AdapterConnection
-from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
-from braid_kernel.integrations.debugger.server import accept_pydevd
+from braid_kernel.features.debugger.engine import AdapterTimeout, AdapterUnavailable, is_untraced
+from braid_kernel.features.debugger.engine.adapter import AdapterConnection
+from braid_kernel.features.debugger.engine.framing import FrameDecoder, encode
+from braid_kernel.features.debugger.engine.server import accept_pydevd
 
 pytestmark = pytest.mark.timeout(60)
 

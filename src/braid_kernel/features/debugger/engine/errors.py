@@ -1,7 +1,7 @@
 """The debugger's branch of the kernel's exception tree.
 
 Everything here derives from :class:`braid_kernel.errors.BraidError`; the
-:class:`~braid_kernel.integrations.debugger.Debugger` turns any of them into a
+:class:`~braid_kernel.features.debugger.engine.Debugger` turns any of them into a
 failed DAP response (``success: false`` with the message) for the frontend.
 """
 

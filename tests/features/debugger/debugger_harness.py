@@ -27,7 +27,7 @@ from typing import Any
 import psutil
 
 from braid_kernel.engine.cellfiles import CellFiles
-from braid_kernel.integrations.debugger import Debugger, untraced
+from braid_kernel.features.debugger.engine import Debugger, untraced
 
 WAIT = 20.0
 

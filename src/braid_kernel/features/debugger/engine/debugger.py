@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import braid_kernel.integrations.debugger.requests as req  # not `from . import`: that imports the package
+import braid_kernel.features.debugger.engine.requests as req  # not `from . import`: that imports the package
 from braid_kernel.engine.cellfiles import CellFiles
 
 from .adapter import Message

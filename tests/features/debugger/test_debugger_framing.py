@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from braid_kernel.integrations.debugger import FramingError
-from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
+from braid_kernel.features.debugger.engine import FramingError
+from braid_kernel.features.debugger.engine.framing import FrameDecoder, encode
 
 pytestmark = pytest.mark.timeout(60)
 
