@@ -49,7 +49,7 @@ from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.react.compose import Part
 from braid_kernel.engine.react.graph import DataflowGraph
-from braid_kernel.engine.react.slot import Mode, OutputSlot, Send
+from braid_kernel.engine.react.slot import OutputSlot, Send, SlotMode
 from braid_kernel.engine.react.streams import install_capturing_streams
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import current_scheduler
@@ -314,9 +314,9 @@ class ReactiveRunner(CellRunner):
         own = key == plan.own
         upstream_failed = sorted(self.graph.providers_of(key) & plan.failed)
         if own:
-            mode, cell = Mode.CREATE, own_cell
+            mode, cell = SlotMode.CREATE, own_cell
         else:
-            mode = Mode.UPDATE if key in self.shown else Mode.ORPHAN
+            mode = SlotMode.UPDATE if key in self.shown else SlotMode.ORPHAN
             cell = dataclasses.replace(self.cells[key], store_history=False, payloads=[], metadata={})
         slot = OutputSlot(key, _sender(self.publisher, request), mode)
         missing = self._missing(key)

@@ -10,11 +10,11 @@ nbclient all track display ids across cells).
 
 So in reactive mode a cell's output goes into one display owned by the cell
 (``display_id = "braid-react-" + cell key``).  Its own run creates the display, parented to its
-own request, at its first output (:attr:`Mode.CREATE`; a cell that shows nothing gets no
+own request, at its first output (:attr:`SlotMode.CREATE`; a cell that shows nothing gets no
 display); a re-run sends ``update_display_data`` for that id, parented to the triggering request
-(:attr:`Mode.UPDATE`), also when it shows nothing, which clears the old output.  A cell that had
+(:attr:`SlotMode.UPDATE`), also when it shows nothing, which clears the old output.  A cell that had
 no display has no output area a re-run could reach: if its re-run shows something, the display
-is created under the triggering request, headed by the cell's key (:attr:`Mode.ORPHAN`).  Streams,
+is created under the triggering request, headed by the cell's key (:attr:`SlotMode.ORPHAN`).  Streams,
 ``display()``, the result and the error are gathered in order and shown as one bundle
 (:func:`~braid_kernel.engine.react.compose.compose`); ``clear_output`` clears them.  Stream text
 is re-sent at most every :data:`STREAM_INTERVAL` seconds while the cell runs, and in full when
@@ -37,7 +37,10 @@ DISPLAY_PREFIX = "braid-react-"
 Send = Callable[[str, JsonDict], None]
 
 
-class Mode(enum.Enum):
+class SlotMode(enum.Enum):
+    """How a run shows its output: in a new display, in place of the old one, or headed by the
+    cell's key (named apart from :class:`braid_kernel.engine.modes.Mode`, the kernel's modes)."""
+
     CREATE = "create"  # the cell's own run: display_data at the first output
     UPDATE = "update"  # a re-run of a cell that has a display: update_display_data, always
     ORPHAN = "orphan"  # a re-run of a cell without one: display_data if it shows anything
@@ -56,18 +59,18 @@ class OutputSlot:
     """
 
     def __init__(
-        self, key: str, send: Send, mode: Mode, *, clock: Callable[[], float] = time.monotonic
+        self, key: str, send: Send, mode: SlotMode, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.key = key
         self.display_id = display_id_of(key)
         self._send = send
         self._mode = mode
-        self.shown = mode is Mode.UPDATE
+        self.shown = mode is SlotMode.UPDATE
         self._clock = clock
         self._lock = threading.Lock()
         self._parts: list[Part] = []
         self._clear_pending = False
-        self._dirty = mode is Mode.UPDATE
+        self._dirty = mode is SlotMode.UPDATE
         self._last_flush = clock()  # short cells: one message at the end
         self._closed = False
 
@@ -140,7 +143,7 @@ class OutputSlot:
         if not self.shown and not self._parts:
             return  # nothing to show and no display to clear
         parts = self._parts
-        if self._mode is Mode.ORPHAN:
+        if self._mode is SlotMode.ORPHAN:
             parts = [Part({"text/plain": f"[re-run of cell {self.key}]"}, {}), *parts]
         data, metadata = compose(parts)
         content: JsonDict = {"data": data, "metadata": metadata, "transient": {"display_id": self.display_id}}
