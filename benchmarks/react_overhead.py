@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.engine.fakes import FakeHost
 
 from braid_kernel.engine.cell import Cell, Outcome, Status
-from braid_kernel.engine.react.runner import ReactiveRunner
+from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.routing.publisher import Publisher

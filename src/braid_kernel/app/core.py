@@ -39,6 +39,7 @@ from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root
 from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign.shell import register_foreign_magics
+from braid_kernel.features.react.shell.commands import register_react_commands
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.integrations.detection import install_jupyter_detection
 from braid_kernel.routing.context import Request
@@ -96,6 +97,8 @@ class KernelCore:
         gui_host = config.loop.value if config.loop else None
         self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
         register_foreign_magics(self.shell)
+        if self.shell.braid is not None:  # the %braid magic, made by build_shell
+            register_react_commands(self.shell.braid)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,

@@ -14,10 +14,10 @@ from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
 from braid_kernel.features.foreign.engine import run_on
+from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.host import IPythonHost
 

@@ -39,13 +39,13 @@ from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.interrupt import Interrupter
-from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.multi.shell.commands import register_session_commands
+from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
+from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService
-from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.comm_forward import forward_to_main
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply

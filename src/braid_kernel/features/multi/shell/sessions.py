@@ -32,8 +32,6 @@ from comm.base_comm import BaseComm, CommManager
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
-from braid_kernel.engine.react.graph import DataflowGraph
-from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.multi.engine import (
@@ -44,9 +42,11 @@ from braid_kernel.features.multi.engine import (
     estimate_size,
     idle_longer_than,
 )
+from braid_kernel.features.react.engine.graph import DataflowGraph
+from braid_kernel.features.react.engine.runner import ReactiveRunner
+from braid_kernel.features.react.shell.dataflow import TARGET as DATAFLOW_TARGET
+from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService, KernelCommManager
-from braid_kernel.integrations.dataflow import TARGET as DATAFLOW_TARGET
-from braid_kernel.integrations.dataflow import DataflowTarget
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.dispatch import Handler, Result
 from braid_kernel.shell.host import IPythonHost

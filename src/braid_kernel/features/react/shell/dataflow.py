@@ -3,14 +3,14 @@
 A frontend opens a comm with target ``braid.dataflow``; the kernel answers at once, again for
 each message ``{"request": "graph"}``, and after every reactive run while the comm is open,
 with ``{"cells": [...], "edges": [...], "stale": [...], "lazy": bool}`` (see
-:func:`~braid_kernel.engine.react.picture.graph_data`): each cell's id, position, defined, read
+:func:`~braid_kernel.features.react.engine.picture.graph_data`): each cell's id, position, defined, read
 and mutated names and state (``ok``, ``stale``, ``waiting``, ``error``, ``skipped``), each edge's
 source, target and the names it passes, the ids of the cells whose output is not up to date, and
 whether reactive mode is lazy.
 
 The message ``{"request": "run_stale"}`` runs every stale cell in dependency order, as
 ``%braid run stale`` does: the shell's scheduler runs a
-:class:`~braid_kernel.engine.react.runner.StaleRun` in its turn (``run_stale``, given by the
+:class:`~braid_kernel.features.react.engine.runner.StaleRun` in its turn (``run_stale``, given by the
 composition root; without it the comm answers with an error), their output goes to their
 displays and the new graph follows as after any reactive run.
 """
@@ -22,8 +22,8 @@ from typing import Any
 
 from comm.base_comm import BaseComm, CommManager
 
-from braid_kernel.engine.react.picture import graph_data
-from braid_kernel.engine.react.runner import ReactiveRunner
+from braid_kernel.features.react.engine.picture import graph_data
+from braid_kernel.features.react.engine.runner import ReactiveRunner
 
 TARGET = "braid.dataflow"
 

@@ -16,7 +16,7 @@ display); a re-run sends ``update_display_data`` for that id, parented to the tr
 no display has no output area a re-run could reach: if its re-run shows something, the display
 is created under the triggering request, headed by the cell's key (:attr:`SlotMode.ORPHAN`).  Streams,
 ``display()``, the result and the error are gathered in order and shown as one bundle
-(:func:`~braid_kernel.engine.react.compose.compose`); ``clear_output`` clears them.  Stream text
+(:func:`~braid_kernel.features.react.engine.compose.compose`); ``clear_output`` clears them.  Stream text
 is re-sent at most every :data:`STREAM_INTERVAL` seconds while the cell runs, and in full when
 it ends.
 """
@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from braid_kernel.engine.react.compose import Part, compose, error_part, stream_part
+from braid_kernel.features.react.engine.compose import Part, compose, error_part, stream_part
 from braid_kernel.wire.message import JsonDict
 
 STREAM_INTERVAL = 0.1

@@ -1,7 +1,7 @@
 """``%braid react on|lazy|off``, ``%braid run stale`` and ``%braid graph``: reactive mode from a cell.
 
 They act on the shell the calling cell runs in, through its scheduler's runner (a
-:class:`~braid_kernel.engine.react.runner.ReactiveRunner` in every shell, switched on by the
+:class:`~braid_kernel.features.react.engine.runner.ReactiveRunner` in every shell, switched on by the
 ``react`` mode or by ``%braid react on``).  Cells run before reactive mode was switched on are
 not in the graph: run them again to add them.
 """
@@ -9,9 +9,9 @@ not in the graph: run them again to add them.
 from __future__ import annotations
 
 from braid_kernel.engine.cell import current_cell
-from braid_kernel.engine.react.picture import graph_svg, graph_text
-from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.features.react.engine.picture import graph_svg, graph_text
+from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.shell.braid_magic import BraidCommands, usage_error
 
 REACT_USAGE = "react [on|lazy|off]"

@@ -1,6 +1,6 @@
 """One mimebundle for all the outputs of one run of a reactive cell.
 
-A reactive cell's outputs live in a single display (see :mod:`braid_kernel.engine.react.slot`),
+A reactive cell's outputs live in a single display (see :mod:`braid_kernel.features.react.engine.slot`),
 so they must fit in one ``data``/``metadata`` pair.  One output keeps its own bundle untouched
 (every renderer works: plots, HTML, widgets, JSON).  Several outputs become ``text/html`` (each
 part's HTML, or its image inlined as a data URI, or its text in ``<pre>``) plus ``text/plain``

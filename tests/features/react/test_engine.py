@@ -12,11 +12,11 @@ import pytest
 
 from braid_kernel.engine.analysis import analyse
 from braid_kernel.engine.cell import Cell, Outcome, Status
-from braid_kernel.engine.react.graph import DataflowGraph
-from braid_kernel.engine.react.picture import graph_data, graph_svg
-from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.errors import DataflowConflict, DataflowCycle
+from braid_kernel.features.react.engine.graph import DataflowGraph
+from braid_kernel.features.react.engine.picture import graph_data, graph_svg
+from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.transport.outbox import Channel, Outgoing
 from braid_kernel.wire.message import Message

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import html
 
-from braid_kernel.engine.react.graph import DataflowGraph
 from braid_kernel.errors import DataflowError
+from braid_kernel.features.react.engine.graph import DataflowGraph
 from braid_kernel.wire.message import JsonDict
 
 SVG_NS = "http://www.w3.org/2000/svg"

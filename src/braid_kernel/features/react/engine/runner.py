@@ -9,7 +9,7 @@ For each cell the user runs (not silent, stored in history):
 1. **Deleted cells** named in the request's ``deletedCells`` metadata leave the graph; the names
    they defined leave the namespace, and their dependents re-run (now waiting).
 2. **Analyse and place** the cell (:mod:`~braid_kernel.engine.analysis`, then
-   :class:`~braid_kernel.engine.react.graph.DataflowGraph`).  Its key is the frontend's
+   :class:`~braid_kernel.features.react.engine.graph.DataflowGraph`).  Its key is the frontend's
    ``cellId``; without one, the names it defines (or, when it defines nothing, its code).  A
    conflict or a cycle is reported as the cell's error and the cell does not run.
 3. **Plan**: the cell, every cell depending on it (transitively), and — when the cell refines a
@@ -18,7 +18,7 @@ For each cell the user runs (not silent, stored in history):
    not its own previous output.  The plan runs in topological order, each cell once.  In
    concurrent mode independent branches run at the same time.
 4. **Run** each cell with its output captured into its display
-   (:mod:`~braid_kernel.engine.react.slot`).  A cell reading a name that is neither in the
+   (:mod:`~braid_kernel.features.react.engine.slot`).  A cell reading a name that is neither in the
    namespace nor a builtin does not run: it shows ``None`` and waits until a cell defines the
    name.  A cell whose provider failed in this plan is skipped.
 5. **Reply**: ``metadata.braid`` of the triggering cell's reply lists ``reran`` (cell keys, in
@@ -47,13 +47,13 @@ import anyio
 from braid_kernel.engine.analysis import CellNames, analyse
 from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.host import ShellHost
-from braid_kernel.engine.react.compose import Part
-from braid_kernel.engine.react.graph import DataflowGraph
-from braid_kernel.engine.react.slot import OutputSlot, Send, SlotMode
-from braid_kernel.engine.react.streams import install_capturing_streams
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.errors import DataflowError
+from braid_kernel.features.react.engine.compose import Part
+from braid_kernel.features.react.engine.graph import DataflowGraph
+from braid_kernel.features.react.engine.slot import OutputSlot, Send, SlotMode
+from braid_kernel.features.react.engine.streams import install_capturing_streams
 from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.publisher import Publisher
