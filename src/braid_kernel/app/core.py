@@ -39,6 +39,7 @@ from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root
 from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign.shell import register_foreign_magics
+from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.shell.commands import register_react_commands
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.integrations.detection import install_jupyter_detection
@@ -54,6 +55,7 @@ from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.kernel_magics import register_kernel_magics
 from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
 from braid_kernel.transport.outbox import Outbox
@@ -96,15 +98,11 @@ class KernelCore:
         user_config = _user_config(config, profile)
         gui_host = config.loop.value if config.loop else None
         self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
-        register_foreign_magics(self.shell)
-        if self.shell.braid is not None:  # the %braid magic, made by build_shell
-            register_react_commands(self.shell.braid)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,
             record_output=_record_output,
         )
-        install_cache_commands(self.shell, self.cache)
         self.requests = ShellRequests(self.shell)
         table = _session_table(config)
         self.comms = CommService(self.publisher, _session_comms(table))
@@ -128,11 +126,23 @@ class KernelCore:
             config.backend.value,
             cancel=self.shells.cancel_subshell,
         )
-        register_kernel_magics(self.shell, config.connection_file, self.subshells.list)
+        self._register_magics()
         self.debugger: Any = None
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
         if profile and user_config is not None:
             run_startup(self.shell, user_config)
+
+    def _register_magics(self) -> None:
+        """Every magic and ``%braid`` subcommand the kernel adds to IPython's, in one place:
+        the features' and ipykernel's."""
+        shell = self.shell
+        if shell.braid is not None:  # the %braid magic, made by build_shell
+            register_scheduler_commands(shell.braid)
+            register_react_commands(shell.braid)
+            register_session_commands(shell.braid, self.shells.sessions)
+        install_cache_commands(shell, self.cache)
+        register_foreign_magics(shell)
+        register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
     def _shell_factory(
         self, table: SessionTable[Session] | None, fd_capture: FdCapture | None, interrupts: bool

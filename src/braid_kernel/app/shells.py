@@ -42,7 +42,6 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features.cache.engine import CellCache
-from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
 from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService
@@ -131,8 +130,6 @@ class ShellFactory:
         self._main: _Main | None = None
         self._subshells: dict[str, _Running] = {}
         self._threads = ThreadInterrupts()
-        if shell.braid is not None:
-            register_session_commands(shell.braid, sessions)
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         return {

@@ -16,7 +16,6 @@ from braid_kernel.shell.compiler import CellCompiler
 from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
-from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
@@ -64,7 +63,6 @@ def build_shell(
     # the cache out first, and IPython writes it out at exit.
     shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.braid = BraidCommands()
-    register_scheduler_commands(shell.braid)
     shell.register_magic_function(shell.braid, "line_cell", "braid")
     shell.register_magics(GuiMagics)  # replaces IPython's %gui
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
