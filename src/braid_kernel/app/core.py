@@ -37,6 +37,7 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
 from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.features.cache.shell import install_cache_commands
+from braid_kernel.features.concurrent.shell import register_scheduler_commands
 from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign.shell import register_foreign_magics
 from braid_kernel.features.multi.shell.commands import register_session_commands
@@ -55,7 +56,6 @@ from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.shell.kernel_magics import register_kernel_magics
 from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
 from braid_kernel.shell.requests import ShellRequests
-from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 from braid_kernel.shell.setup import build_shell
 from braid_kernel.shell.stdin_refusal import StdinNotAllowed
 from braid_kernel.transport.outbox import Outbox
