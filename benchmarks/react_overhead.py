@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.engine.fakes import FakeHost
 
 from braid_kernel.engine.cell import Cell, Outcome, Status
-from braid_kernel.engine.react.runner import ReactiveRunner
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.transport.outbox import Outbox
 

@@ -49,6 +49,22 @@ class UnknownSubshell(BraidError):
     """A ``subshell_id`` the kernel never created (or already deleted)."""
 
 
+class CacheError(BraidError):
+    """Cache mode cannot store or restore a cell; the cell then runs (or is not stored)."""
+
+
+class Unhashable(CacheError):
+    """A value the cache cannot fingerprint; ``str()`` says which and why."""
+
+
+class Unpicklable(CacheError):
+    """An output value cannot be stored; ``str()`` names it and says why."""
+
+
+class StaleReference(CacheError):
+    """An entry refers to a notebook class the namespace no longer has in the same form."""
+
+
 class DataflowError(BraidError):
     """Reactive mode cannot place a cell in the dependency graph; the cell does not run."""
 

@@ -9,9 +9,9 @@ kernel relies on a few interpreter details that a new Python may change:
   ``asyncio._set_running_loop`` (asyncio as the guest of a Tk/Qt loop);
 * ``engine/threadinterrupt.py``: ``ctypes.pythonapi.PyThreadState_SetAsyncExc`` (interrupting a
   subshell thread);
-* ``engine/interrupt.py``, ``engine/sessions.py``, ``app/shells.py``: ``sys._current_frames``
+* ``engine/interrupt.py``, ``features/multi/engine.py``, ``app/shells.py``: ``sys._current_frames``
   and frame/code attributes (``f_back``, ``f_code.co_filename``, ``co_name``, ``f_globals``);
-* ``engine/cache/fingerprint.py``: code object fields (``co_code``, ``co_exceptiontable``,
+* ``features/cache/engine/fingerprint.py``: code object fields (``co_code``, ``co_exceptiontable``,
   ``co_qualname``: 3.11+), which differ between versions (a cache entry is only reused by the
   version that wrote it);
 * ``engine/standin.py``: pickle saving a function by its ``__module__``/``__qualname__``.

@@ -2,7 +2,7 @@
 
 The debugger panel then shows the paused frame and its variables; Continue lets the cell finish.
 The kernel answers JupyterLab's ``debug_request``s through debugpy (see
-``braid_kernel.integrations.debugger``).
+``braid_kernel.features.debugger.engine``).
 """
 
 from __future__ import annotations

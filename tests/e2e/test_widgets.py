@@ -7,7 +7,7 @@ dragging the slider in the page finishes the cell with the value the slider show
 JupyterLab (>= 4.4) sends comm messages over a kernel subshell when the kernel supports subshells
 (its ``commsOverSubshells`` setting, by default one subshell per comm target).  The test runs both
 ways: comms on the main shell, and JupyterLab's default, where the kernel forwards the subshell's
-comm messages to the main loop (``app.comm_forward``) so the ``observe`` callback can resolve the
+comm messages to the main loop (``routing.comm_forward``) so the ``observe`` callback can resolve the
 main loop's future.
 """
 

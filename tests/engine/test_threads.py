@@ -16,11 +16,6 @@ from braid_kernel.engine.threads import propagate_context_to_threads
 owner: contextvars.ContextVar[str] = contextvars.ContextVar("owner", default="nobody")
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def _in_thread() -> tuple[str, str | None, object]:
     try:
         library: str | None = sniffio.current_async_library()

@@ -10,6 +10,7 @@ import pytest
 from comm.base_comm import CommManager
 
 from braid_kernel.integrations.comms import CommService, KernelCommManager
+from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
 
 
@@ -21,11 +22,29 @@ class _Publisher:
         self.sent.append((msg_type, content))
 
 
+class _Scope:
+    """A multi-mode scope whose running session the test chooses (None: the kernel's code)."""
+
+    def __init__(self) -> None:
+        self.running: CommManager | None = None
+
+    def current(self) -> CommManager | None:
+        return self.running
+
+    def of_request(self, request: Request) -> CommManager | None:
+        return self.running
+
+
 @pytest.fixture
-def service() -> Iterator[tuple[CommService, _Publisher]]:
+def scope() -> _Scope:
+    return _Scope()
+
+
+@pytest.fixture
+def service(scope: _Scope) -> Iterator[tuple[CommService, _Publisher]]:
     saved = comm.create_comm, comm.get_comm_manager
     publisher = _Publisher()
-    made = CommService(cast(Publisher, publisher))
+    made = CommService(cast(Publisher, publisher), scope)
     made.install()
     yield made, publisher
     comm.create_comm, comm.get_comm_manager = saved
@@ -42,12 +61,11 @@ def test_a_comm_opened_from_the_kernel_is_published_and_registered(
 
 
 def test_close_unregisters_from_the_holding_manager_whatever_is_current(
-    service: tuple[CommService, _Publisher],
+    service: tuple[CommService, _Publisher], scope: _Scope
 ) -> None:
     comms, publisher = service
     opened = comm.create_comm(target_name="t")
-    other = KernelCommManager()
-    comms.scope(lambda: other, lambda request: other)  # another session's code is running now
+    scope.running = KernelCommManager()  # another session's code is running now
     opened.close()  # comm's own close would unregister from `other`: KeyError
     assert comms.manager.comms == {}
     assert publisher.sent[-1][0] == "comm_close"
@@ -65,7 +83,7 @@ def test_a_comm_already_dropped_by_its_manager_closes_quietly(
 
 
 def test_a_comm_the_frontend_opens_is_held_by_the_manager_that_got_it(
-    service: tuple[CommService, _Publisher],
+    service: tuple[CommService, _Publisher], scope: _Scope
 ) -> None:
     comms, _ = service
     seen: list[Any] = []
@@ -76,6 +94,6 @@ def test_a_comm_the_frontend_opens_is_held_by_the_manager_that_got_it(
         None, None, {"content": {"comm_id": "c1", "target_name": "t", "data": {}}, "metadata": {}}
     )
     assert seen and seen[0].manager is manager
-    comms.scope(KernelCommManager, lambda request: None)
+    scope.running = KernelCommManager()
     seen[0].close()
     assert "c1" not in manager.comms

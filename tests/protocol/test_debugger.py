@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from braid_kernel.engine.cellfiles import murmur2
-from braid_kernel.integrations.debugger.framing import FrameDecoder, encode
+from braid_kernel.features.debugger.engine.framing import FrameDecoder, encode
 from tests.protocol.kernel_client import Msg, RunningKernel
 
 StartDebugKernel = Callable[..., tuple["RunningKernel", "Dap"]]

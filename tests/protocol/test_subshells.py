@@ -185,6 +185,15 @@ def test_isolated_subshell_has_its_own_execution_count_and_history(fresh_kernel:
     assert [entry[2] for entry in found["history"]] == ["y = 'second'"]
 
 
+def test_reset_in_an_isolated_subshell_keeps_the_kernels_names(kernel: RunningKernel) -> None:
+    sid = create(kernel, namespace="isolated")
+    run_in(kernel, "gone = 1\n%reset -f", sid)
+    names = "['__task__', '__chain_execution__', '__unchain_execution__', 'run_on', 'gone']"
+    assert (
+        value_in(kernel, f"[name in globals() for name in {names}]", sid) == "[True, True, True, True, False]"
+    )
+
+
 def test_isolated_subshell_completes_and_inspects_its_own_names(kernel: RunningKernel) -> None:
     sid = create(kernel, namespace="isolated")
     kernel.run("main_side_name = 1")

@@ -1,4 +1,4 @@
-"""Fixtures for the routing tests: both anyio backends, and a fresh rig per test."""
+"""Fixtures for the routing tests: a fresh rig per test (both anyio backends: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.routing.rig import Rig
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every ``pytest.mark.anyio`` test here on both anyio backends."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture

@@ -7,11 +7,15 @@ import contextvars
 import sys
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from braid_kernel.app.engines import kernel_names
+from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
 
@@ -118,3 +122,15 @@ def test_reset_empties_only_the_isolated_namespace(shell: ZMQInteractiveShell) -
     assert isolated.history("tail", {}) == []
     assert shell.user_ns["main_survivor"] == 1
     assert shell.history_manager.input_hist_parsed is main_inputs
+
+
+def test_reset_keeps_every_name_the_kernel_puts_in_a_namespace(shell: ZMQInteractiveShell) -> None:
+    """``%reset`` in an isolated subshell keeps ``run_on`` as well as ``__task__`` and the chain
+    switch (it used to delete ``run_on``)."""
+    scheduler = cast(Scheduler, SimpleNamespace(unchain=print, chain=print, wait_for=print))
+    names = kernel_names(scheduler)
+    isolated = IsolatedNamespace(shell)
+    isolated.push(names)
+    with isolated.activated():
+        shell.run_line_magic("reset", "-f")
+    assert {name: isolated.user_ns.get(name) for name in names} == names

@@ -88,12 +88,20 @@ def wire(tmp_path: pathlib.Path) -> Iterator[_Wire]:
         ctx.term()
 
 
+def _taken(outbox: Outbox, timeout: float = 5.0) -> None:
+    """Wait until the I/O thread has drained ``outbox`` (what proves it took the text)."""
+    deadline = time.monotonic() + timeout
+    while outbox.items:
+        assert time.monotonic() < deadline, "the I/O thread did not drain the outbox"
+        time.sleep(0.001)
+
+
 def test_a_line_completed_after_the_wake_up_is_one_message(
     wire: _Wire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(zmq_io, "PARTIAL_LINE_HOLD", 2.0)  # the rest surely comes in time
     wire.outbox.stream(PARENT, "stdout", "env: FOO=bar")
-    time.sleep(0.05)  # the I/O thread woke and took the first part
+    _taken(wire.outbox)  # the I/O thread woke and took the first part
     wire.outbox.stream(PARENT, "stdout", "\n")
     assert wire.streams(until=0.3) == ["env: FOO=bar\n"]
 
@@ -114,6 +122,6 @@ def test_what_follows_a_partial_line_is_not_held(wire: _Wire, monkeypatch: pytes
 def test_held_text_is_sent_when_the_thread_stops(wire: _Wire, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zmq_io, "PARTIAL_LINE_HOLD", 30.0)
     wire.outbox.stream(PARENT, "stdout", "last words")
-    time.sleep(0.05)
+    _taken(wire.outbox)  # held by the I/O thread, not left in the outbox
     wire.io.stop()
     assert wire.streams(until=1.0) == ["last words"]

@@ -6,8 +6,10 @@ the shells (main and subshells) and every request handler around one
 or of who drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` adds
 the ZeroMQ threads and the process-wide hooks of a kernel process, and
 :class:`~braid_kernel.app.inprocess.kernel.InProcessKernel` adds an in-memory
-transport driven by the host's event loop.  Both fill in the two hooks
-:meth:`KernelCore.on_main_shell_ready` and :meth:`KernelCore.stop`.
+transport driven by the host's event loop.  Each gives
+:meth:`ShellFactory.serve_main <braid_kernel.app.shells.ShellFactory.serve_main>` what to do
+once the main shell takes requests (open its transport); a kernel process extends
+:meth:`KernelCore.stop`.
 """
 
 from __future__ import annotations
@@ -18,22 +20,29 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from traitlets.config import Config
 
 from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.engines import Engines
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.support import supported_features
-from braid_kernel.engine.cache import CacheStore, CellCache, cache_root, secret_file, store_directory
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threads import propagate_context_to_threads
-from braid_kernel.integrations.comms import CommService
-from braid_kernel.integrations.debugger import untraced
+from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
+from braid_kernel.features.cache.shell import install_cache_commands
+from braid_kernel.features.concurrent.shell import register_scheduler_commands
+from braid_kernel.features.debugger.engine import untraced
+from braid_kernel.features.foreign.shell import register_foreign_magics
+from braid_kernel.features.multi.shell.commands import register_session_commands
+from braid_kernel.features.react.shell.commands import register_react_commands
+from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.integrations.detection import install_jupyter_detection
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
@@ -41,7 +50,6 @@ from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
-from braid_kernel.shell.cache_commands import install_cache_commands
 from braid_kernel.shell.debugging import use_ipython_debugger
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.kernel_info import kernel_info_content
@@ -54,6 +62,10 @@ from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
+
+if TYPE_CHECKING:
+    from braid_kernel.features.multi.engine import SessionTable
+    from braid_kernel.features.multi.shell.sessions import Session, SessionManager
 
 log = logging.getLogger("braid_kernel")
 CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
@@ -72,32 +84,36 @@ class KernelCore:
         session: str | None = None,
         kernel_info: JsonDict | None = None,
         profile: bool = False,
+        fd_capture: FdCapture | None = None,
+        interrupts: bool = False,
     ) -> None:
-        """``profile``: honour the user's IPython profile (config, extensions, startup files)."""
+        """``profile``: honour the user's IPython profile (config, extensions, startup files);
+        ``fd_capture``: a kernel process's capture of fds 1 and 2 (built, installed later by
+        :meth:`install_io_hooks`'s caller); ``interrupts``: handle SIGINT (a kernel process,
+        which installs it with ``shells.install_interrupts``)."""
         self.config = config
         self.session = session or uuid.uuid4().hex
         self.outbox = outbox
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
-        user_config = load_profile_config() if profile else None
-        if config.ipython_options:  # the launcher's --Class.trait=value, over the profile's files
-            user_config = user_config or Config()
-            user_config.merge(launcher_config(config.ipython_options))
-        self.shell = build_shell(self.publisher, self.cell_files, user_config)
+        user_config = _user_config(config, profile)
+        gui_host = config.loop.value if config.loop else None
+        self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,
             record_output=_record_output,
         )
-        install_cache_commands(self.shell, self.cache)
         self.requests = ShellRequests(self.shell)
-        self.comms = CommService(self.publisher)
+        table = _session_table(config)
+        self.comms = CommService(self.publisher, _session_comms(table))
         save_thread = self.shell.history_manager.save_thread
         if save_thread is not None:  # None with an in-memory history
             untraced(save_thread)  # kernel machinery, not user code
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
-        self.shells = ShellFactory(self)
+        self.fd_capture = fd_capture
+        self.shells = self._shell_factory(table, fd_capture, interrupts)
         self.shell.kernel = KernelFacade(
             self.comms.manager,
             shell=self.shell,
@@ -111,17 +127,63 @@ class KernelCore:
             config.backend.value,
             cancel=self.shells.cancel_subshell,
         )
-        register_kernel_magics(self.shell, config.connection_file, self.subshells.list)
+        self._register_magics()
         self.debugger: Any = None
-        self.fd_capture: FdCapture | None = None  # set by a kernel process that owns fds 1 and 2
         self.kernel_info = kernel_info or kernel_info_content(supported_features(config), config.debugger)
         if profile and user_config is not None:
             run_startup(self.shell, user_config)
 
-    # ------------------------------------------------------------ transport hooks
-    def on_main_shell_ready(self) -> None:
-        """Called on the main shell's loop once it takes requests: open the transport."""
+    def _register_magics(self) -> None:
+        """Every magic and ``%braid`` subcommand the kernel adds to IPython's, in one place:
+        the features' and ipykernel's."""
+        shell = self.shell
+        if shell.braid is not None:  # the %braid magic, made by build_shell
+            register_scheduler_commands(shell.braid)
+            register_react_commands(shell.braid)
+            register_session_commands(shell.braid, self.shells.sessions)
+        install_cache_commands(shell, self.cache)
+        register_foreign_magics(shell)
+        register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
+    def _shell_factory(
+        self, table: SessionTable[Session] | None, fd_capture: FdCapture | None, interrupts: bool
+    ) -> ShellFactory:
+        """The shells' factory, with what it builds engines and sessions from."""
+        interrupter = Interrupter(self.cell_files) if interrupts else None
+        engines = Engines(self.config, self.publisher, fd_capture=fd_capture, interrupter=interrupter)
+        return ShellFactory(
+            self.config,
+            shell=self.shell,
+            cell_files=self.cell_files,
+            publisher=self.publisher,
+            cache=self.cache,
+            requests=self.requests,
+            comms=self.comms,
+            registry=self.registry,
+            engines=engines,
+            sessions=self._sessions(table, engines),
+            interrupter=interrupter,
+            exit_kernel=self.stop if self.exit_ends_kernel else None,
+        )
+
+    def _sessions(self, table: SessionTable[Session] | None, engines: Engines) -> SessionManager | None:
+        """Multi mode's sessions, over ``table`` (None in other modes)."""
+        if table is None:
+            return None
+        from braid_kernel.features.multi.shell.sessions import SessionManager
+
+        return SessionManager(
+            table,
+            self.config.session_idle_timeout,
+            shell=self.shell,
+            cell_files=self.cell_files,
+            cache=self.cache,
+            requests=self.requests,
+            comms=self.comms,
+            build=engines.build_isolated,
+        )
+
+    # ------------------------------------------------------------ lifecycle
     def stop(self) -> None:
         """Begin shutdown (any thread): stop serving the main shell."""
         self.shells.stop_main()
@@ -221,7 +283,7 @@ class KernelCore:
         return reply
 
     def _make_debugger(self) -> Any:
-        from braid_kernel.integrations.debugger import Debugger
+        from braid_kernel.features.debugger.engine import Debugger
 
         def send_event(event: JsonDict) -> None:
             self.publisher.iopub("debug_event", event, request=None)
@@ -236,6 +298,36 @@ class KernelCore:
             user_namespace=lambda: self.shell.user_ns,
             rich_repr=rich_repr,
         )
+
+
+def _user_config(config: KernelConfig, profile: bool) -> Config | None:
+    """The IPython configuration: the user's profile (if ``profile``), with the launcher's
+    ``--Class.trait=value`` options over it."""
+    user_config = load_profile_config() if profile else None
+    if config.ipython_options:
+        user_config = user_config or Config()
+        user_config.merge(launcher_config(config.ipython_options))
+    return user_config
+
+
+def _session_table(config: KernelConfig) -> SessionTable[Session] | None:
+    """Multi mode's table of sessions (built first: the comm scope reads it), or None."""
+    if Mode.MULTI not in config.modes:
+        return None
+    from braid_kernel.features.multi.shell.sessions import (
+        new_table,  # imported only for multi mode (startup time)
+    )
+
+    return new_table()
+
+
+def _session_comms(table: SessionTable[Session] | None) -> CommScope | None:
+    """Multi mode: comms belong to the session of the code or request (see CommScope)."""
+    if table is None:
+        return None
+    from braid_kernel.features.multi.shell.sessions import SessionComms
+
+    return SessionComms(table)
 
 
 def _open_cache_store(config: KernelConfig) -> CacheStore:

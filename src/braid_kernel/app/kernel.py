@@ -12,6 +12,7 @@ Threads (see docs/architecture.md):
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -22,11 +23,11 @@ from typing import TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.core import KernelCore
-from braid_kernel.app.launch import Transport
 from braid_kernel.app.loops import run_main
 from braid_kernel.app.parent import ParentWatch
+from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.integrations.debugger import untraced
+from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
@@ -45,12 +46,17 @@ class Kernel(KernelCore):
     exit_ends_kernel = True  # exit() ends the process, as ipykernel's does (the frontend restarts it)
 
     def __init__(self, config: KernelConfig, transport: Transport) -> None:
+        capture = None
+        if os.name == "posix" and config.capture_fd:  # fd-level output (C code, os.system) to cells
+            capture = FdCapture(transport.outbox, RunningCells(), transport.lifeline.give_up)
         super().__init__(
             config,
             transport.outbox,
             session=transport.session,
             kernel_info=transport.kernel_info,
             profile=True,
+            fd_capture=capture,
+            interrupts=True,
         )
         use_working_directory(self.shell.config)
         self.transport = transport
@@ -59,6 +65,7 @@ class Kernel(KernelCore):
         self.control = ControlThread(
             SyncDispatcher(self.publisher, self.control_handlers()), transport.lifeline.give_up
         )
+        self._router = self.router(transport.codec, self.control, transport.backlog)
         self._exiting = threading.Event()
         self._exit_status = 0
         transport.lifeline.connect(self.fail)
@@ -89,14 +96,12 @@ class Kernel(KernelCore):
 
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
-        self._router = self.router(self.transport.codec, self.control, self.transport.backlog)
         self._install_io_hooks()
         self.control.start()
         self._watch_parent()
         self.shells.install_interrupts()
         try:
-            self.shell.gui_host = self.config.loop.value if self.config.loop else None
-            run_main(self.config, self.shells.serve_main)
+            run_main(self.config, functools.partial(self.shells.serve_main, self.on_main_shell_ready))
         finally:
             self.subshells.delete_all()
             self.control.stop()
@@ -126,23 +131,21 @@ class Kernel(KernelCore):
             watch.start()
 
     def _install_io_hooks(self) -> None:
-        out, err = _capture_fds(self)
+        out, err = _capture_fds(self.fd_capture)
         self.install_io_hooks(out, err, self.stdin, fds=(1, 2))
 
 
-def _capture_fds(kernel: Kernel) -> tuple[TextIO | None, TextIO | None]:
+def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | None]:
     """Route fd-level output (C code, ``os.system``) to cells; the kernel's own
     log and text written outside any request go to the original descriptors."""
-    if os.name != "posix" or not kernel.config.capture_fd:
+    if capture is None:
         return sys.__stdout__, sys.__stderr__
-    capture = FdCapture(kernel.outbox, RunningCells(), kernel.transport.lifeline.give_up)
     out, err = capture.install()
     if capture.thread is not None:
         untraced(capture.thread)  # kernel machinery: not listed by the debugger
     for handler in logging.getLogger("braid_kernel").handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
             handler.setStream(err)
-    kernel.fd_capture = capture
     return out, err
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.engine.modes import Backend, format_modes
 from braid_kernel.errors import ConfigError
+from braid_kernel.wire.message import PROTOCOL_VERSION
 
 __all__ = (
     "PROTOCOL_VERSION",
@@ -43,7 +44,6 @@ __all__ = (
     "uninstall_specs",
 )
 
-PROTOCOL_VERSION = "5.5"
 _MODULE = "braid_kernel"
 _DEFAULTS = KernelConfig()
 # jupyter_client's own rule for kernel names (it lower-cases them before checking).

@@ -1,10 +1,10 @@
 """Starting a kernel process: sockets first, then the shell.
 
 ``braid-kernel start`` lands here.  This module imports only what the sockets
-need (pyzmq, the wire, transport and routing layers): it binds the five
-channels and starts the heartbeat and the I/O thread, with a
+need (:mod:`~braid_kernel.app.sockets`: pyzmq, the wire, transport and routing layers): it
+binds the five channels and starts the heartbeat and the I/O thread, with a
 :class:`~braid_kernel.routing.startup.StartupGate` keeping every request in
-order, and only then imports IPython and builds the
+order, and only then imports IPython (inside :func:`run_kernel`) and builds the
 :class:`~braid_kernel.app.kernel.Kernel`, which opens the gate once its main
 shell serves.  The heartbeat answers during the imports; requests, kernel_info
 included, are answered once the kernel can run a cell.
@@ -12,71 +12,21 @@ included, are answered once the kernel can run a cell.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import uuid
-from dataclasses import dataclass, field
-
-import zmq
 
 from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.sockets import Transport
 from braid_kernel.app.support import check_supported, supported_features
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.pythons import untested_python
-from braid_kernel.routing.startup import StartupGate
 from braid_kernel.shell.kernel_info import kernel_info_content
-from braid_kernel.transport.heartbeat import Heartbeat
-from braid_kernel.transport.limits import Backlog
-from braid_kernel.transport.outbox import Outbox
-from braid_kernel.transport.supervisor import Lifeline
-from braid_kernel.transport.zmq_io import IOThread
-from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
-from braid_kernel.wire.message import JsonDict
-from braid_kernel.wire.signing import Signer
 
 log = logging.getLogger("braid_kernel")
 
 GIL_SWITCH_INTERVAL = 0.001  # seconds (Python's default: 0.005)
-
-
-@dataclass
-class Transport:
-    """The ZeroMQ side of a kernel process, serving before the kernel is built."""
-
-    info: ConnectionInfo
-    session: str
-    kernel_info: JsonDict
-    outbox: Outbox = field(default_factory=Outbox)
-    ctx: zmq.Context[zmq.Socket[bytes]] = field(default_factory=zmq.Context)
-    lifeline: Lifeline = field(default_factory=Lifeline)  # where kernel threads that gave up report
-
-    def __post_init__(self) -> None:
-        self.codec = WireCodec(Signer(self.info.key, self.info.signature_scheme), self.session, "braid")
-        self.gate = StartupGate(self.codec)
-        give_up = self.lifeline.give_up
-        self.backlog = Backlog()
-        self.io = IOThread(
-            self.ctx,
-            self.info,
-            self.codec,
-            self.outbox,
-            self.gate.on_frames,
-            backlog=self.backlog,
-            on_give_up=give_up,
-        )
-        self.heartbeat = Heartbeat(self.ctx, self.info, on_give_up=give_up)
-
-    def start(self) -> None:
-        """Bind every socket (errors raised here), start the heartbeat and keep requests."""
-        self.io.start()
-        self.heartbeat.start()
-
-    def stop(self) -> None:
-        """Send what is queued and close the sockets."""
-        self.io.stop()
-        self.heartbeat.close_unstarted()
 
 
 def configure_kernel_log(level: str) -> logging.Logger:
@@ -125,8 +75,9 @@ def run_kernel(config: KernelConfig) -> int:
         transport.start()
         try:
             # The heavy part (IPython, the engine) is imported only now.
-            kernel_module = importlib.import_module("braid_kernel.app.kernel")
-            return int(kernel_module.Kernel(config, transport).run())
+            from braid_kernel.app.kernel import Kernel
+
+            return Kernel(config, transport).run()
         except BaseException:
             transport.stop()
             raise

@@ -9,7 +9,7 @@ created isolated: then they run with their own
 ``In``/``Out``, input history, completer).
 
 In multi mode the main shell serves many client sessions, each isolated
-(:mod:`braid_kernel.app.sessions`): its requests are routed by the header's
+(:mod:`braid_kernel.features.multi.shell.sessions`): its requests are routed by the header's
 ``session`` and an interrupt_request reaches the sender's session only.
 
 Interrupts reach every shell: the main thread through SIGINT
@@ -33,29 +33,33 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskGroup
 
-from braid_kernel.app.comm_forward import COMM_MESSAGES, forward_to_main
-from braid_kernel.app.config import SubshellNamespace
-from braid_kernel.engine.cache import CachingRunner, CellCache
+from braid_kernel.app.config import KernelConfig, SubshellNamespace
+from braid_kernel.app.engines import Engines, kernel_names
 from braid_kernel.engine.cell import ErrorInfo
+from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
-from braid_kernel.engine.foreign import run_on
 from braid_kernel.engine.interrupt import Interrupter
-from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.react.runner import ReactiveRunner, StaleRun
 from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
-from braid_kernel.integrations.dataflow import DataflowTarget
+from braid_kernel.features.cache.engine import CellCache
+from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
+from braid_kernel.features.react.shell.dataflow import DataflowTarget
+from braid_kernel.integrations.comms import CommService
+from braid_kernel.routing.comm_forward import forward_to_main
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.loopbridge import LoopBridge
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.routing.router import ShellRegistry
 from braid_kernel.shell.host import IPythonHost
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-from braid_kernel.shell.session_commands import register_session_commands
+from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.wire.message import COMM_MESSAGES
 
 if TYPE_CHECKING:
-    from braid_kernel.app.core import KernelCore
-    from braid_kernel.app.sessions import SessionManager
+    from braid_kernel.features.multi.shell.sessions import SessionManager
 
 log = logging.getLogger("braid_kernel")
 
@@ -64,108 +68,117 @@ _DELETED_ERROR = ErrorInfo("KeyboardInterrupt", DELETED, [f"\x1b[0;31mKeyboardIn
 
 
 class _Running:
-    """A serving shell: what an interrupt or a stop needs to reach it."""
+    """A serving subshell: what an interrupt or a stop needs to reach it."""
 
     def __init__(self, bridge: LoopBridge, scheduler: Scheduler, scope: anyio.CancelScope) -> None:
         self.bridge = bridge
         self.scheduler = scheduler
         self.scope = scope
         self.thread = threading.current_thread()
-        self.tasks: TaskGroup | None = None  # the main shell's, for kernel.io_loop callbacks
+
+
+class _Main:
+    """The serving main shell.  ``cancel_cells(at)`` cancels the awaiting and queued cells whose
+    requests arrived by ``at``: its scheduler's, or in multi mode every session's (the main
+    shell then has no engine of its own)."""
+
+    def __init__(
+        self, bridge: LoopBridge, scope: anyio.CancelScope, cancel_cells: Callable[[float], None]
+    ) -> None:
+        self.bridge = bridge
+        self.scope = scope
+        self.cancel_cells = cancel_cells
+        self.thread = threading.current_thread()
+        self.tasks: TaskGroup | None = None  # for kernel.io_loop callbacks
 
 
 class ShellFactory:
-    """Builds and serves shells for one kernel."""
+    """Builds and serves shells for one kernel, from the parts the kernel built before it.
 
-    def __init__(self, kernel: KernelCore) -> None:
-        self.kernel = kernel
-        self._main: _Running | None = None
+    ``sessions``: multi mode's sessions (None in other modes); ``interrupter``: a kernel
+    process's SIGINT handling (None in-process: interrupts then cancel awaiting cells only);
+    ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running)."""
+
+    def __init__(
+        self,
+        config: KernelConfig,
+        *,
+        shell: ZMQInteractiveShell,
+        cell_files: CellFiles,
+        publisher: Publisher,
+        cache: CellCache,
+        requests: ShellRequests,
+        comms: CommService,
+        registry: ShellRegistry,
+        engines: Engines,
+        sessions: SessionManager | None,
+        interrupter: Interrupter | None,
+        exit_kernel: Callable[[], None] | None,
+    ) -> None:
+        self.config = config
+        self.shell = shell
+        self.cell_files = cell_files
+        self.publisher = publisher
+        self.cache = cache
+        self.requests = requests
+        self.comms = comms
+        self.registry = registry
+        self.engines = engines
+        self.sessions = sessions
+        self._interrupter = interrupter
+        self._exit_kernel = exit_kernel
+        self._main: _Main | None = None
         self._subshells: dict[str, _Running] = {}
-        self._interrupter: Interrupter | None = None
         self._threads = ThreadInterrupts()
-        self.sessions: SessionManager | None = None
-        if Mode.MULTI in kernel.config.modes:  # imported only for multi mode (startup time)
-            from braid_kernel.app.sessions import SessionManager
-
-            self.sessions = SessionManager(kernel, self.session_engine)
-        if kernel.shell.braid is not None:
-            register_session_commands(kernel.shell.braid, self.sessions)
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
-        k = self.kernel
         return {
-            "execute_request": self._exit_after(execute) if k.exit_ends_kernel else execute,
-            "complete_request": k.requests.complete,
-            "inspect_request": k.requests.inspect,
-            "history_request": k.requests.history,
-            **k.comms.shell_handlers(),
+            "execute_request": execute
+            if self._exit_kernel is None
+            else _exit_after(execute, self._exit_kernel),
+            "complete_request": self.requests.complete,
+            "inspect_request": self.requests.inspect,
+            "history_request": self.requests.history,
+            **self.comms.shell_handlers(),
         }
-
-    def _exit_after(self, execute: ExecuteHandler) -> Handler:
-        """``exit()``/``quit()`` end the kernel process once the cell has replied, as in ipykernel 7
-        (JupyterLab then restarts it); ``quit(keep_kernel=True)`` keeps it running."""
-
-        async def handle(request: Request) -> Reply:
-            reply = await execute(request)
-            payloads = reply.content.get("payload") or []
-            if any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payloads):
-                # The stop reaches the loop after this task posts the reply and the idle status.
-                self.kernel.stop()
-            return reply
-
-        return handle
 
     def _build(
         self, main: bool, namespace: IsolatedNamespace | None = None
-    ) -> tuple[Scheduler, AsyncDispatcher]:
-        k = self.kernel
-        host = IPythonHost(k.shell, k.cell_files, main=main, namespace=namespace)
-        scheduler, execute = self._engine(host, k.cache)
-        return scheduler, AsyncDispatcher(k.publisher, self.handlers(execute))
+    ) -> tuple[Scheduler, dict[str, Handler]]:
+        """A shell's scheduler and request handlers (its dispatcher is built from them once)."""
+        host = IPythonHost(self.shell, self.cell_files, main=main, namespace=namespace)
+        scheduler, execute = self.engines.build_isolated(host, self.cache)
+        return scheduler, self.handlers(execute)
 
-    def _engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
-        k = self.kernel
-        runner = CachingRunner(host, k.publisher, cache, k.fd_capture)
-        config = k.config
-        reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in config.modes, lazy=config.react_lazy)
-        # A SIGINT handler a main-thread cell installs (pdb's after `c`) lasts until it ends.
-        reclaim = self._interrupter.reclaim if self._interrupter is not None else None
-        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in k.config.modes, after_cell=reclaim)
-        return scheduler, ExecuteHandler(host, scheduler, k.publisher)
-
-    def session_engine(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
-        """A multi-mode session's scheduler and execute handler, with the kernel's names
-        in its namespace."""
-        scheduler, execute = self._engine(host, cache)
-        if host.namespace is not None:
-            host.namespace.push(_scheduler_names(scheduler))
-        return scheduler, execute
-
-    async def serve_main(self) -> None:
-        """Serve the main shell until the kernel stops (runs on the main thread)."""
+    async def serve_main(self, on_ready: Callable[[], None]) -> None:
+        """Serve the main shell until the kernel stops (runs on the main thread); ``on_ready``
+        is called on its loop once it takes requests (a transport opens then)."""
         inbox = ShellInbox()
-        scheduler, dispatcher = self._build(main=True)
         sessions = self.sessions
-        if sessions is not None:  # multi mode: each request runs in its client's session
-            handlers = {**dispatcher.handlers, **sessions.handlers()}
-            dispatcher = AsyncDispatcher(self.kernel.publisher, handlers)
+        cancel_cells: Callable[[float], None]
+        scheduler: Scheduler | None
+        if sessions is not None:  # multi mode: each request runs in its client's session's engine
+            handlers = sessions.handlers()
             sessions.register_targets()
-        # Names kept from akernel so its users' notebooks keep working; hidden from %who.
-        self.kernel.shell.push(_scheduler_names(scheduler), interactive=False)
+            cancel_cells = sessions.interrupt_everyone
+            scheduler = None
+        else:
+            scheduler, handlers = self._build(main=True)
+            # Names kept from akernel so its users' notebooks keep working; hidden from %who.
+            self.shell.push(kernel_names(scheduler), interactive=False)
+            cancel_cells = functools.partial(_cancel_cells, scheduler)
+        dispatcher = AsyncDispatcher(self.publisher, handlers)
         with anyio.CancelScope() as scope:
-            self._main = _Running(inbox.bridge, scheduler, scope)
+            self._main = _Main(inbox.bridge, scope, cancel_cells)
             if self._interrupter is not None:
-                if sessions is not None:
-                    self._interrupter.attach(inbox.bridge, sessions.interrupt_everyone)
-                else:
-                    self._interrupter.attach(inbox.bridge, lambda at: scheduler.interrupt(at=at))
+                self._interrupter.attach(inbox.bridge, cancel_cells)
             async with anyio.create_task_group() as tg:
                 self._main.tasks = tg
-                if sessions is None and isinstance(scheduler.runner, ReactiveRunner):
+                if scheduler is not None and isinstance(scheduler.runner, ReactiveRunner):
                     run_stale = _stale_starter(inbox.bridge, tg, scheduler)
-                    DataflowTarget(scheduler.runner, run_stale).register(self.kernel.comms.manager)
-                self.kernel.registry.add(None, inbox)
-                self.kernel.on_main_shell_ready()
+                    DataflowTarget(scheduler.runner, run_stale).register(self.comms.manager)
+                self.registry.add(None, inbox)
+                on_ready()
                 if sessions is not None:
                     tg.start_soon(sessions.serve_background)
                 await dispatcher.serve(inbox.receive)
@@ -176,17 +189,13 @@ class ShellFactory:
         ``isolated``, in a namespace of its own."""
         namespace = None
         if isolated:
-            session = getattr(self.kernel.shell.history_manager, "session_number", 0)
-            namespace = IsolatedNamespace(self.kernel.shell, session=int(session or 0))
-        scheduler, dispatcher = self._build(main=False, namespace=namespace)
-        if namespace is not None:
-            namespace.push(_scheduler_names(scheduler))
-        else:  # the notebook's comms: their callbacks run on the main loop when it is free
-            forwarded = {
-                name: forward_to_main(dispatcher.handlers[name], self._main_bridge, self._main_blocked)
-                for name in COMM_MESSAGES
-            }
-            dispatcher = AsyncDispatcher(self.kernel.publisher, {**dispatcher.handlers, **forwarded})
+            session = getattr(self.shell.history_manager, "session_number", 0)
+            namespace = IsolatedNamespace(self.shell, session=int(session or 0))
+        scheduler, handlers = self._build(main=False, namespace=namespace)
+        if namespace is None:  # the notebook's comms: their callbacks run on the main loop when it is free
+            for name in COMM_MESSAGES:
+                handlers[name] = forward_to_main(handlers[name], self._main_bridge, self._main_blocked)
+        dispatcher = AsyncDispatcher(self.publisher, handlers)
         with anyio.CancelScope() as scope, self._threads.registered():
             self._subshells[sid] = _Running(inbox.bridge, scheduler, scope)
             try:
@@ -227,7 +236,7 @@ class ShellFactory:
         ``namespace`` (``"shared"``, ``"isolated"``, or None for the kernel's
         ``--subshell-namespace``); ValueError for anything else."""
         if namespace is None:
-            choice = self.kernel.config.subshell_namespace
+            choice = self.config.subshell_namespace
         else:
             try:
                 choice = SubshellNamespace(namespace)
@@ -244,10 +253,11 @@ class ShellFactory:
             self._interrupt(running, _DELETED_ERROR, DELETED)
 
     def install_interrupts(self) -> None:
-        """Take over SIGINT and ``time.sleep`` before the event loop starts (main thread)."""
-        self._interrupter = Interrupter(self.kernel.cell_files)
-        self._interrupter.install()
-        self._threads.install()
+        """Take over SIGINT and ``time.sleep`` before the event loop starts (main thread; a
+        kernel process, which has an interrupter)."""
+        if self._interrupter is not None:
+            self._interrupter.install()
+            self._threads.install()
 
     def interrupt(self, request: Request) -> None:
         """An interrupt_request (any thread): in multi mode, the sender's session's cells
@@ -271,8 +281,8 @@ class ShellFactory:
         if self._interrupter is not None:
             self._interrupter.interrupt(at=at)
         elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
-            scheduler = self._main.scheduler
-            self._main.bridge.call_soon(lambda: scheduler.interrupt(at=at))
+            cancel_cells = self._main.cancel_cells
+            self._main.bridge.call_soon(lambda: cancel_cells(at))
 
     def _interrupt(
         self, running: _Running, error: ErrorInfo | None = None, reason: str = "", at: float | None = None
@@ -291,8 +301,23 @@ class ShellFactory:
             self._main.bridge.call_soon(self._main.scope.cancel)
 
 
+def _exit_after(execute: ExecuteHandler, exit_kernel: Callable[[], None]) -> Handler:
+    """``exit()``/``quit()`` end the kernel process once the cell has replied, as in ipykernel 7
+    (JupyterLab then restarts it); ``quit(keep_kernel=True)`` keeps it running."""
+
+    async def handle(request: Request) -> Reply:
+        reply = await execute(request)
+        payloads = reply.content.get("payload") or []
+        if any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payloads):
+            # The stop reaches the loop after this task posts the reply and the idle status.
+            exit_kernel()
+        return reply
+
+    return handle
+
+
 def _call_logged(
-    running: _Running, callback: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+    running: _Main, callback: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
 ) -> None:
     """Run an io_loop callback on its loop; await what it returns, if awaitable, in the main shell's tasks."""
     try:
@@ -317,16 +342,6 @@ def _call_logged(
         running.tasks.start_soon(finish)
 
 
-def _scheduler_names(scheduler: Scheduler) -> dict[str, object]:
-    """The run-time chain switch, bound to one shell's scheduler."""
-    return {
-        "__unchain_execution__": scheduler.unchain,
-        "__chain_execution__": scheduler.chain,
-        "__task__": scheduler.wait_for,
-        "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
-    }
-
-
 def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
     """Start :func:`_run_stale` in the main shell's task group, from any thread: a comm message
     sent over a subshell is handled on that subshell's thread while the main thread blocks.  The
@@ -343,3 +358,7 @@ async def _run_stale(scheduler: Scheduler) -> None:
     """A ``braid.dataflow`` comm's ``run_stale`` request: every stale cell, in the scheduler's
     turn (a chained cell running now finishes first)."""
     await scheduler.run(StaleRun("%braid run stale", "", 0, "<run stale>", False, received=time.monotonic()))
+
+
+def _cancel_cells(scheduler: Scheduler, at: float) -> None:
+    scheduler.interrupt(at=at)

@@ -7,14 +7,14 @@ cell that created or updated a widget, or the frontend's comm_msg being
 handled — so nbclient and output areas attribute them correctly.
 
 In multi mode every client session has a comm manager of its own (its comms; the targets are
-shared, as the modules registering them are): :meth:`CommService.scope` makes ``current``
-return the calling session's manager and ``comm_info`` answer from the requesting session's.
+shared, as the modules registering them are): the :class:`CommScope` a multi-mode kernel builds
+its :class:`CommService` with makes ``current`` return the calling session's manager and
+``comm_info`` answer from the requesting session's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import comm
 from comm.base_comm import BaseComm, CommManager
@@ -23,7 +23,7 @@ from braid_kernel.engine.standin import stand_in
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.wire.message import JsonDict
+from braid_kernel.wire.message import COMM_MESSAGES, JsonDict
 
 
 class KernelComm(BaseComm):
@@ -65,26 +65,31 @@ class KernelCommManager(CommManager):
         return super().register_comm(comm)
 
 
-class CommService:
-    """Owns the kernel's comm manager and serves the comm messages."""
+class CommScope(Protocol):
+    """Multi mode: whose comms the running code and each request use."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def current(self) -> CommManager | None:
+        """The comm manager of the code running now (cells, comm handlers); None: the kernel's."""
+        ...
+
+    def of_request(self, request: Request) -> CommManager | None:
+        """The comm manager of the client that sent ``request``; None: it has no comms."""
+        ...
+
+
+class CommService:
+    """Owns the kernel's comm manager and serves the comm messages; with a ``scope`` (multi
+    mode), comms belong to the scope's managers instead (targets stay the kernel's)."""
+
+    def __init__(self, publisher: Publisher, scope: CommScope | None = None) -> None:
         self.manager: CommManager = KernelCommManager()
         self.publisher = publisher
-        self._current: Callable[[], CommManager] = lambda: self.manager
-        self._of_request: Callable[[Request], CommManager | None] = lambda request: self.manager
-
-    def scope(
-        self, current: Callable[[], CommManager], of_request: Callable[[Request], CommManager | None]
-    ) -> None:
-        """Multi mode: ``current()`` is the manager of the code running now (cells, comm
-        handlers), ``of_request(request)`` the one of the client that sent ``request`` (None:
-        it has no comms)."""
-        self._current, self._of_request = current, of_request
+        self._scope = scope
 
     def current(self) -> CommManager:
         """The comm manager of the running code (the kernel's, except in multi mode)."""
-        return self._current()
+        scoped = self._scope.current() if self._scope is not None else None
+        return scoped if scoped is not None else self.manager
 
     def install(self) -> None:
         """Make ``comm.create_comm`` / ``comm.get_comm_manager`` use this kernel."""
@@ -112,12 +117,12 @@ class CommService:
 
             return handle
 
-        return {name: run(name) for name in ("comm_open", "comm_msg", "comm_close")}
+        return {name: run(name) for name in COMM_MESSAGES}
 
     def comm_info(self, request: Request) -> JsonDict:
         """comm_info_request: the open comms, optionally of one target (any thread)."""
         target = request.field("target_name")
-        manager = self._of_request(request)
+        manager = self._scope.of_request(request) if self._scope is not None else self.manager
         comms = {
             cid: {"target_name": c.target_name}
             for cid, c in list(manager.comms.items() if manager is not None else ())

@@ -1,7 +1,7 @@
 """Output capture: a running cell's output taken aside instead of sent as is.
 
 Reactive mode shows each reactive cell's output inside one display it owns, so a later re-run
-can replace it in place (see :mod:`braid_kernel.engine.react.slot`).  While such a cell runs,
+can replace it in place (see :mod:`braid_kernel.features.react.engine.slot`).  While such a cell runs,
 :data:`current_capture` holds its :class:`OutputCapture`; the publisher and the output streams
 offer it every output first.  Tasks and threads the cell starts inherit the context, so their
 output is captured too.  Outside reactive cells the variable is None and nothing changes.

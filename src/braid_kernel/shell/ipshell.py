@@ -132,7 +132,7 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         """ipykernel's name for :meth:`get_parent` (code publishing through ``kernel.session``)."""
         return self.get_parent()
 
-    gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set at startup
+    gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set by build_shell
 
     def init_traceback_handlers(self, custom_exceptions: Any) -> None:
         super().init_traceback_handlers(custom_exceptions)

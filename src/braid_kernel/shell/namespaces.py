@@ -29,21 +29,33 @@ import fnmatch
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from braid_kernel.wire.message import JsonDict
 
 if TYPE_CHECKING:
     from IPython.core.completer import IPCompleter
 
-    from braid_kernel.shell.ipshell import ZMQInteractiveShell
-
 HistoryEntry = tuple[int, int, Any]
 
-# Names the kernel puts in a namespace for the user (see app/shells.py); %reset keeps them.
-_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__")
+# Names the kernel puts in a namespace for the user (app.engines.kernel_names); %reset keeps them.
+_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__", "run_on")
 
 active_namespace: ContextVar[IsolatedNamespace | None] = ContextVar("braid_active_namespace", default=None)
+
+
+class KernelShell(Protocol):
+    """What an isolated namespace takes from the kernel's shell
+    (:class:`~braid_kernel.shell.ipshell.ZMQInteractiveShell`, which reads
+    :data:`active_namespace`: this module does not import it back)."""
+
+    history_manager: Any
+    exiter: Any
+
+    def get_ipython(self) -> Any: ...
+
+    @property
+    def main_completer(self) -> IPCompleter: ...
 
 
 class IsolatedNamespace:
@@ -54,7 +66,7 @@ class IsolatedNamespace:
     from its subshell's thread (and threads its cells start).
     """
 
-    def __init__(self, shell: ZMQInteractiveShell, session: int = 0) -> None:
+    def __init__(self, shell: KernelShell, session: int = 0) -> None:
         self.shell = shell
         self.session = session
         self.inputs: list[str] = [""]  # In / _ih: index = execution count

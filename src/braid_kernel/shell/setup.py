@@ -13,12 +13,9 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.compiler import CellCompiler
-from braid_kernel.shell.foreign_magics import ForeignLoopMagics, await_foreign_magics
 from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
-from braid_kernel.shell.react_commands import register_react_commands
-from braid_kernel.shell.scheduler_commands import register_scheduler_commands
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 HISTORY_BATCH = 16
@@ -26,11 +23,17 @@ SHELL_LOG = "braid_kernel.ipython"
 
 
 def build_shell(
-    publisher: Publisher, cell_files: CellFiles, config: Config | None = None
+    publisher: Publisher,
+    cell_files: CellFiles,
+    config: Config | None = None,
+    *,
+    gui_host: str | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
     swap its display hook, display publisher, pager and compiler for the kernel's.
-    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
+    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`);
+    ``gui_host`` the GUI loop that hosts the kernel (``"tk"``, ``"qt"``; see
+    :mod:`braid_kernel.shell.gui`).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -41,6 +44,7 @@ def build_shell(
     # ipykernel's go to its application log; the root logger stays the user's.
     shell.log = logging.getLogger(SHELL_LOG)
     shell.publisher = publisher
+    shell.gui_host = gui_host
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
@@ -59,12 +63,8 @@ def build_shell(
     # the cache out first, and IPython writes it out at exit.
     shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.braid = BraidCommands()
-    register_scheduler_commands(shell.braid)
-    register_react_commands(shell.braid)
     shell.register_magic_function(shell.braid, "line_cell", "braid")
-    shell.register_magics(ForeignLoopMagics)
     shell.register_magics(GuiMagics)  # replaces IPython's %gui
-    shell.input_transformers_post.append(await_foreign_magics)
     shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 PROTOCOL_VERSION = "5.5"
+#: The messages that carry comm traffic (widgets) on the shell channel, whichever way they go.
+COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")
 
 JsonDict = dict[str, Any]
 

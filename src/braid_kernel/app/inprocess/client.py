@@ -14,17 +14,23 @@ import math
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from braid_kernel.app.inprocess.connection import Connection, Send
 from braid_kernel.app.inprocess.stdin import InputHandler
 from braid_kernel.errors import BraidError
 from braid_kernel.wire.message import PROTOCOL_VERSION, JsonDict, new_msg_id
 
-if TYPE_CHECKING:
-    from braid_kernel.app.inprocess.kernel import InProcessKernel
+
+class Connectable(Protocol):
+    """What a client needs of a kernel: :meth:`InProcessKernel.connect
+    <braid_kernel.app.inprocess.kernel.InProcessKernel.connect>` (this module does not import
+    the kernel, which imports it to offer :meth:`~InProcessKernel.client`)."""
+
+    def connect(self, send: Send, *, input_handler: InputHandler | None = None) -> Connection: ...
 
 
 class _Pending:
@@ -45,7 +51,7 @@ class InProcessClient:
     requests are sent with ``allow_stdin`` false and ``input()`` raises.
     """
 
-    def __init__(self, kernel: InProcessKernel, *, input_handler: InputHandler | None = None) -> None:
+    def __init__(self, kernel: Connectable, *, input_handler: InputHandler | None = None) -> None:
         self.session = uuid.uuid4().hex
         self._pending: dict[str, _Pending] = {}
         send, receive = anyio.create_memory_object_stream[JsonDict](max_buffer_size=math.inf)

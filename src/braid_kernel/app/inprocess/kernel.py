@@ -85,15 +85,6 @@ class _Stopped:
         return False
 
 
-class _Core(KernelCore):
-    def __init__(self, config: KernelConfig, outbox: Outbox, on_ready: anyio.Event) -> None:
-        super().__init__(config, outbox)
-        self._on_ready = on_ready
-
-    def on_main_shell_ready(self) -> None:
-        self._on_ready.set()
-
-
 class InProcessKernel:
     """A braid kernel in this process, for the lifetime of an ``async with`` block.
 
@@ -114,7 +105,7 @@ class InProcessKernel:
         self._connections: dict[bytes, Connection] = {}
         self._stack: contextlib.AsyncExitStack | None = None
         self._state: ProcessState | None = None
-        self._core: _Core | None = None
+        self._core: KernelCore | None = None
         self._tg: TaskGroup | None = None
         self._stopped = False
 
@@ -200,7 +191,7 @@ class InProcessKernel:
         lease_shell()
         bridge = LoopBridge.for_current_loop()
         outbox = Outbox(wakeup=lambda: bridge.call_soon(self._wake_pump))
-        self._core = core = _Core(config, outbox, self._ready)
+        self._core = core = KernelCore(config, outbox)
         reattach_inline_figures(core.shell)
         codec = WireCodec(Signer(_NO_KEY), core.session, "braid")
         control = InlineControl(SyncDispatcher(core.publisher, core.control_handlers()))
@@ -255,7 +246,7 @@ class InProcessKernel:
     async def _serve_main(self) -> None:
         assert self._core is not None
         try:
-            await self._core.shells.serve_main()
+            await self._core.shells.serve_main(self._ready.set)
         finally:
             self._stopped = True
             self._core.registry.add(None, _Stopped())

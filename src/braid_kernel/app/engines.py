@@ -1,0 +1,72 @@
+"""How a shell's engine is made: the runner chain, the scheduler and the execute handler.
+
+Every shell of a kernel (the main shell, each subshell, each multi-mode session) runs cells
+through an engine built the same way: the host's runner, wrapped by cache mode's runner, wrapped
+by reactive mode's, under a :class:`~braid_kernel.engine.scheduler.Scheduler` (chained unless
+concurrent mode) and an :class:`~braid_kernel.engine.execute.ExecuteHandler`.  :class:`Engines`
+is built once by the kernel from what every engine shares, and handed to whoever builds shells.
+"""
+
+from __future__ import annotations
+
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.engine.execute import ExecuteHandler
+from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.interrupt import Interrupter
+from braid_kernel.engine.modes import Mode
+from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.cache.engine import CachingRunner, CellCache
+from braid_kernel.features.foreign.engine import run_on
+from braid_kernel.features.react.engine.runner import ReactiveRunner
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.host import IPythonHost
+
+
+class Engines:
+    """Builds engines from the kernel's shared parts.
+
+    ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
+    ``interrupter``: a kernel process's SIGINT handling (None in-process), which takes SIGINT
+    back after each main-thread cell that installed a handler of its own."""
+
+    def __init__(
+        self,
+        config: KernelConfig,
+        publisher: Publisher,
+        *,
+        fd_capture: FdCapture | None,
+        interrupter: Interrupter | None,
+    ) -> None:
+        self.modes = config.modes
+        self.react_lazy = config.react_lazy
+        self.publisher = publisher
+        self.fd_capture = fd_capture
+        self.interrupter = interrupter
+
+    def build(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
+        """A shell's scheduler and execute handler, running cells on ``host``."""
+        runner = CachingRunner(host, self.publisher, cache, self.fd_capture)
+        reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in self.modes, lazy=self.react_lazy)
+        # A SIGINT handler a main-thread cell installs (pdb's after `c`) lasts until it ends.
+        reclaim = self.interrupter.reclaim if self.interrupter is not None else None
+        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in self.modes, after_cell=reclaim)
+        return scheduler, ExecuteHandler(host, scheduler, self.publisher)
+
+    def build_isolated(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
+        """The same, for a host with a namespace of its own (an isolated subshell, a multi-mode
+        session), with the kernel's names in that namespace."""
+        scheduler, execute = self.build(host, cache)
+        if host.namespace is not None:
+            host.namespace.push(kernel_names(scheduler))
+        return scheduler, execute
+
+
+def kernel_names(scheduler: Scheduler) -> dict[str, object]:
+    """The names the kernel puts in a namespace, bound to its shell's scheduler: the run-time
+    chain switch (kept from akernel, so its users' notebooks keep working) and ``run_on``."""
+    return {
+        "__unchain_execution__": scheduler.unchain,
+        "__chain_execution__": scheduler.chain,
+        "__task__": scheduler.wait_for,
+        "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
+    }

@@ -1,0 +1,78 @@
+"""``%braid cache on|off|info|clear`` and ``%%braid nocache``: cache mode from a cell.
+
+``%%braid nocache`` as a cell's first line opts that cell out of the cache.  It is turned into
+the equivalent first-line comment ``# braid: nocache`` before IPython looks for cell magics, so
+the cell's body runs as ordinary code (top-level ``await`` included) and the cache sees the
+comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.features.cache.engine import CachingRunner, CellCache
+from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
+
+CACHE_USAGE = "cache [on|off|info|clear]"
+NOCACHE_USAGE = "nocache"
+NOCACHE_COMMENT = "# braid: nocache\n"
+_NOCACHE_MAGIC = re.compile(r"%%braid\s+nocache\s*")
+
+
+def opt_out_marker(lines: list[str]) -> list[str]:
+    """IPython cleanup transformer: a first line ``%%braid nocache`` becomes ``# braid: nocache``."""
+    if lines and _NOCACHE_MAGIC.fullmatch(lines[0]):
+        return [NOCACHE_COMMENT, *lines[1:]]
+    return lines
+
+
+class CacheCommands:
+    """The ``cache`` and ``nocache`` subcommands, acting on the cache of the calling cell's shell
+    (a multi-mode session has its own), else on the kernel's ``cache``."""
+
+    def __init__(self, cache: CellCache) -> None:
+        self.kernel_cache = cache
+
+    @property
+    def cache(self) -> CellCache:
+        scheduler = current_scheduler.get()
+        runner = scheduler.runner if scheduler is not None else None
+        runner = getattr(runner, "inner", runner)  # through the reactive runner
+        return runner.cache if isinstance(runner, CachingRunner) else self.kernel_cache
+
+    def cache_command(self, args: list[str], cell: str | None) -> None:
+        del cell
+        action = args[0] if args else "info"
+        if len(args) > 1 or action not in ("on", "off", "info", "clear"):
+            raise usage_error(CACHE_USAGE, f"expected on, off, info or clear, got {' '.join(args)!r}")
+        if action == "on":
+            self.cache.enable()
+            print(f"cache on: {self.cache.store.directory}")
+        elif action == "off":
+            self.cache.disable()
+            print("cache off")
+        elif action == "clear":
+            removed = self.cache.store.clear()
+            print(f"removed {removed} cached cells from {self.cache.store.directory}")
+        else:
+            print(self.cache.info())
+
+    def nocache_command(self, args: list[str], cell: str | None) -> None:
+        del args, cell  # a first-line %%braid nocache never gets here (see opt_out_marker)
+        raise usage_error(
+            NOCACHE_USAGE, "write %%braid nocache (or # braid: nocache) as the first line of the cell"
+        )
+
+
+def install_cache_commands(shell: ZMQInteractiveShell, cache: CellCache) -> None:
+    """Register the subcommands on ``shell.braid`` and the ``%%braid nocache`` transformer."""
+    handlers = CacheCommands(cache)
+    commands: BraidCommands | None = shell.braid
+    if commands is not None:
+        commands.add("cache", handlers.cache_command, CACHE_USAGE, "cache mode: on, off, info, clear")
+        commands.add(
+            "nocache", handlers.nocache_command, NOCACHE_USAGE, "%%braid nocache: run a cell uncached"
+        )
+    shell.input_transformers_cleanup.insert(0, opt_out_marker)

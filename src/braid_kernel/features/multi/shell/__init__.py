@@ -1,0 +1,1 @@
+"""Multi mode's IPython half: the sessions and their ``%braid`` commands."""

@@ -1,0 +1,1 @@
+"""Reactive mode's IPython half: its ``%braid`` commands and the ``braid.dataflow`` comm."""

@@ -1,0 +1,75 @@
+"""The ``braid.dataflow`` comm target: the reactive dependency graph for frontends.
+
+A frontend opens a comm with target ``braid.dataflow``; the kernel answers at once, again for
+each message ``{"request": "graph"}``, and after every reactive run while the comm is open,
+with ``{"cells": [...], "edges": [...], "stale": [...], "lazy": bool}`` (see
+:func:`~braid_kernel.features.react.engine.picture.graph_data`): each cell's id, position, defined, read
+and mutated names and state (``ok``, ``stale``, ``waiting``, ``error``, ``skipped``), each edge's
+source, target and the names it passes, the ids of the cells whose output is not up to date, and
+whether reactive mode is lazy.
+
+The message ``{"request": "run_stale"}`` runs every stale cell in dependency order, as
+``%braid run stale`` does: the shell's scheduler runs a
+:class:`~braid_kernel.features.react.engine.runner.StaleRun` in its turn (``run_stale``, given by the
+composition root; without it the comm answers with an error), their output goes to their
+displays and the new graph follows as after any reactive run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from comm.base_comm import BaseComm, CommManager
+
+from braid_kernel.features.react.engine.picture import graph_data
+from braid_kernel.features.react.engine.runner import ReactiveRunner
+
+TARGET = "braid.dataflow"
+
+
+class DataflowTarget:
+    """Serves ``braid.dataflow`` comms from one shell's reactive runner."""
+
+    def __init__(self, runner: ReactiveRunner, run_stale: Callable[[], object] | None = None) -> None:
+        self.runner = runner
+        self.run_stale = run_stale
+        self.open_comms: dict[str, BaseComm] = {}
+        runner.listeners.append(self.push)
+
+    def register(self, manager: CommManager) -> None:
+        manager.register_target(TARGET, self.opened)
+
+    def opened(self, comm: BaseComm, msg: dict[str, Any]) -> None:
+        del msg
+        self.open_comms[comm.comm_id] = comm
+        comm.on_msg(lambda message: self.answer(comm, message))
+
+        def closed(message: dict[str, Any]) -> None:
+            del message
+            self.open_comms.pop(comm.comm_id, None)
+
+        comm.on_close(closed)
+        comm.send(self.snapshot())
+
+    def answer(self, comm: BaseComm, msg: dict[str, Any]) -> None:
+        data = msg.get("content", {}).get("data", {})
+        request = data.get("request") if isinstance(data, dict) else None
+        if request == "graph":
+            comm.send(self.snapshot())
+        elif request == "run_stale" and self.run_stale is not None:
+            self.run_stale()
+        elif request == "run_stale":
+            comm.send({"error": "running stale cells from a comm is not available in this kernel"})
+        else:
+            comm.send({"error": f"unknown request {data!r}: send {{'request': 'graph' or 'run_stale'}}"})
+
+    def push(self) -> None:
+        """Send the new graph to every open comm (after a reactive run)."""
+        if self.open_comms:
+            snapshot = self.snapshot()
+            for comm in list(self.open_comms.values()):
+                comm.send(snapshot)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**graph_data(self.runner.graph, self.runner.states), "lazy": self.runner.lazy}
