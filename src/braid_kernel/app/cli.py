@@ -366,6 +366,8 @@ def _describe(spec: kernelspec.InstalledSpec) -> str:
         parts.append(f"loop={config.loop.value}")
     if config.react_lazy:
         parts.append("lazy")
+    if "launch" in spec.argv:
+        parts.append("launched-by=gateway")
     return " ".join(parts)
 
 
