@@ -1,10 +1,11 @@
 """Starting a kernel process: sockets first, then the shell.
 
-``braid-kernel start`` lands here.  This module imports only what the sockets
-need (:mod:`~braid_kernel.app.sockets`: pyzmq, the wire, transport and routing layers): it
+``braid-kernel start`` lands here (``braid-kernel launch`` too, through
+:mod:`~braid_kernel.app.remote`).  This module imports only what the sockets need
+(:mod:`~braid_kernel.app.sockets`: pyzmq, the wire, transport and routing layers): it
 binds the five channels and starts the heartbeat and the I/O thread, with a
 :class:`~braid_kernel.routing.startup.StartupGate` keeping every request in
-order, and only then imports IPython (inside :func:`run_kernel`) and builds the
+order, and only then imports IPython (inside :func:`serve`) and builds the
 :class:`~braid_kernel.app.kernel.Kernel`, which opens the gate once its main
 shell serves.  The heartbeat answers during the imports; requests, kernel_info
 included, are answered once the kernel can run a cell.
