@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -129,3 +131,18 @@ def test_an_unreachable_response_address_raises(server: FakeResponseServer) -> N
     server.close()  # nothing listens there any more
     with pytest.raises(OSError):
         send_payload(request, b"payload", timeout=5)
+
+
+def test_without_cryptography_the_launcher_names_the_extra() -> None:
+    """A kernel host without the ``remote`` extra: ``launch`` stops before binding anything."""
+    code = (
+        "import sys; sys.modules['cryptography'] = None\n"  # makes `import cryptography...` fail
+        "from braid_kernel.app.cli import main\n"
+        "sys.exit(main(['launch', '--kernel-id', 'k', '--response-address', '127.0.0.1:9',"
+        " '--public-key', 'QUJD']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'braid-kernel[remote]'" in done.stderr

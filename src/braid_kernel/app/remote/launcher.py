@@ -25,6 +25,7 @@ import secrets
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import zmq
@@ -42,7 +43,14 @@ from braid_kernel.wire.connection import ConnectionInfo
 if TYPE_CHECKING:
     from braid_kernel.app.kernel import Kernel
 
-__all__ = ("RESPONSE_TIMEOUT", "connection_payload", "kernel_connection", "run_remote_kernel")
+__all__ = (
+    "RESPONSE_TIMEOUT",
+    "Announcer",
+    "connection_payload",
+    "kernel_connection",
+    "run_remote_kernel",
+    "send_payload",
+)
 
 log = logging.getLogger("braid_kernel.remote")
 
@@ -118,7 +126,7 @@ def send_payload(request: LaunchRequest, payload: bytes, timeout: float = RESPON
         conn.shutdown(socket.SHUT_WR)
 
 
-class _Announcer:
+class Announcer:
     """Tells the server about the kernel once it serves, then serves the comm port."""
 
     def __init__(
@@ -132,16 +140,24 @@ class _Announcer:
         self.failed = False
         self._lock = threading.Lock()
         self._closed = False
+        self.thread: threading.Thread | None = None  # the announcing thread, once started
 
     def attach(self, kernel: Kernel) -> None:
         """Called with the built kernel (before it serves): announce it when its gate opens."""
-        thread = threading.Thread(target=self._announce, args=(kernel,), name="braid-announce", daemon=True)
-        thread.start()
+        self.start(kernel.transport.gate.opened, kernel.stop)
 
-    def _announce(self, kernel: Kernel) -> None:
-        kernel.transport.gate.opened.wait()
+    def start(self, serving: threading.Event, stop: Callable[[], None]) -> None:
+        """Once ``serving`` is set, send the payload and serve the comm port (``stop`` ends the
+        kernel: on ``{"shutdown": 1}``, or when the server cannot be reached)."""
+        self.thread = threading.Thread(
+            target=self._announce, args=(serving, stop), name="braid-announce", daemon=True
+        )
+        self.thread.start()
+
+    def _announce(self, serving: threading.Event, stop: Callable[[], None]) -> None:
+        serving.wait()
         comm_port = self.comm_sock.getsockname()[1]
-        listener = CommListener(self.comm_sock, on_shutdown=kernel.stop)
+        listener = CommListener(self.comm_sock, on_shutdown=stop)
         try:
             payload = encrypt_payload(connection_payload(self.info, self.request, comm_port), self.key)
             send_payload(self.request, payload)
@@ -149,7 +165,7 @@ class _Announcer:
             where = f"{self.request.response_host}:{self.request.response_port}"
             log.critical("could not send the connection info to %s (%s): the kernel shuts down", where, exc)
             self.failed = True
-            kernel.stop()
+            stop()
             return
         with self._lock:
             if self._closed:  # the kernel ended while the payload was on its way
@@ -184,7 +200,7 @@ def run_remote_kernel(config: KernelConfig, request: LaunchRequest) -> int:
         comm = listen_comm(request.ip, request.port_range)
         try:
             info = kernel_connection(request, comm.getsockname()[1])
-            announcer = _Announcer(request, key, info, comm)
+            announcer = Announcer(request, key, info, comm)
         except BaseException:
             comm.close()
             raise
