@@ -157,7 +157,6 @@ class Announcer:
     def _announce(self, serving: threading.Event, stop: Callable[[], None]) -> None:
         serving.wait()
         comm_port = self.comm_sock.getsockname()[1]
-        listener = CommListener(self.comm_sock, on_shutdown=stop)
         try:
             payload = encrypt_payload(connection_payload(self.info, self.request, comm_port), self.key)
             send_payload(self.request, payload)
@@ -169,8 +168,8 @@ class Announcer:
             return
         with self._lock:
             if self._closed:  # the kernel ended while the payload was on its way
-                listener.close()
                 return
+            listener = CommListener(self.comm_sock, on_shutdown=stop)
             listener.start()
             self.listener = listener
         log.info(
