@@ -46,8 +46,8 @@ TIMEOUT = 30.0
 
 @pytest.fixture(scope="module")
 def gp_spec(braid_env: BraidEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ``--remote gp`` kernelspec binding loopback only, and gateway_provisioners' kernel logs in
-    a private directory (read when its module is first imported)."""
+    """A ``--remote gp`` kernelspec binding loopback only; gateway_provisioners' response socket on
+    loopback and its kernel logs in a private directory (settings it reads when first imported)."""
     subprocess.run(
         [sys.executable, "-m", "braid_kernel", "install", "--remote", "gp", "--name", SPEC,
          "--log-level", "INFO", "--prefix", str(braid_env.prefix)],
@@ -57,13 +57,22 @@ def gp_spec(braid_env: BraidEnv, tmp_path_factory: pytest.TempPathFactory) -> It
     spec = json.loads(path.read_text())
     spec["argv"] += ["--ip", "127.0.0.1"]
     path.write_text(json.dumps(spec))
-    saved = os.environ.get("GP_KERNEL_LOG_DIR")
-    os.environ["GP_KERNEL_LOG_DIR"] = str(tmp_path_factory.mktemp("gp-logs"))
+    with socket.socket() as probe:  # the response socket: loopback, a port free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        response_port = probe.getsockname()[1]
+    settings = {
+        "GP_KERNEL_LOG_DIR": str(tmp_path_factory.mktemp("gp-logs")),
+        "GP_RESPONSE_IP": "127.0.0.1",
+        "GP_RESPONSE_PORT": str(response_port),
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     yield SPEC
-    if saved is None:
-        os.environ.pop("GP_KERNEL_LOG_DIR", None)
-    else:
-        os.environ["GP_KERNEL_LOG_DIR"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
