@@ -289,8 +289,8 @@ def launch(
         "--response-address", address or server.address, "--public-key", server.public_key,
         "--ip", "127.0.0.1", *extra,
     ]  # fmt: skip
-    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
-    env.pop("JPY_PARENT_PID", None)
+    # JPY_PARENT_PID: the kernel stops if this test process dies (app.parent).
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"), JPY_PARENT_PID=str(os.getpid()))
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
