@@ -146,3 +146,8 @@ def test_stock_launcher_options_braid_cannot_honour_are_refused(argv: list[str],
 def test_stock_launcher_options_that_ask_for_nothing_are_accepted() -> None:
     request = parse(*contract(), "--spark-context-initialization-mode", "none", "--cluster-type", "spark")
     assert request == parse(*contract())
+
+
+def test_an_ipv6_bind_address_is_refused_with_a_reason() -> None:
+    with pytest.raises(ConfigError, match="IPv4"):
+        parse(*contract(), "--ip", "::")

@@ -156,6 +156,12 @@ def _response_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), port
 
 
+def _bind_ip(text: str) -> str:
+    if ":" in text:  # the kernel's ZeroMQ endpoints are IPv4 (tcp://IP:PORT without IPv6 sockets)
+        raise ConfigError(f"--ip {text!r}: give an IPv4 address (0.0.0.0: every interface)")
+    return text
+
+
 def _public_key(text: str) -> str:
     try:
         base64.b64decode(text, validate=True)
@@ -213,5 +219,5 @@ def launch_request(ns: argparse.Namespace) -> LaunchRequest:
         public_key=public_key,
         port_range=port_range,
         encryption=_encryption(ns.transport_encryption),
-        ip=ns.ip,
+        ip=_bind_ip(ns.ip),
     )

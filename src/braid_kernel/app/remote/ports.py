@@ -34,12 +34,11 @@ def bind_in_range(ip: str, port_range: PortRange, exclude: frozenset[int] = froz
 
     Raises :class:`ConfigError` when the address cannot be bound or no port was free.
     """
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     last_error: OSError | None = None
     for port in _candidates(port_range):
         if port in exclude:
             continue
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.bind((ip, port))
         except OSError as exc:
