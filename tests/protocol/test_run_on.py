@@ -109,3 +109,42 @@ def test_unknown_backend_is_a_clear_error(kernel: RunningKernel) -> None:
     assert done.status == "error"
     assert done.content["ename"] == "ValueError"
     assert "use one of 'asyncio', 'trio'" in done.content["evalue"]
+
+
+def test_trio_kernel_keeps_one_asyncio_loop_across_cells(start_kernel: Callable[..., RunningKernel]) -> None:
+    """An asyncio.Queue made by one cell's %asyncio is used by the next cell's: the loop lives on
+    (it used to be a fresh asyncio.run per call, so the queue's loop was closed)."""
+    k = start_kernel(kernel_name="braid-trio")
+    k.run(
+        "%%asyncio\nimport asyncio\nqueue = asyncio.Queue()\nawait queue.put(41)\n"
+        "first_loop = id(asyncio.get_running_loop())"
+    )
+    assert k.value("%asyncio (await queue.get()) + 1") == "42"
+    k.run("async def put_later():\n    await queue.put(7)\n    return id(asyncio.get_running_loop())")
+    assert k.value("await run_on('asyncio', put_later) == first_loop") == "True"
+    assert k.value("%asyncio await queue.get()") == "7"
+
+
+def test_asyncio_kernel_keeps_one_trio_loop_across_cells(kernel: RunningKernel) -> None:
+    kernel.run(
+        "%%trio\nimport trio\nsend, receive = trio.open_memory_channel(1)\nawait send.send(41)\n"
+        "trio_token = trio.lowlevel.current_trio_token()"
+    )
+    assert kernel.value("%trio (await receive.receive()) + 1") == "42"
+    assert kernel.value("%trio trio.lowlevel.current_trio_token() is trio_token") == "True"
+
+
+def test_interrupt_crosses_to_the_persistent_asyncio_loop(start_kernel: Callable[..., RunningKernel]) -> None:
+    """Interrupting a trio cell awaiting %asyncio cancels the asyncio task; the loop goes on."""
+    k = start_kernel(kernel_name="braid-trio")
+    k.run("%%asyncio\nimport asyncio\nforeign_state = []\nstay = asyncio.Queue()")
+    cell = k.execute_request(
+        "%%asyncio\ntry:\n    print('foreign-started', flush=True)\n    await asyncio.sleep(60)\n"
+        "finally:\n    foreign_state.append('unwound')"
+    )
+    k.stream_until(cell, "foreign-started")
+    k.request("interrupt_request", channel="control")
+    done = k.finish(cell, timeout=20)
+    assert done.status == "error" and done.content["ename"] == "KeyboardInterrupt", done.describe()
+    assert k.value("foreign_state") == "['unwound']"
+    assert k.value("%asyncio await stay.put(1) or stay.qsize()") == "1", "the loop died with the cell"

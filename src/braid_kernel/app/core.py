@@ -39,6 +39,7 @@ from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root
 from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.features.concurrent.shell import register_scheduler_commands
 from braid_kernel.features.debugger.engine import untraced
+from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.foreign.shell import register_foreign_magics
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.shell.commands import register_react_commands
@@ -113,6 +114,7 @@ class KernelCore:
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.fd_capture = fd_capture
+        self.foreign = ForeignLoops()  # run_on's loops of the other backend, started on first use
         self.shells = self._shell_factory(table, fd_capture, interrupts)
         self.shell.kernel = KernelFacade(
             self.comms.manager,
@@ -142,7 +144,7 @@ class KernelCore:
             register_react_commands(shell.braid)
             register_session_commands(shell.braid, self.shells.sessions)
         install_cache_commands(shell, self.cache)
-        register_foreign_magics(shell)
+        register_foreign_magics(shell, self.foreign)
         register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
     def _shell_factory(
@@ -150,7 +152,9 @@ class KernelCore:
     ) -> ShellFactory:
         """The shells' factory, with what it builds engines and sessions from."""
         interrupter = Interrupter(self.cell_files) if interrupts else None
-        engines = Engines(self.config, self.publisher, fd_capture=fd_capture, interrupter=interrupter)
+        engines = Engines(
+            self.config, self.publisher, fd_capture=fd_capture, interrupter=interrupter, foreign=self.foreign
+        )
         return ShellFactory(
             self.config,
             shell=self.shell,
@@ -187,6 +191,11 @@ class KernelCore:
     def stop(self) -> None:
         """Begin shutdown (any thread): stop serving the main shell."""
         self.shells.stop_main()
+
+    def release(self) -> None:
+        """After the main shell stopped: end what the features keep running (the foreign
+        loops' threads)."""
+        self.foreign.close()
 
     def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
         """The router for frames decoded by ``codec``; control requests go to ``control``; each
