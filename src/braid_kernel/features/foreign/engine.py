@@ -4,7 +4,7 @@ A cell on an asyncio kernel may need a trio library, and the other way round.
 :meth:`ForeignLoops.run_on` awaits ``fn(*args)`` on the named backend: directly when that is the
 backend the caller runs on, otherwise on **one long-lived loop of that library**, started on its
 own thread the first time it is needed and kept for the kernel's life.  State bound to that loop
-(an ``asyncio.Queue``, a Dask ``Client(asynchronous=True)``, a Ray object ref awaited later)
+(an ``asyncio.Queue``, a Dask ``Client(asynchronous=True)`` and its futures)
 therefore keeps working from one cell to the next, while the kernel's own loop keeps serving.
 
 The foreign run's result is returned and its exception raised to the caller; cancelling the

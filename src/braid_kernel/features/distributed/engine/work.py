@@ -2,7 +2,7 @@
 
 The rule (documented in docs/scaling-out.md):
 
-* **Recorded**: every Dask future (and Ray object ref) *created while a cell runs*, by its own
+* **Recorded**: every Dask future *created while a cell runs*, by its own
   code or by the tasks and threads it started (they carry the cell in their context), including
   code the cell runs on the other backend's loop through ``run_on``/``%asyncio``.  A future made
   by an earlier cell, or outside any cell (a client's background work), is never this cell's.
@@ -16,7 +16,7 @@ The rule (documented in docs/scaling-out.md):
 * ``enabled = False`` (``%braid cancel-work off``) records and cancels nothing.
 
 Recording holds weak references only: a future the user drops is released by Dask as usual.
-Nothing here imports Dask or Ray: a :class:`WorkKind` hooks its library right after the user's
+Nothing here imports Dask: a :class:`WorkKind` hooks its library right after the user's
 first import of it (:class:`~.after_import.AfterImport`).
 """
 
@@ -39,7 +39,7 @@ Record = Callable[["WorkKind", object], None]
 
 
 class WorkKind(Protocol):
-    """One library's cancellable work (Dask futures, Ray object refs)."""
+    """One library's cancellable work (Dask futures today; Ray's object refs would be another)."""
 
     name: str
 
