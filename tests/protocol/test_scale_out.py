@@ -204,3 +204,27 @@ def test_trio_kernel_keeps_an_async_client_across_cells(
     assert k.value("slow.status") == "'cancelled'"
     release(watcher, event)
     assert k.value("%asyncio (await client.submit(timed, 0, pure=False))[1] > 0") == "True"
+
+
+def test_interrupt_of_a_cell_blocking_on_a_sync_client_cancels_its_futures(
+    start_kernel: Callable[..., RunningKernel], cluster: Any, watcher: Any
+) -> None:
+    """The common case: a synchronous client, the cell blocked in ``gather`` (KeyboardInterrupt
+    raised into it); the cell's futures, bound to a name or not, are cancelled."""
+    k = start_kernel(kernel_name="braid")
+    k.run(TASKS)
+    k.run(f"from distributed import Client\nsync_client = Client({cluster.scheduler_address!r})")
+    first, second = (f"hold-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    keys = {f"sync-{first}", f"sync-{second}"}
+    cell = k.execute_request(
+        f"batch = [sync_client.submit(hold, name, key=f'sync-{{name}}') for name in {[first, second]!r}]\n"
+        "sync_client.gather(batch)"
+    )
+    wait_until(lambda: processing(watcher) >= keys, "both tasks to run")
+    k.request("interrupt_request", channel="control")
+    done = k.finish(cell, timeout=30)
+    assert done.status == "error" and done.content["ename"] == "KeyboardInterrupt", done.describe()
+    wait_until(lambda: not processing(watcher) & keys, "the worker to drop both tasks")
+    assert k.value("[f.status for f in batch]") == "['cancelled', 'cancelled']"
+    release(watcher, first, second)
+    k.run("sync_client.close()")
