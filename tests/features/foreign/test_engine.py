@@ -153,3 +153,16 @@ async def test_close_cancels_runs_and_stops_every_loop_thread() -> None:
 async def test_unknown_backend_is_refused(loops: ForeignLoops) -> None:
     with pytest.raises(ValueError, match="unknown backend 'curio'"):
         await loops.run_on("curio", _library_of_trio)
+
+
+async def test_a_base_exception_of_a_run_leaves_the_loop_running(loops: ForeignLoops) -> None:
+    """``%asyncio sys.exit()`` raises SystemExit in the cell; the loop serves the next call."""
+
+    async def leave() -> None:
+        raise SystemExit(3)
+
+    other = "trio" if sniffio.current_async_library() == "asyncio" else "asyncio"
+    with pytest.raises(SystemExit):
+        await loops.run_on(other, leave)
+    assert await loops.run_on(other, _library_of_trio if other == "trio" else _library_of_asyncio) == other
+    assert loops.running() == [other]

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import CancelledError, Future
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import sniffio
@@ -125,7 +125,7 @@ class ForeignLoop:
         job = _Job(call, contextvars.copy_context())
         future = self._portal.start_task_soon(job.main)
         try:
-            result: T = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
+            result, error = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             future.cancel()  # the portal cancels the job's scope on its own loop
             with anyio.CancelScope(shield=True):
@@ -134,7 +134,9 @@ class ForeignLoop:
         except CancelledError:  # cancelled over there, not by our caller
             why = "the kernel closed it" if self._closing else "the code was cancelled there"
             raise RuntimeError(f"the run on the {self.backend} loop of run_on was cancelled: {why}") from None
-        return result
+        if error is not None:
+            raise error
+        return cast(T, result)
 
     def close(self, timeout: float) -> None:
         """Cancel the runs still going, stop the loop and join the thread (up to ``timeout``)."""
@@ -154,11 +156,17 @@ class _Job:
         self._context = context
         self.finished = threading.Event()
 
-    async def main(self) -> Any:
+    async def main(self) -> tuple[Any, BaseException | None]:
+        """The call's result, or the exception it raised: returned rather than raised, so that
+        even a ``SystemExit`` never reaches (and ends) the portal's task group."""
         try:
             for var, value in self._context.items():
                 if var is not sniffio.current_async_library_cvar:  # this loop's library, not the caller's
                     var.set(value)
-            return await self._call()
+            return await self._call(), None
+        except anyio.get_cancelled_exc_class():
+            raise
+        except BaseException as exc:  # handed to the caller, who raises it
+            return None, exc
         finally:
             self.finished.set()
