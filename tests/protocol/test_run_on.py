@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,25 @@ def test_interrupt_crosses_to_the_persistent_asyncio_loop(start_kernel: Callable
     assert done.status == "error" and done.content["ename"] == "KeyboardInterrupt", done.describe()
     assert k.value("foreign_state") == "['unwound']"
     assert k.value("%asyncio await stay.put(1) or stay.qsize()") == "1", "the loop died with the cell"
+
+
+def test_shutdown_closes_the_persistent_loop(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """A task left on the trio kernel's asyncio loop is cancelled (its finally runs) when the
+    kernel shuts down: the loop is closed, not abandoned with the process."""
+    k = start_kernel(kernel_name="braid-trio")
+    marker = tmp_path / "closed"
+    k.run(
+        "%%asyncio\nimport asyncio, pathlib\n"
+        "async def linger():\n    try:\n        await asyncio.sleep(3600)\n"
+        f"    finally:\n        pathlib.Path({str(marker)!r}).write_text('cancelled')\n"
+        "lingering = asyncio.ensure_future(linger())\nawait asyncio.sleep(0)"
+    )
+    assert k.value("%asyncio lingering.done()") == "False", "the task did not outlive its cell"
+    assert not marker.exists()
+    reply = k.request("shutdown_request", {"restart": False}, channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert k.wait_for_exit(timeout=15), "the kernel did not exit"
+    assert marker.read_text() == "cancelled"
+    assert "did not stop" not in k.log_text() and "still busy" not in k.log_text()
