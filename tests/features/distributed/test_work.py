@@ -135,3 +135,20 @@ def test_close_uninstalls_the_kinds(kind: FakeKind) -> None:
     assert kind.record is not None
     work.close()
     assert kind.record is None
+
+
+def test_a_failing_cancel_never_reaches_the_scheduler(
+    kind: FakeKind, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(items: list[object], reason: str) -> None:
+        raise ConnectionError("the scheduler is gone")
+
+    kind.cancel = broken  # type: ignore[method-assign]
+    work = _work(kind)
+    cell = _cell(7)
+    token = current_cell.set(cell)
+    job = kind.make("a")
+    current_cell.reset(token)
+    work.cell_ended(cell, Ending.INTERRUPTED)  # logs, does not raise
+    assert "cancelling the distributed work of cell [7] failed" in caplog.text
+    del job

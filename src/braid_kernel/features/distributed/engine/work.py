@@ -112,23 +112,26 @@ class DistributedWork:
         return forget
 
     def cell_ended(self, cell: Cell, ending: Ending) -> None:
-        """The scheduler's ``on_end``: forget the cell's record; cancel by the rule."""
+        """The scheduler's ``on_end``: forget the cell's record; cancel by the rule.  Never
+        raises: the cell's own outcome is reported whatever happens here."""
         with self._lock:
             entry = self._cells.pop(id(cell), None)
         if entry is None or entry[0]() is not cell or ending is Ending.FINISHED or not self.enabled:
             return
+        try:
+            self._cancel(entry[1], ending, f"cell [{cell.execution_count}] was {ending.value}")
+        except Exception:
+            count = cell.execution_count
+            log.warning("cancelling the distributed work of cell [%d] failed", count, exc_info=True)
+
+    def _cancel(self, work: _CellWork, ending: Ending, reason: str) -> None:
         kept = _referenced_by_names(self._namespace()) if ending is Ending.CANCELLED else set()
-        reason = f"cell [{cell.execution_count}] was {ending.value}"
-        for kind, items in entry[1].items.items():
+        for kind, items in work.items.items():
             doomed = [item for item in list(items) if id(item) not in kept and _pending(kind, item)]
             if doomed:
-                try:
-                    kind.cancel(doomed, reason)
-                except Exception:  # the cell's own outcome must still be reported
-                    log.warning("cancelling %d %s item(s) failed", len(doomed), kind.name, exc_info=True)
-                else:
-                    self.cancelled_total += len(doomed)
-                    log.info("%s: cancelled %d pending item(s): %s", kind.name, len(doomed), reason)
+                kind.cancel(doomed, reason)
+                self.cancelled_total += len(doomed)
+                log.info("%s: cancelled %d pending item(s): %s", kind.name, len(doomed), reason)
 
 
 def _pending(kind: WorkKind, item: object) -> bool:
