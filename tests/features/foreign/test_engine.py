@@ -166,3 +166,20 @@ async def test_a_base_exception_of_a_run_leaves_the_loop_running(loops: ForeignL
         await loops.run_on(other, leave)
     assert await loops.run_on(other, _library_of_trio if other == "trio" else _library_of_asyncio) == other
     assert loops.running() == [other]
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])  # an asyncio caller runs the code in place
+async def test_a_cancelled_error_the_asyncio_code_raises_is_its_error(loops: ForeignLoops) -> None:
+    """Awaiting a cancelled Dask future raises a CancelledError subclass: the caller gets that
+    error (from a trio caller), not a cancellation of the run; the loop goes on."""
+
+    class FutureCancelled(asyncio.CancelledError):
+        pass
+
+    async def await_cancelled() -> None:
+        await asyncio.sleep(0)
+        raise FutureCancelled("task-key cancelled")
+
+    with pytest.raises(FutureCancelled, match="task-key cancelled"):
+        await loops.run_on("asyncio", await_cancelled)
+    assert await loops.run_on("asyncio", _library_of_asyncio) == "asyncio"

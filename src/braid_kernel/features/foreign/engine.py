@@ -16,6 +16,7 @@ in the calling cell), except sniffio's record of the running library.  :meth:`Fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
@@ -164,9 +165,21 @@ class _Job:
                 if var is not sniffio.current_async_library_cvar:  # this loop's library, not the caller's
                     var.set(value)
             return await self._call(), None
-        except anyio.get_cancelled_exc_class():
+        except anyio.get_cancelled_exc_class() as exc:
+            if _raised_by_the_code():  # e.g. awaiting a cancelled Dask future: the code's error
+                return None, exc
             raise
         except BaseException as exc:  # handed to the caller, who raises it
             return None, exc
         finally:
             self.finished.set()
+
+
+def _raised_by_the_code() -> bool:
+    """Whether the ``asyncio.CancelledError`` being handled was raised by the code itself rather
+    than by a cancellation of this task (a cancelled scope calls ``Task.cancel``).  Trio's
+    ``Cancelled`` cannot be raised by user code."""
+    if sniffio.current_async_library() != "asyncio":
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0
