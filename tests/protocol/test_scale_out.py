@@ -10,9 +10,11 @@ watches the scheduler through its own client.  Tasks that must stay busy wait on
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,3 +230,17 @@ def test_interrupt_of_a_cell_blocking_on_a_sync_client_cancels_its_futures(
     assert k.value("[f.status for f in batch]") == "['cancelled', 'cancelled']"
     release(watcher, first, second)
     k.run("sync_client.close()")
+
+
+def test_cancel_work_off_from_the_profiles_exec_lines(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """The per-kernel opt-out as a setting: ``exec_lines`` in ipython_kernel_config.py."""
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    config = 'c.InteractiveShellApp.exec_lines = ["%braid cancel-work off"]\n'
+    (profile / "ipython_kernel_config.py").write_text(config)
+    k = start_kernel(env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")})
+    assert "cancel-work: off" in k.run("%braid cancel-work").stdout
+    k.run("%braid cancel-work on")
+    assert "cancel-work: on" in k.run("%braid cancel-work").stdout
