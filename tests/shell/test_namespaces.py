@@ -16,6 +16,7 @@ from traitlets.config import Config
 
 from braid_kernel.app.engines import kernel_names
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
 
@@ -128,7 +129,7 @@ def test_reset_keeps_every_name_the_kernel_puts_in_a_namespace(shell: ZMQInterac
     """``%reset`` in an isolated subshell keeps ``run_on`` as well as ``__task__`` and the chain
     switch (it used to delete ``run_on``)."""
     scheduler = cast(Scheduler, SimpleNamespace(unchain=print, chain=print, wait_for=print))
-    names = kernel_names(scheduler)
+    names = kernel_names(scheduler, ForeignLoops().run_on)
     isolated = IsolatedNamespace(shell)
     isolated.push(names)
     with isolated.activated():

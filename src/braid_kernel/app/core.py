@@ -39,6 +39,10 @@ from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root
 from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.features.concurrent.shell import register_scheduler_commands
 from braid_kernel.features.debugger.engine import untraced
+from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.engine.dask_futures import DaskFutures
+from braid_kernel.features.distributed.shell import register_work_commands
+from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.foreign.shell import register_foreign_magics
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.shell.commands import register_react_commands
@@ -113,6 +117,9 @@ class KernelCore:
         self.stdin = StdinBroker(self.outbox, self.session, "braid")
         self.registry = ShellRegistry()
         self.fd_capture = fd_capture
+        self.foreign = ForeignLoops()  # run_on's loops of the other backend, started on first use
+        # Interrupted cells' pending Dask futures are cancelled (hooked when the user imports them).
+        self.work = DistributedWork(lambda: self.shell.user_ns, [DaskFutures()])
         self.shells = self._shell_factory(table, fd_capture, interrupts)
         self.shell.kernel = KernelFacade(
             self.comms.manager,
@@ -141,8 +148,9 @@ class KernelCore:
             register_scheduler_commands(shell.braid)
             register_react_commands(shell.braid)
             register_session_commands(shell.braid, self.shells.sessions)
+            register_work_commands(shell.braid, self.work)
         install_cache_commands(shell, self.cache)
-        register_foreign_magics(shell)
+        register_foreign_magics(shell, self.foreign)
         register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
     def _shell_factory(
@@ -150,7 +158,14 @@ class KernelCore:
     ) -> ShellFactory:
         """The shells' factory, with what it builds engines and sessions from."""
         interrupter = Interrupter(self.cell_files) if interrupts else None
-        engines = Engines(self.config, self.publisher, fd_capture=fd_capture, interrupter=interrupter)
+        engines = Engines(
+            self.config,
+            self.publisher,
+            fd_capture=fd_capture,
+            interrupter=interrupter,
+            foreign=self.foreign,
+            on_end=self.work.cell_ended,
+        )
         return ShellFactory(
             self.config,
             shell=self.shell,
@@ -188,6 +203,12 @@ class KernelCore:
         """Begin shutdown (any thread): stop serving the main shell."""
         self.shells.stop_main()
 
+    def release(self) -> None:
+        """After the main shell stopped: end what the features keep running (the foreign
+        loops' threads) and undo their library hooks."""
+        self.foreign.close()
+        self.work.close()
+
     def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
         """The router for frames decoded by ``codec``; control requests go to ``control``; each
         request handed on is admitted to ``backlog`` (a transport's bound on unanswered ones)."""
@@ -221,6 +242,7 @@ class KernelCore:
         propagate_context_to_threads()
         self.comms.install()
         install_jupyter_detection()  # tqdm.auto: widget progress bars
+        self.work.install()  # Dask's Future, once the user imports distributed
         use_ipython_debugger()  # pdb.set_trace(), breakpoint()
 
     # ------------------------------------------------------------ handlers

@@ -9,14 +9,18 @@ is built once by the kernel from what every engine shares, and handed to whoever
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from braid_kernel.app.config import KernelConfig
+from braid_kernel.engine.cell import Cell
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
-from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.engine.scheduler import Ending, Scheduler
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
-from braid_kernel.features.foreign.engine import run_on
+from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.host import IPythonHost
@@ -27,7 +31,9 @@ class Engines:
 
     ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
     ``interrupter``: a kernel process's SIGINT handling (None in-process), which takes SIGINT
-    back after each main-thread cell that installed a handler of its own."""
+    back after each main-thread cell that installed a handler of its own;
+    ``foreign``: the kernel's loops of the other async backend (``run_on``); ``on_end``: told how
+    each cell ended (distributed cancellation)."""
 
     def __init__(
         self,
@@ -36,12 +42,16 @@ class Engines:
         *,
         fd_capture: FdCapture | None,
         interrupter: Interrupter | None,
+        foreign: ForeignLoops,
+        on_end: Callable[[Cell, Ending], None] | None = None,
     ) -> None:
         self.modes = config.modes
         self.react_lazy = config.react_lazy
         self.publisher = publisher
         self.fd_capture = fd_capture
         self.interrupter = interrupter
+        self.foreign = foreign
+        self.on_end = on_end
 
     def build(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
         """A shell's scheduler and execute handler, running cells on ``host``."""
@@ -49,7 +59,8 @@ class Engines:
         reactive = ReactiveRunner(runner, host, enabled=Mode.REACT in self.modes, lazy=self.react_lazy)
         # A SIGINT handler a main-thread cell installs (pdb's after `c`) lasts until it ends.
         reclaim = self.interrupter.reclaim if self.interrupter is not None else None
-        scheduler = Scheduler(reactive, chained=Mode.CONCURRENT not in self.modes, after_cell=reclaim)
+        chained = Mode.CONCURRENT not in self.modes
+        scheduler = Scheduler(reactive, chained=chained, after_cell=reclaim, on_end=self.on_end)
         return scheduler, ExecuteHandler(host, scheduler, self.publisher)
 
     def build_isolated(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
@@ -57,11 +68,15 @@ class Engines:
         session), with the kernel's names in that namespace."""
         scheduler, execute = self.build(host, cache)
         if host.namespace is not None:
-            host.namespace.push(kernel_names(scheduler))
+            host.namespace.push(self.names(scheduler))
         return scheduler, execute
 
+    def names(self, scheduler: Scheduler) -> dict[str, object]:
+        """:func:`kernel_names` for a shell's ``scheduler``, with this kernel's ``run_on``."""
+        return kernel_names(scheduler, self.foreign.run_on)
 
-def kernel_names(scheduler: Scheduler) -> dict[str, object]:
+
+def kernel_names(scheduler: Scheduler, run_on: Callable[..., Awaitable[Any]]) -> dict[str, object]:
     """The names the kernel puts in a namespace, bound to its shell's scheduler: the run-time
     chain switch (kept from akernel, so its users' notebooks keep working) and ``run_on``."""
     return {

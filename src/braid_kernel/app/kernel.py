@@ -104,6 +104,7 @@ class Kernel(KernelCore):
             run_main(self.config, functools.partial(self.shells.serve_main, self.on_main_shell_ready))
         finally:
             self.subshells.delete_all()
+            self.release()
             self.control.stop()
             if self.fd_capture is not None:
                 self.fd_capture.uninstall()

@@ -34,7 +34,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
-from braid_kernel.app.engines import Engines, kernel_names
+from braid_kernel.app.engines import Engines
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
@@ -165,7 +165,7 @@ class ShellFactory:
         else:
             scheduler, handlers = self._build(main=True)
             # Names kept from akernel so its users' notebooks keep working; hidden from %who.
-            self.shell.push(kernel_names(scheduler), interactive=False)
+            self.shell.push(self.engines.names(scheduler), interactive=False)
             cancel_cells = functools.partial(_cancel_cells, scheduler)
         dispatcher = AsyncDispatcher(self.publisher, handlers)
         with anyio.CancelScope() as scope:

@@ -230,6 +230,7 @@ class InProcessKernel:
         try:
             if core is not None:
                 core.subshells.delete_all()
+                core.release()
                 release_shell(core.shell)
                 core.outbox.close()
             elif self._state is not None:
