@@ -45,15 +45,23 @@ def test_an_error_of_the_foreign_run_is_the_cells_error(kernel: RunningKernel) -
     assert done.content["evalue"] == "from trio"
 
 
-def test_the_kernel_keeps_serving_while_a_foreign_run_sleeps(kernel: RunningKernel) -> None:
+def test_the_kernel_keeps_serving_while_a_foreign_run_sleeps(kernel: RunningKernel, tmp_path: Path) -> None:
+    """The foreign run lasts until the test has its answers (no time window to beat)."""
+    release = tmp_path / "release"
     cell = kernel.execute_request(
-        "import trio\nprint('foreign-started', flush=True)\nawait run_on('trio', trio.sleep, 2)"
+        "import os, trio\n"
+        "async def wait_for_release(path):\n"
+        "    while not os.path.exists(path):\n"
+        "        await trio.sleep(0.01)\n"
+        "print('foreign-started', flush=True)\n"
+        f"await run_on('trio', wait_for_release, {str(release)!r})"
     )
     kernel.stream_until(cell, "foreign-started")
     assert kernel.kernel_info()["implementation"] == "braid-kernel"
     complete = kernel.request("complete_request", {"code": "run_o", "cursor_pos": 5})
     assert "run_on" in complete["content"]["matches"]
     assert not kernel.has_reply(cell), "the kernel waited for the foreign run before answering"
+    release.touch()
     assert kernel.reply(cell)["content"]["status"] == "ok"
 
 
