@@ -10,7 +10,8 @@ import pytest
 from braid_kernel.engine.fdcapture import ChildWrites
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.routing.context import Request, current_request
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.recording import current_recording
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict
 
 _ALWAYS_SENT = frozenset({"status", "comm_open", "comm_msg", "comm_close", "debug_event", "shutdown_reply"})

@@ -20,7 +20,7 @@ from braid_kernel.features.cache.engine.entry import (
 )
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.recording import MessageEvent, Recording, StreamEvent, current_recording
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message
 from tests.engine.fakes import Rig
 

@@ -57,7 +57,7 @@ from braid_kernel.features.react.engine.streams import install_capturing_streams
 from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict
 
 log = logging.getLogger("braid_kernel.react")
