@@ -27,12 +27,11 @@ from braid_kernel.app import kernelspec
 from braid_kernel.app.config import (
     DEFAULT_CACHE_SIZE,
     LOG_LEVELS,
-    GuiLoop,
     KernelConfig,
     SubshellNamespace,
     parse_size,
 )
-from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 from braid_kernel.pythons import untested_python
 

@@ -40,6 +40,7 @@ from braid_kernel.features.cache.shell import install_cache_commands
 from braid_kernel.features.concurrent.shell import register_scheduler_commands
 from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign.shell import register_foreign_magics
+from braid_kernel.features.gui.shell import register_gui
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.shell.commands import register_react_commands
 from braid_kernel.integrations.comms import CommScope, CommService
@@ -97,8 +98,7 @@ class KernelCore:
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
         user_config = _user_config(config, profile)
-        gui_host = config.loop.value if config.loop else None
-        self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
+        self.shell = build_shell(self.publisher, self.cell_files, user_config)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,
@@ -143,6 +143,7 @@ class KernelCore:
             register_session_commands(shell.braid, self.shells.sessions)
         install_cache_commands(shell, self.cache)
         register_foreign_magics(shell)
+        register_gui(shell, self.config.loop)
         register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
     def _shell_factory(
