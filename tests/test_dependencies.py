@@ -34,6 +34,7 @@ OPTIONAL = {
     "matplotlib": "the user's own matplotlib (touched only once a cell imported matplotlib.pyplot)",
     "ipykernel": "the user's own ipykernel (imported for tqdm's detection when installed)",
     "jedi": "IPython's dependency; only the background warm-up imports it, failures are logged",
+    "cryptography": "the remote extra (braid-kernel launch, checked at startup)",
 }
 
 

@@ -31,6 +31,8 @@ from braid_kernel.app.config import (
     SubshellNamespace,
     parse_size,
 )
+from braid_kernel.app.remote import args as remote_args
+from braid_kernel.app.remote.kernelspec import RemoteServer, build_remote_spec, remote_spec_name
 from braid_kernel.engine.modes import Backend, GuiLoop, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 from braid_kernel.pythons import untested_python
@@ -38,7 +40,7 @@ from braid_kernel.pythons import untested_python
 __all__ = ("main", "parse_start_args")
 
 _PROG = "braid-kernel"
-_COMMANDS = ("install", "uninstall", "list", "start")
+_COMMANDS = ("install", "uninstall", "list", "start", "launch")
 # The long options of `start`, against which unknown launcher options are checked for typos.
 _START_FLAGS = (
     "--connection-file",
@@ -206,6 +208,10 @@ def _build_parser() -> _Parser:
     _add_location_options(install, "install into")
     install.add_argument("--name", help="kernelspec name (default: derived from the options)")
     install.add_argument("--display-name", help="name shown by frontends (default: derived)")
+    _enum_option(
+        install, "--remote", RemoteServer, None,
+        "a kernelspec Enterprise Gateway (eg) or gateway_provisioners (gp) launches (docs/remote-kernels.md)",
+    )  # fmt: skip
     _add_runtime_options(install)
     uninstall = commands.add_parser("uninstall", allow_abbrev=False, help="remove braid kernelspecs")
     uninstall.add_argument("names", nargs="*", metavar="NAME", help='kernelspec names (default: "braid")')
@@ -219,6 +225,13 @@ def _build_parser() -> _Parser:
         "ipykernel; other arguments launchers append (files) are ignored with a warning.",
     )  # fmt: skip
     _configure_start(start)
+    launch = commands.add_parser(
+        "launch", allow_abbrev=False, help="start a kernel for Enterprise Gateway or gateway_provisioners",
+        description="Start a kernel the way a gateway's kernel launcher does: bind ports in the range, "
+        "then send the encrypted connection info to the response address (docs/remote-kernels.md).",
+    )  # fmt: skip
+    remote_args.add_launcher_options(launch)
+    _configure_start(launch)
     return parser
 
 
@@ -296,10 +309,28 @@ def _cmd_start(ns: argparse.Namespace, extras: list[str]) -> int:
     return _run_kernel(config)
 
 
+def _cmd_launch(ns: argparse.Namespace, extras: list[str]) -> int:
+    if ns.connection_file is not None:
+        raise ConfigError("launch writes no connection file: drop -f (the gateway gets the connection info)")
+    request = remote_args.launch_request(ns)
+    options, ignored = _launcher_extras(extras)
+    config = _config_from(ns, ns.modes, None, options)
+    if ignored:
+        print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
+    module = importlib.import_module("braid_kernel.app.remote.launcher")
+    run: Callable[[KernelConfig, remote_args.LaunchRequest], int] = module.run_remote_kernel
+    return run(config, request)
+
+
 def _cmd_install(ns: argparse.Namespace) -> int:
     config = _config_from(ns, ns.modes, None)
     location = _location(ns) or kernelspec.default_location()
-    destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
+    if ns.remote is None:
+        destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
+    else:
+        spec = build_remote_spec(config, ns.remote, ns.display_name)
+        name = remote_spec_name(config, ns.remote) if ns.name is None else ns.name
+        destination = kernelspec.install_spec(config, location, name, spec=spec)
     print(f"Installed kernelspec {destination.name} in {destination}")
     untested = untested_python()
     if untested is not None:
@@ -334,6 +365,8 @@ def _describe(spec: kernelspec.InstalledSpec) -> str:
         parts.append(f"loop={config.loop.value}")
     if config.react_lazy:
         parts.append("lazy")
+    if "launch" in spec.argv:
+        parts.append("launched-by=gateway")
     return " ".join(parts)
 
 
@@ -354,6 +387,8 @@ def _dispatch(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     if ns.command == "start":
         return _cmd_start(ns, extras)
+    if ns.command == "launch":
+        return _cmd_launch(ns, extras)
     if extras:
         raise _UsageError(f"{_PROG} {ns.command}: error: unrecognized arguments: {' '.join(extras)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
