@@ -27,14 +27,13 @@ from braid_kernel.app import kernelspec
 from braid_kernel.app.config import (
     DEFAULT_CACHE_SIZE,
     LOG_LEVELS,
-    GuiLoop,
     KernelConfig,
     SubshellNamespace,
     parse_size,
 )
 from braid_kernel.app.remote import args as remote_args
 from braid_kernel.app.remote.kernelspec import RemoteServer, build_remote_spec, remote_spec_name
-from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 from braid_kernel.pythons import untested_python
 

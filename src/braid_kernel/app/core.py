@@ -44,6 +44,7 @@ from braid_kernel.features.distributed.engine.dask_futures import DaskFutures
 from braid_kernel.features.distributed.shell import register_work_commands
 from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.foreign.shell import register_foreign_magics
+from braid_kernel.features.gui.shell import register_gui
 from braid_kernel.features.multi.shell.commands import register_session_commands
 from braid_kernel.features.react.shell.commands import register_react_commands
 from braid_kernel.integrations.comms import CommScope, CommService
@@ -101,8 +102,7 @@ class KernelCore:
         self.publisher = Publisher(self.outbox)
         self.cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
         user_config = _user_config(config, profile)
-        gui_host = config.loop.value if config.loop else None
-        self.shell = build_shell(self.publisher, self.cell_files, user_config, gui_host=gui_host)
+        self.shell = build_shell(self.publisher, self.cell_files, user_config)
         self.cache = CellCache(
             functools.partial(_open_cache_store, config),
             enabled=Mode.CACHE in config.modes,
@@ -151,6 +151,7 @@ class KernelCore:
             register_work_commands(shell.braid, self.work)
         install_cache_commands(shell, self.cache)
         register_foreign_magics(shell, self.foreign)
+        register_gui(shell, self.config.loop)
         register_kernel_magics(shell, self.config.connection_file, self.subshells.list)
 
     def _shell_factory(

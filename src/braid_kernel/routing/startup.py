@@ -19,8 +19,8 @@ from collections.abc import Callable
 from braid_kernel.errors import WireError
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.router import Router, decode_request
-from braid_kernel.transport.outbox import Channel
 from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")

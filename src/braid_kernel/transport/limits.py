@@ -32,7 +32,7 @@ import threading
 import zmq
 
 from braid_kernel.errors import MessageTooLarge
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 
 #: Frames in one request: identities, delimiter, signature, four JSON frames and the buffers.
 REQUEST_MAX_FRAMES = 4096

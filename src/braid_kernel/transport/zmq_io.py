@@ -43,7 +43,6 @@ from braid_kernel.transport.limits import (
 )
 from braid_kernel.transport.outbox import (
     PARTIAL_LINE_HOLD,
-    Channel,
     Frames,
     Item,
     Outbox,
@@ -53,6 +52,7 @@ from braid_kernel.transport.outbox import (
 )
 from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 

@@ -18,7 +18,8 @@ For each cell the user runs (not silent, stored in history):
    not its own previous output.  The plan runs in topological order, each cell once.  In
    concurrent mode independent branches run at the same time.
 4. **Run** each cell with its output captured into its display
-   (:mod:`~braid_kernel.features.react.engine.slot`).  A cell reading a name that is neither in the
+   (:mod:`~braid_kernel.features.react.engine.slot`: the slot is the run's output tap,
+   :mod:`braid_kernel.routing.taps`).  A cell reading a name that is neither in the
    namespace nor a builtin does not run: it shows ``None`` and waits until a cell defines the
    name.  A cell whose provider failed in this plan is skipped.
 5. **Reply**: ``metadata.braid`` of the triggering cell's reply lists ``reran`` (cell keys, in
@@ -49,15 +50,15 @@ from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.engine.streams import tap_output_streams
 from braid_kernel.errors import DataflowError
 from braid_kernel.features.react.engine.compose import Part
 from braid_kernel.features.react.engine.graph import DataflowGraph
 from braid_kernel.features.react.engine.slot import OutputSlot, Send, SlotMode
-from braid_kernel.features.react.engine.streams import install_capturing_streams
-from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.routing.taps import tapping
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict
 
 log = logging.getLogger("braid_kernel.react")
@@ -116,7 +117,7 @@ class ReactiveRunner(CellRunner):
     def enable(self, *, lazy: bool = False) -> None:
         """Switch reactive mode on: eager (changes re-run their dependents) or lazy (they
         become stale)."""
-        install_capturing_streams()
+        tap_output_streams("react", True)
         self.enabled = True
         self.lazy = lazy
 
@@ -339,11 +340,11 @@ class ReactiveRunner(CellRunner):
         else:
             if not own:
                 plan.reran.append(key)
-            token = current_capture.set(slot)
+            tap_output_streams("react", True)  # cheap when they do; also streams installed after enable()
             try:
-                outcome = await self.inner.run(cell, scope)
+                with tapping(slot):
+                    outcome = await self.inner.run(cell, scope)
             finally:
-                current_capture.reset(token)
                 slot.close()  # also when interrupted: what the cell printed stays shown
             self._after_run(plan, key, outcome)
         slot.close()
@@ -395,7 +396,7 @@ class ReactiveRunner(CellRunner):
 
 def _sender(publisher: Publisher, request: Request | None) -> Send:
     """Publish straight to the outbox, parented to ``request`` (not through the publisher,
-    which would hand the message back to the capture)."""
+    which would hand the message back to the slot: it is one of the current taps)."""
     parent = request.header if request is not None else None
 
     def send(msg_type: str, content: JsonDict) -> None:

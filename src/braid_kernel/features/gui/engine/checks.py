@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
 
-from braid_kernel.app.config import GuiLoop
+from braid_kernel.engine.modes import Backend, GuiLoop
 from braid_kernel.errors import ConfigError
+from braid_kernel.pythons import require_internals
 
-__all__ = ("check_gui",)
+__all__ = ("ASYNCIO_GUEST_LOOP_INTERNALS", "check_gui")
+
+# What asyncio_guest.py uses of asyncio's event loop beyond its public API (Python 3.11).
+ASYNCIO_GUEST_LOOP_INTERNALS = ("_run_once", "_asyncgen_firstiter_hook", "_asyncgen_finalizer_hook")
 
 
 def _needs_display() -> bool:
@@ -17,8 +22,13 @@ def _needs_display() -> bool:
     return sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
 
 
-def check_gui(loop: GuiLoop) -> None:
-    """Raise :class:`ConfigError` naming what to install or set when ``loop`` cannot run here."""
+def check_gui(loop: GuiLoop, backend: Backend) -> None:
+    """Raise :class:`ConfigError` naming what to install or set when ``loop`` cannot host
+    ``backend`` here."""
+    if backend is Backend.ASYNCIO:  # asyncio as a guest drives its private loop iteration
+        needed_for = f"--loop {loop.value} on asyncio"
+        require_internals(asyncio.BaseEventLoop, ASYNCIO_GUEST_LOOP_INTERNALS, needed_for)
+        require_internals(asyncio, ("_set_running_loop",), needed_for)
     if loop is GuiLoop.TK:
         _check_tk()
     else:

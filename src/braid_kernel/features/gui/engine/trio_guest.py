@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from braid_kernel.app.gui.hosts import GuiHost
+from braid_kernel.features.gui.engine.hosts import GuiHost
 
 __all__ = ("TrioGuest",)
 

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVarTuple, Unpack
 
-from braid_kernel.app.gui.hosts import GuiHost
+from braid_kernel.features.gui.engine.hosts import GuiHost
 
 __all__ = ("AsyncioGuest", "HandoffSelector")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from braid_kernel.app.config import GuiLoop
-from braid_kernel.app.gui.asyncio_guest import AsyncioGuest
-from braid_kernel.app.gui.hosts import make_host
-from braid_kernel.app.gui.trio_guest import TrioGuest
-from braid_kernel.engine.modes import Backend
+from braid_kernel.engine.modes import Backend, GuiLoop
+from braid_kernel.features.gui.engine.asyncio_guest import AsyncioGuest
+from braid_kernel.features.gui.engine.hosts import make_host
+from braid_kernel.features.gui.engine.trio_guest import TrioGuest
 
 __all__ = ("run_guest",)
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from braid_kernel.app.gui.asyncio_guest import AsyncioGuest
+from braid_kernel.features.gui.engine.asyncio_guest import AsyncioGuest
 
 WAIT = 10.0
 

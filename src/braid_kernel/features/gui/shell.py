@@ -1,16 +1,28 @@
 """GUI event loops as the shell sees them: what ``%gui`` and ``%matplotlib`` may switch to.
 
-The kernel's GUI host is fixed at startup (``--loop tk|qt``; :attr:`ZMQInteractiveShell.gui_host`), so
-these never start a loop: ``%gui tk`` / ``%matplotlib tk`` succeed when the kernel hosts Tk and
-otherwise fail with what to do instead; ``%gui`` alone says what is possible.  Inline figures and
-ipympl widgets (``%matplotlib widget``) need no GUI loop and work in every kernel.
+The kernel's GUI host is fixed at startup (``--loop tk|qt``), so these never start a loop:
+``%gui tk`` / ``%matplotlib tk`` succeed when the kernel hosts Tk and otherwise fail with what to
+do instead; ``%gui`` alone says what is possible.  Inline figures and ipympl widgets
+(``%matplotlib widget``) need no GUI loop and work in every kernel.  :func:`register_gui` gives
+the shell its :class:`HostedGui` (the checks ``enable_gui``/``enable_matplotlib`` run, see
+:class:`~braid_kernel.shell.ipshell.GuiPolicy`) and replaces IPython's ``%gui``.
 """
 
 from __future__ import annotations
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-__all__ = ("GuiMagics", "check_gui_request", "check_matplotlib_request", "describe_gui")
+from braid_kernel.engine.modes import GuiLoop
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
+
+__all__ = (
+    "GuiMagics",
+    "HostedGui",
+    "check_gui_request",
+    "check_matplotlib_request",
+    "describe_gui",
+    "register_gui",
+)
 
 _NO_LOOP = (None, "", "inline", "agg", "widget", "ipympl", "nbagg")
 _TOOLKIT_OF = {"tk": "tk", "qt": "qt", "qt5": "qt", "qt6": "qt"}
@@ -60,18 +72,43 @@ def describe_gui(host: str | None) -> str:
     )
 
 
+class HostedGui:
+    """The kernel's GUI loop as the shell sees it (a :class:`~braid_kernel.shell.ipshell.GuiPolicy`):
+    ``host`` is ``"tk"``, ``"qt"`` or None (no GUI loop)."""
+
+    def __init__(self, host: str | None) -> None:
+        self.host = host
+
+    def check_gui(self, gui: str | None) -> None:
+        check_gui_request(gui, self.host)
+
+    def check_matplotlib(self, gui: str | None, selected: str | None) -> None:
+        check_matplotlib_request(gui, self.host, selected)
+
+
 @magics_class
 class GuiMagics(Magics):  # type: ignore[misc]
     """``%gui``: report the kernel's GUI loop, or check that a toolkit is the one it hosts."""
+
+    def __init__(self, shell: ZMQInteractiveShell, host: str | None) -> None:
+        super().__init__(shell=shell)
+        self.host = host
 
     @line_magic  # type: ignore[untyped-decorator]
     def gui(self, line: str) -> None:
         """``%gui`` shows what is possible; ``%gui NAME`` checks that NAME can be used here."""
         name = line.strip() or None
-        host = getattr(self.shell, "gui_host", None)
         if name is None:
-            print(describe_gui(host))
+            print(describe_gui(self.host))
             return
         self.shell.enable_gui(name)
         if name not in _NO_LOOP:
-            print(f"GUI event loop {host} is running (the kernel's host).")
+            print(f"GUI event loop {self.host} is running (the kernel's host).")
+
+
+def register_gui(shell: ZMQInteractiveShell, loop: GuiLoop | None) -> None:
+    """Tell ``shell`` which GUI loop hosts the kernel (``loop``; None: none), so ``%gui`` and
+    ``%matplotlib`` accept only what runs here, and replace IPython's ``%gui``."""
+    host = loop.value if loop is not None else None
+    shell.gui_policy = HostedGui(host)
+    shell.register_magics(GuiMagics(shell, host))

@@ -1,11 +1,14 @@
 """Recording what a cell publishes, so it can be published again later (cache mode).
 
-A :class:`Recording` is set in :data:`current_recording` (a ContextVar) around one cell's run.
-:class:`~braid_kernel.routing.publisher.Publisher` and the output streams copy into it every
-output they send for that cell, in order: stream text, ``display_data``,
+A :class:`Recording` is an output tap (:mod:`braid_kernel.routing.taps`) pushed around one
+cell's run by :class:`~braid_kernel.features.cache.engine.runner.CachingRunner`: the publisher and
+the output streams offer it every output of that cell, in order, and it keeps a copy (taking
+none, so the output is still sent or shown): stream text, ``display_data``,
 ``update_display_data``, ``clear_output``, ``execute_result``.  Tasks and threads the cell starts
 inherit the context, so their output is recorded too while the cell runs; once the recording is
-closed it takes nothing more.
+closed it takes nothing more.  In reactive mode the recording sits inside the cell's display
+(the reactive runner wraps this one), so it sees the output before the display takes it, and a
+cache hit replays it into the display.
 
 Messages that cannot be replayed faithfully (comm traffic such as a widget's, an ``error`` shown
 by a cell that went on, binary buffers, output parented to another request) do not go into the
@@ -15,7 +18,6 @@ events: they set :attr:`Recording.blocked`, and cache mode does not store the ce
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,9 +63,27 @@ class Recording:
     blocked: str | None = None  # why the outputs cannot be replayed, if they cannot
     closed: bool = False
 
-    def stream(self, name: str, text: str) -> None:
+    # ------------------------------------------------------------------ OutputTap
+
+    def stream(self, name: str, text: str) -> bool:
+        """Keep the text; never takes it."""
         if not self.closed:
             self.events.append(StreamEvent(name, text))
+        return False
+
+    def iopub(
+        self,
+        msg_type: str,
+        content: JsonDict,
+        parent: JsonDict | None,
+        metadata: JsonDict | None,
+        buffers: Sequence[Any],
+    ) -> bool:
+        """Keep the message (or block the recording); never takes it."""
+        self.message(msg_type, content, parent, metadata, buffers)
+        return False
+
+    # ------------------------------------------------------------------
 
     def message(
         self,
@@ -102,6 +122,3 @@ class Recording:
     def close(self) -> None:
         """Take nothing more (tasks or threads of the cell may outlive it)."""
         self.closed = True
-
-
-current_recording: ContextVar[Recording | None] = ContextVar("braid_current_recording", default=None)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from braid_kernel.app.config import GuiLoop
+from braid_kernel.engine.modes import GuiLoop
 from braid_kernel.errors import ConfigError
 
 __all__ = ("GuiHost", "QtHost", "TkHost", "make_host")
