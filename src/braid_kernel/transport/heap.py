@@ -17,7 +17,6 @@ thread's poll), so a flood of oversized messages cannot keep the thread trimming
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import math
 import os
@@ -35,6 +34,8 @@ def glibc_malloc_trim() -> Callable[[], object] | None:
     """``malloc_trim(0)`` of the C library, or None when that is not glibc (on Linux)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here: a kernel that never drops a message does not import it (startup)
+
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION"):
             return None
