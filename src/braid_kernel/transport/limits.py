@@ -9,10 +9,17 @@ reads a multipart message frame by frame, dropping one with too many frames or
 bytes without building it (:func:`receive_bounded`).
 
 ZeroMQ delivers a multipart message only once all of it has arrived, so libzmq
-itself holds a message's frames until then, 64 bytes per frame plus the frame's
-data: one message of a million one-byte frames costs ~64 MB inside libzmq for as
-long as it takes to arrive, whatever the kernel does.  No socket option bounds
-the number of frames; the kernel bounds what it does with them.
+itself holds a message's frames until then, 64 bytes per frame (a ``msg_t``)
+plus the frame's data: one message of a million one-byte frames costs ~64 MB
+inside libzmq for as long as it takes to arrive, whatever the kernel does.  No
+socket option bounds it (libzmq's ``pipe_t::write`` puts each frame in the pipe
+but makes it readable only with the last one, ``ypipe_t::write``/``flush``; the
+high-water mark, ``pipe_t::check_hwm``, counts complete messages; ``MAXMSGSIZE``
+is checked per frame, ``v2_decoder_t::size_ready``), and a peer that writes
+ZMTP itself can keep a message open and growing as long as it likes: only
+CurveZMQ keeps a peer without the keys from sending frames at all.  The kernel
+bounds what it does with the frames, and once it has dropped such a message it
+gives the memory back to the system (:mod:`~braid_kernel.transport.heap`).
 
 Each IOPub subscriber has a queue of :data:`IOPUB_HWM` messages, and stream text
 goes out in messages of at most ``outbox.MAX_STREAM_CHUNK`` characters, so a
