@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MAKE = (
     "# braid: nocache\n"
     "import numpy as np, pandas as pd\n"
-    "df = pd.DataFrame(np.random.default_rng(0).random(({rows}, 10)), columns=[f'c{{i}}' for i in range(10)])\n"
+    "data = np.random.default_rng(0).random(({rows}, 10))\n"
+    "df = pd.DataFrame(data, columns=[f'c{{i}}' for i in range(10)])\n"
+    "del data\n"
     "print(round(df.memory_usage(deep=True).sum() / 2**20), 'MB')"
 )
 CELLS = {
