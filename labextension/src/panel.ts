@@ -1,7 +1,9 @@
 /**
  * The side panel drawing the current notebook's dataflow graph as SVG: cells as boxes labelled
  * with their number in the notebook and the names they define, arrows labelled with the names
- * passed, stale cells marked.  Clicking a box scrolls the notebook to that cell.
+ * passed, stale cells marked, and the cells the kernel runs now (or that wait for their turn)
+ * outlined.  It is drawn again whenever the graph or a cell's state changes.  Clicking a box
+ * scrolls the notebook to that cell.
  */
 
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -95,13 +97,16 @@ export class GraphPanel extends Widget {
       svg.append(group);
     }
     for (const node of placed.nodes) {
+      const run = connection.runState(node.id);
       const group = element('g', {
         class: `braid-Graph-node braid-Graph-node-${node.state}`,
         'data-cell-id': node.id,
-        'data-state': node.state
+        'data-state': node.state,
+        ...(run ? { 'data-run': run } : {})
       });
       const title = element('title', {});
-      title.textContent = node.state === 'ok' ? node.label : `${node.label} (${node.state})`;
+      const status = [node.state === 'ok' ? '' : node.state, run ?? ''].filter(Boolean).join(', ');
+      title.textContent = status ? `${node.label} (${status})` : node.label;
       group.append(title);
       group.append(element('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 6 }));
       const text = element('text', { x: node.x + node.width / 2, y: node.y + node.height / 2 + 4 });
