@@ -33,9 +33,19 @@ export class GraphPanel extends Widget {
     if (connection === this._connection) {
       return;
     }
-    this._connection?.changed.disconnect(this.render, this);
+    this._connection?.changed.disconnect(this._changed, this);
     this._connection = connection;
-    connection?.changed.connect(this.render, this);
+    connection?.changed.connect(this._changed, this);
+    this.render();
+  }
+
+  /** Draw again once per animation frame at most: a change can bring a message per cell. */
+  private _changed(): void {
+    this.update();
+  }
+
+  protected onUpdateRequest(msg: Parameters<Widget['processMessage']>[0]): void {
+    super.onUpdateRequest(msg);
     this.render();
   }
 
