@@ -12,6 +12,9 @@
     python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
     python3 dev.py screenshots [DIR]  run the browser tests, saving one PNG per scenario in DIR
                                    (default docs/screenshots)
+    python3 dev.py lite-deps [CACHE]  fetch what braid needs under Pyodide (JupyterLite) into CACHE
+                                   (default .lite-cache): Pyodide from npm, the braid wheel, its
+                                   dependencies' wheels (see lite/deps.py); reused when unchanged
     python3 dev.py labextension    rebuild the JupyterLab extension (labextension/src) into
                                    labextension/prebuilt: npm ci, tsc, jupyter labextension build
 
@@ -540,6 +543,12 @@ def cmd_labextension(args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_lite_deps(args: Sequence[str]) -> int:
+    """lite/deps.py in the venv (it needs ``packaging``)."""
+    ensure_venv()
+    return run([venv_bin("python"), ROOT / "lite" / "deps.py", *args], env=child_env())
+
+
 # ---------------------------------------------------------------------------- main
 def cmd_diff(args: Sequence[str]) -> int:
     """Run the shared differential runner with this project's sequences and verdicts added."""
@@ -585,6 +594,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "e2e": cmd_e2e,
     "screenshots": cmd_screenshots,
     "labextension": cmd_labextension,
+    "lite-deps": cmd_lite_deps,
 }
 
 
