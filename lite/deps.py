@@ -138,7 +138,8 @@ def marker_environment(cache: Path, pyodide: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- the braid wheel
 def build_braid_wheel(cache: Path) -> Path:
-    sources = [*ROOT.joinpath("src").rglob("*.py"), ROOT / "pyproject.toml", ROOT / "README.md"]
+    package = [p for p in ROOT.joinpath("src").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    sources = [*package, ROOT / "pyproject.toml", ROOT / "README.md"]
     stamp = _digest(sources)
     folder = cache / "braid" / stamp
     wheels = sorted(folder.glob("braid_kernel-*.whl"))

@@ -28,6 +28,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from braid_kernel.app.inprocess import Connection, InProcessKernel
 from braid_kernel.engine.modes import Mode, parse_modes
@@ -98,7 +99,7 @@ class LiteBridge:
     def running(self) -> bool:
         return self._connection is not None
 
-    def handle(self, message: str, buffers: Sequence[bytes | bytearray | memoryview] = ()) -> None:
+    def handle(self, message: str, buffers: Sequence[Any] = ()) -> None:
         """Take one message from the frontend: JSON text naming its ``channel``."""
         if self._connection is None:
             raise RuntimeError("the braid kernel is not running")
@@ -106,7 +107,7 @@ class LiteBridge:
         session = msg.get("header", {}).get("session")
         if isinstance(session, str) and session:
             self._session = session
-        msg["buffers"] = [bytes(b) for b in buffers]
+        msg["buffers"] = [_as_bytes(b) for b in buffers]
         self._connection.handle_message(msg)
 
     # ------------------------------------------------------------ outgoing
@@ -125,3 +126,9 @@ class LiteBridge:
         request = {**request, "header": {**request["header"], "session": self._session}}
         request.pop("buffers", None)
         return str(self._ask(jsonutil.dumps(request).decode("utf-8")))
+
+
+def _as_bytes(buffer: Any) -> bytes:
+    """A buffer as bytes: from Python, or a JavaScript typed array (Pyodide's ``to_bytes``)."""
+    to_bytes = getattr(buffer, "to_bytes", None)
+    return bytes(to_bytes()) if callable(to_bytes) else bytes(buffer)
