@@ -15,6 +15,8 @@
     python3 dev.py lite-deps [CACHE]  fetch what braid needs under Pyodide (JupyterLite) into CACHE
                                    (default .lite-cache): Pyodide from npm, the braid wheel, its
                                    dependencies' wheels (see lite/deps.py); reused when unchanged
+    python3 dev.py lite-extension  rebuild the JupyterLite extension (lite/extension) into
+                                   src/braid_kernel/app/lite/labextension: npm ci, tsc, build
     python3 dev.py labextension    rebuild the JupyterLab extension (labextension/src) into
                                    labextension/prebuilt: npm ci, tsc, jupyter labextension build
 
@@ -543,6 +545,28 @@ def cmd_labextension(args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_lite_extension(args: Sequence[str]) -> int:
+    """Rebuild braid's JupyterLite extension (lite/extension) into
+    src/braid_kernel/app/lite/labextension (committed): npm ci, tsc, the @jupyter/builder build."""
+    if args:
+        sys.exit("dev.py: lite-extension takes no arguments")
+    ensure_venv()
+    npm, npx = shutil.which("npm"), shutil.which("npx")
+    if npm is None or npx is None:
+        sys.exit("dev.py: the extension's build needs Node.js >= 18 with npm (apt-get install nodejs npm)")
+    folder = ROOT / "lite" / "extension"
+    steps: list[list[str | Path]] = [
+        [npm, "ci", "--no-audit", "--no-fund"],
+        [npx, "tsc", "--build", "--force"],
+        [venv_bin("jupyter"), "labextension", "build", "."],
+    ]
+    for cmd in steps:
+        if subprocess.call([str(c) for c in cmd], cwd=folder, env=child_env(), stdin=subprocess.DEVNULL):
+            return 1
+    say("built src/braid_kernel/app/lite/labextension (commit it with the sources)")
+    return 0
+
+
 def cmd_lite_deps(args: Sequence[str]) -> int:
     """lite/deps.py in the venv (it needs ``packaging``)."""
     ensure_venv()
@@ -595,6 +619,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "screenshots": cmd_screenshots,
     "labextension": cmd_labextension,
     "lite-deps": cmd_lite_deps,
+    "lite-extension": cmd_lite_extension,
 }
 
 

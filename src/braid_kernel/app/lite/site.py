@@ -18,6 +18,7 @@ manager of ``jupyterlab_widgets``), then adds under ``static/``:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -70,7 +71,11 @@ def build_site(
         }
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
         # (braid's own wheel also carries its JupyterLab extension, untested in JupyterLite: left out)
-        widgets = [str(w.resolve()) for w in wheels if not w.name.startswith("braid_kernel-") and _has_labextension(w)]
+        widgets = [
+            str(w.resolve())
+            for w in wheels
+            if not w.name.startswith("braid_kernel-") and _has_labextension(w)
+        ]
         build_config = {
             "LiteBuildConfig": {
                 "ignore_sys_prefix": True,  # only the extensions named here, not the environment's
@@ -96,16 +101,16 @@ def build_site(
 
 
 def _check(pyodide: Path, wheels: Sequence[Path]) -> None:
-    try:
-        import jupyterlite_core  # noqa: F401
-    except ImportError as exc:
-        raise ConfigError("building a site needs jupyterlite-core: pip install 'braid-kernel[lite]'") from exc
+    if importlib.util.find_spec("jupyterlite_core") is None:
+        raise ConfigError("building a site needs jupyterlite-core: pip install 'braid-kernel[lite]'")
     if not (pyodide / "pyodide.mjs").exists():
         raise ConfigError(f"{pyodide} is not the npm package's Pyodide (no pyodide.mjs): npm install pyodide")
     if not any(w.name.startswith("braid_kernel-") for w in wheels):
         raise ConfigError("no braid_kernel wheel among the wheels: the kernel would have nothing to run")
     if not (EXTENSION / "package.json").exists():
-        raise ConfigError(f"braid's JupyterLite extension is missing ({EXTENSION}): python3 dev.py lite-extension")
+        raise ConfigError(
+            f"braid's JupyterLite extension is missing ({EXTENSION}): python3 dev.py lite-extension"
+        )
     missing = [str(w) for w in wheels if not w.is_file()]
     if missing:
         raise ConfigError(f"wheels not found: {', '.join(missing)}")
@@ -115,3 +120,15 @@ def _has_labextension(wheel: Path) -> bool:
     """Whether ``wheel`` installs a JupyterLab extension (jupyterlab_widgets' widget manager)."""
     with zipfile.ZipFile(wheel) as archive:
         return any(_LABEXTENSIONS in name and name.endswith("/package.json") for name in archive.namelist())
+
+
+def read_deps(folder: Path) -> tuple[Path, list[Path]]:
+    """Pyodide's folder and the wheels from the ``manifest.json`` of a ``dev.py lite-deps``
+    folder; :class:`~braid_kernel.errors.ConfigError` when there is none."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{folder} has no readable manifest.json: python3 dev.py lite-deps {folder}"
+        ) from exc
+    return folder / manifest["pyodide"], [folder / name for name in manifest["wheels"]]
