@@ -167,6 +167,8 @@ def ensure_venv() -> None:
 SYSTEM_TOOLS = (
     ("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),
     ("chromium", "chromium", "the browser tests (tests/e2e)"),
+    ("node", "nodejs", "the Pyodide tests (tests/lite) and the JupyterLite site"),
+    ("npm", "npm", "fetching Pyodide from the npm registry (python3 dev.py lite-deps)"),
 )
 CHROMIUM = Path("/usr/bin/chromium")  # Playwright drives Debian's build; it never downloads one
 SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -132,7 +132,40 @@ async function plain(t) {
   t.interrupted = await k.done(sleeper);
   t.interruptMs = Date.now() - interruptAt;
   t.after_interrupt = await k.execute("'still here'");
+  t.gui = await k.execute("%gui tk");
+  t.debug = await k.done(k.send("control", "debug_request", { seq: 1, type: "request", command: "initialize", arguments: {} }));
+  t.cache_where = await k.execute("import platformdirs\nplatformdirs.user_cache_dir('braid-kernel')");
   await k.stop();
+}
+
+async function concurrent(t) {
+  const k = new Client("concurrent");
+  await k.start();
+  const order = [];
+  const slow = k.send("shell", "execute_request", {
+    code: "import asyncio\nawait asyncio.sleep(0.5)\nprint('slow')",
+    silent: false, store_history: true, user_expressions: {}, allow_stdin: false,
+  });
+  const quick = k.send("shell", "execute_request", {
+    code: "print('quick')", silent: false, store_history: true, user_expressions: {}, allow_stdin: false,
+  });
+  await k.until("both replies", () => {
+    for (const id of [slow, quick]) {
+      if (!order.includes(id) && k.of(id).some((m) => m.msg_type === "execute_reply")) order.push(id);
+    }
+    return order.length === 2;
+  });
+  t.order = order.map((id) => (id === slow ? "slow" : "quick"));
+  await k.stop();
+}
+
+function multi(t) {
+  try {
+    new Client("multi");
+    t.refused = null;
+  } catch (error) {
+    t.refused = String(error.message || error);
+  }
 }
 
 async function react(t) {
@@ -157,7 +190,8 @@ async function cached(t) {
 
 try {
   // each transcript is recorded as it arrives: a failure leaves the ones before it to look at
-  for (const [name, scenario] of [["plain", plain], ["react", react], ["cache", cached]]) {
+  const scenarios = [["plain", plain], ["react", react], ["cache", cached], ["concurrent", concurrent], ["multi", multi]];
+  for (const [name, scenario] of scenarios) {
     result.kernels[name] = {};
     await scenario(result.kernels[name]);
   }

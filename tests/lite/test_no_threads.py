@@ -113,3 +113,24 @@ def test_multi_modes_sampler_does_not_start(no_threads: list[str]) -> None:
     sampler.stop()
     assert no_threads == []
     assert not sampler.thread.is_alive()
+
+
+def test_gui_loops_are_refused_in_the_browser_without_suggesting_a_kernelspec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from braid_kernel.shell.gui import check_gui_request
+
+    with pytest.raises(RuntimeError, match="pick a kernel installed with"):
+        check_gui_request("tk", None)
+    monkeypatch.setattr(platform, "IN_BROWSER", True)
+    with pytest.raises(RuntimeError, match=r"not available in the browser \(Pyodide has no Tk or Qt\)"):
+        check_gui_request("tk", None)
+    check_gui_request("inline", None)
+
+
+def test_multi_mode_is_refused_by_the_jupyterlite_bridge() -> None:
+    from braid_kernel.app.lite import LiteBridge
+    from braid_kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="leave multi out"):
+        LiteBridge(lambda text, buffers: None, modes="multi")

@@ -144,3 +144,24 @@ def test_cache_hit_without_a_writer_thread(run: dict[str, Any]) -> None:
     assert _stdout(cache["again"]) == "computed 45\n"  # replayed
     assert _of(cache["value"], "execute_result")[0]["content"]["data"]["text/plain"] == "45"
     assert not [m for t in cache.values() for m in _of(t, "stream") if m["content"]["name"] == "stderr"]
+
+
+def test_concurrent_mode_runs_cells_at_once(run: dict[str, Any]) -> None:
+    assert run["kernels"]["concurrent"]["order"] == ["quick", "slow"]
+
+
+def test_what_the_browser_cannot_do_is_refused_with_a_reason(run: dict[str, Any]) -> None:
+    plain = run["kernels"]["plain"]
+    (error,) = _of(plain["gui"], "error")
+    assert "not available in the browser" in error["content"]["evalue"]
+    debug = _reply(plain["debug"])["content"]
+    assert debug["success"] is False
+    assert debug["message"] == (
+        "the debugger is not available: this platform (emscripten: Pyodide, JupyterLite) cannot start threads"
+    )
+    assert "leave multi out" in run["kernels"]["multi"]["refused"]
+
+
+def test_cache_mode_stores_in_the_workers_file_system(run: dict[str, Any]) -> None:
+    where = _of(run["kernels"]["plain"]["cache_where"], "execute_result")[0]["content"]["data"]["text/plain"]
+    assert where == "'/home/pyodide/.cache/braid-kernel'"  # in memory: as long as the kernel's worker

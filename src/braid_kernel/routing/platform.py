@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import sys
 
-CAN_START_THREADS = sys.platform != "emscripten"
+IN_BROWSER = sys.platform == "emscripten"
+"""Pyodide: CPython compiled to WebAssembly, in a browser's web worker (JupyterLite) or Node."""
+
+CAN_START_THREADS = not IN_BROWSER
 """False where no thread can start (Pyodide)."""
 
 NO_THREADS = "this platform (emscripten: Pyodide, JupyterLite) cannot start threads"
 """Why something needing a thread is refused, for messages."""
 
-CAN_START_PROCESSES = sys.platform != "emscripten"
+CAN_START_PROCESSES = not IN_BROWSER
 """False where no process can start (Pyodide: ``subprocess`` raises)."""
 
 NO_PROCESSES = "this platform (emscripten: Pyodide, JupyterLite) cannot start processes"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from braid_kernel.routing import platform
+
 __all__ = ("GuiMagics", "check_gui_request", "check_matplotlib_request", "describe_gui")
 
 _NO_LOOP = (None, "", "inline", "agg", "widget", "ipympl", "nbagg")
@@ -23,6 +25,11 @@ def check_gui_request(gui: str | None, host: str | None) -> None:
     wanted = _TOOLKIT_OF.get(str(gui))
     if wanted is not None and wanted == host:
         return
+    if platform.IN_BROWSER:
+        raise RuntimeError(
+            f"GUI event loop {gui!r} is not available in the browser (Pyodide has no Tk or Qt). "
+            "Use %matplotlib inline or %matplotlib widget here."
+        )
     running = f"this kernel hosts the {host} event loop" if host else "this kernel runs no GUI event loop"
     install = f"braid-kernel install --loop {wanted}" if wanted else "braid-kernel install --loop tk|qt"
     raise RuntimeError(

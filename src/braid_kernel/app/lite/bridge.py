@@ -32,6 +32,7 @@ from typing import Any
 
 from braid_kernel.app.inprocess import Connection, InProcessKernel
 from braid_kernel.engine.modes import Mode, parse_modes
+from braid_kernel.errors import ConfigError
 from braid_kernel.wire import jsonutil
 from braid_kernel.wire.message import JsonDict
 
@@ -56,6 +57,11 @@ class LiteBridge:
         self._send = send
         self._ask = ask
         self._modes = parse_modes(modes) if isinstance(modes, str) else modes
+        if Mode.MULTI in self._modes:
+            raise ConfigError(
+                "multi mode serves many notebooks from one kernel process; in JupyterLite each "
+                "notebook has a kernel of its own (a web worker): leave multi out"
+            )
         self._session = ""
         self._connection: Connection | None = None
         self._stopping = asyncio.Event()
