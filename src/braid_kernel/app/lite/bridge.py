@@ -119,19 +119,19 @@ class LiteBridge:
     # ------------------------------------------------------------ outgoing
     def _deliver(self, msg: JsonDict) -> None:
         buffers = [bytes(b) for b in msg.pop("buffers", None) or ()]
-        header = dict(msg.get("header") or {})
-        parent_session = (msg.get("parent_header") or {}).get("session")
-        header["session"] = (
-            parent_session if isinstance(parent_session, str) and parent_session else self._session
-        )
-        msg["header"] = header
+        msg["header"] = {**(msg.get("header") or {}), "session": self._session_of(msg)}
         self._send(jsonutil.dumps(msg).decode("utf-8"), buffers)
 
     def _input(self, request: JsonDict) -> str:
         assert self._ask is not None
-        request = {**request, "header": {**request["header"], "session": self._session}}
+        request = {**request, "header": {**request["header"], "session": self._session_of(request)}}
         request.pop("buffers", None)
         return str(self._ask(jsonutil.dumps(request).decode("utf-8")))
+
+    def _session_of(self, msg: JsonDict) -> str:
+        """The session of the request ``msg`` answers, else of the last request seen."""
+        session = (msg.get("parent_header") or {}).get("session")
+        return session if isinstance(session, str) and session else self._session
 
 
 def _as_bytes(buffer: Any) -> bytes:
