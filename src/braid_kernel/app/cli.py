@@ -232,6 +232,23 @@ def _build_parser() -> _Parser:
     )  # fmt: skip
     remote_args.add_launcher_options(launch)
     _configure_start(launch)
+    lite = commands.add_parser("lite", allow_abbrev=False, help="braid in JupyterLite")
+    lite_commands = lite.add_subparsers(dest="lite_command", metavar="COMMAND", required=True)
+    build = lite_commands.add_parser(
+        "build", allow_abbrev=False, help="build a static JupyterLite site with braid as its kernel",
+        description="Build a JupyterLite site into OUTPUT_DIR whose default kernel is braid, run by "
+        "Pyodide in the browser, with everything it loads inside the site (no network at run time).",
+    )  # fmt: skip
+    build.add_argument("output", type=Path, metavar="OUTPUT_DIR", help="where the site goes (replaced)")
+    build.add_argument(
+        "--deps", type=Path, required=True, metavar="DIR",
+        help="Pyodide and the wheels to ship: a folder made by `python3 dev.py lite-deps DIR` "
+        "(its manifest.json lists them)",
+    )  # fmt: skip
+    build.add_argument("--contents", type=Path, action="append", default=[], metavar="PATH",
+                       help="a file or folder the site offers in its file browser (repeatable)")  # fmt: skip
+    build.add_argument("--modes", type=_modes, default=Mode(0), metavar="MODES",
+                       help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
     return parser
 
 
@@ -380,6 +397,16 @@ def _cmd_list(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lite(ns: argparse.Namespace) -> int:
+    from braid_kernel.app.lite.site import build_site, read_deps
+
+    pyodide, wheels = read_deps(ns.deps)
+    modes = format_modes(ns.modes) if ns.modes else ""
+    out = build_site(ns.output, pyodide, wheels, contents=ns.contents, modes=modes)
+    print(f"JupyterLite site with braid in {out} (serve it, e.g. python -m http.server -d {out})")
+    return 0
+
+
 def _dispatch(argv: list[str]) -> int:
     try:
         ns, extras = _build_parser().parse_known_args(argv)
@@ -395,6 +422,7 @@ def _dispatch(argv: list[str]) -> int:
         "install": _cmd_install,
         "uninstall": _cmd_uninstall,
         "list": _cmd_list,
+        "lite": _cmd_lite,
     }
     try:
         return handlers[ns.command](ns)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from braid_kernel.engine.modes import GuiLoop
+from braid_kernel.routing import platform
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 __all__ = (
@@ -35,6 +36,11 @@ def check_gui_request(gui: str | None, host: str | None) -> None:
     wanted = _TOOLKIT_OF.get(str(gui))
     if wanted is not None and wanted == host:
         return
+    if platform.IN_BROWSER:
+        raise RuntimeError(
+            f"GUI event loop {gui!r} is not available in the browser (Pyodide has no Tk or Qt). "
+            "Use %matplotlib inline or %matplotlib widget here."
+        )
     running = f"this kernel hosts the {host} event loop" if host else "this kernel runs no GUI event loop"
     install = f"braid-kernel install --loop {wanted}" if wanted else "braid-kernel install --loop tk|qt"
     raise RuntimeError(
