@@ -151,4 +151,4 @@ def test_a_notebook_runs_on_braid_in_jupyterlite(page: Page, site_url: str) -> N
 
     folder = os.environ.get("BRAID_E2E_SCREENSHOTS")
     if folder:
-        page.screenshot(path=str(Path(folder) / "16-jupyterlite.png"))
+        page.screenshot(path=str(Path(folder) / "17-jupyterlite.png"))
