@@ -73,3 +73,33 @@ async def test_replies_carry_the_clients_session_and_input_asks_synchronously() 
     assert request["content"] == {"prompt": "name? ", "password": False}
     assert request["parent_header"]["msg_id"] == "one"
     assert request["header"]["session"] == request["parent_header"]["session"] == "tab-1"
+
+
+async def test_modes_react_lazy_start_the_kernel_in_lazy_reactive_mode() -> None:
+    received: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    def send(text: str, buffers: list[bytes]) -> None:
+        msg = json.loads(text)
+        received.append(msg)
+        idle = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+        if idle and msg["parent_header"].get("msg_id") == "one":
+            done.set()  # the request's output came before its idle status
+
+    bridge = LiteBridge(send, modes="react-lazy")
+    await bridge.start()
+    try:
+        code = {"silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        bridge.handle(_request("execute_request", {**code, "code": "%braid react"}, "tab-1", "one"))
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        await bridge.stop()
+    shown = [m["content"]["data"]["text/plain"] for m in received if m["msg_type"] == "display_data"]
+    assert [text.strip() for text in shown] == ["react lazy"]
+
+
+def test_lazy_without_react_is_refused() -> None:
+    from braid_kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="react"):
+        LiteBridge(lambda text, buffers: None, modes="lazy")

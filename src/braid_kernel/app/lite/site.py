@@ -3,8 +3,10 @@
 The site runs without a server and, by default, without the network: everything the kernel
 loads is in it.  :func:`build_site` runs jupyterlite-core's ``jupyter lite build`` (offline: its
 app ships in its wheel) with braid's JupyterLite extension (``labextension/`` beside this module,
-built from ``lite/extension``) and the federated extensions of the given wheels (the widget
-manager of ``jupyterlab_widgets``), then adds under ``static/``:
+built from ``lite/extension``), braid's JupyterLab extension ``braid-kernel-lab`` (cell states,
+Run stale, the dataflow graph: installed with the package in ``share/jupyter/labextensions``) and
+the federated extensions of the given wheels (the widget manager of ``jupyterlab_widgets``), then
+adds under ``static/``:
 
 * ``pyodide/`` — the npm package's Pyodide (``npm install pyodide``: the core runtime, copied as
   is; ``jupyter lite build --pyodide`` expects a release tarball's layout instead);
@@ -12,8 +14,8 @@ manager of ``jupyterlab_widgets``), then adds under ``static/``:
 * ``braid/wheels/`` — braid's wheel and its dependencies' (pure Python, or built for Pyodide),
   which the worker installs at start, in the order given.
 
-``jupyter-lite.json`` names braid the default kernel and gives the extension those URLs
-(``litePluginSettings``).  ``python3 dev.py lite-deps`` fetches Pyodide and the wheels.
+``jupyter-lite.json`` names braid the default kernel and gives the extension those URLs and the
+kernel's modes (``litePluginSettings``).  :mod:`.deps` fetches Pyodide and the wheels.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PLUGIN_ID = "braid-kernel-lite:kernel"
 HERE = Path(__file__).resolve().parent
 EXTENSION = HERE / "labextension"
 WORKER = HERE / "worker.js"
+LAB_EXTENSION = "braid-kernel-lab"
 _LABEXTENSIONS = "share/jupyter/labextensions/"
 
 
@@ -43,11 +46,14 @@ def build_site(
     wheels: Sequence[Path],
     contents: Sequence[Path] = (),
     modes: str = "",
+    *,
+    lazy: bool = False,
 ) -> Path:
     """Build the site into ``output`` (replaced if it exists) and return it.
 
     ``pyodide``: the npm package's folder (with ``pyodide.mjs``); ``wheels``: braid's wheel and
-    its dependencies'; ``contents``: files or folders the site offers in its file browser.
+    its dependencies'; ``contents``: files or folders the site offers in its file browser;
+    ``modes`` (dash-joined names) and ``lazy`` (lazy reactive mode): every kernel's.
     Raises :class:`~braid_kernel.errors.ConfigError` naming what is missing.
     """
     _check(pyodide, wheels)
@@ -64,13 +70,13 @@ def build_site(
                         "workerUrl": "./static/braid/worker.js",
                         "pyodideUrl": "./static/pyodide/pyodide.mjs",
                         "wheels": [f"./static/braid/wheels/{name}" for name in names],
-                        "modes": modes,
+                        "modes": "-".join(filter(None, [modes, "lazy" if lazy else ""])),
                     }
                 },
             }
         }
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-        # (braid's own wheel also carries its JupyterLab extension, untested in JupyterLite: left out)
+        # (the JupyterLab extension braid's wheel carries is taken from where it is installed)
         widgets = [
             str(w.resolve())
             for w in wheels
@@ -79,7 +85,7 @@ def build_site(
         build_config = {
             "LiteBuildConfig": {
                 "ignore_sys_prefix": True,  # only the extensions named here, not the environment's
-                "federated_extensions": [str(EXTENSION), *widgets],
+                "federated_extensions": [str(EXTENSION), str(lab_extension()), *widgets],
                 "contents": [str(Path(item).resolve()) for item in contents],
                 "no_sourcemaps": True,
             }
@@ -122,13 +128,14 @@ def _has_labextension(wheel: Path) -> bool:
         return any(_LABEXTENSIONS in name and name.endswith("/package.json") for name in archive.namelist())
 
 
-def read_deps(folder: Path) -> tuple[Path, list[Path]]:
-    """Pyodide's folder and the wheels from the ``manifest.json`` of a ``dev.py lite-deps``
-    folder; :class:`~braid_kernel.errors.ConfigError` when there is none."""
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"{folder} has no readable manifest.json: python3 dev.py lite-deps {folder}"
-        ) from exc
-    return folder / manifest["pyodide"], [folder / name for name in manifest["wheels"]]
+def lab_extension() -> Path:
+    """The folder of braid's JupyterLab extension ``braid-kernel-lab``: a checkout's
+    ``labextension/prebuilt`` (source layout), else where ``pip install`` put it."""
+    from jupyter_core.paths import jupyter_path
+
+    checkout = HERE.parents[3] / "labextension" / "prebuilt"
+    candidates = [checkout, *(Path(p) / LAB_EXTENSION for p in jupyter_path("labextensions"))]
+    for folder in candidates:
+        if (folder / "package.json").is_file():
+            return folder
+    raise ConfigError(f"braid's JupyterLab extension {LAB_EXTENSION} is missing: pip install braid-kernel")
