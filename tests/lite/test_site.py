@@ -88,9 +88,11 @@ def test_without_deps_it_fetches_once_then_builds_offline(warm: lite_deps.Manife
         assert f"/pyodide/-/pyodide-{warm.pyodide_version}.tgz" in registries.requests
         assert "/simple/ipython/" in registries.requests
     config = json.loads((site / "jupyter-lite.json").read_text(encoding="utf-8"))["jupyter-config-data"]
-    assert config["defaultKernelName"] == "braid"
     settings = config["litePluginSettings"][PLUGIN_ID]
-    assert settings["modes"] == "react-lazy"
+    assert settings["kernels"] == [
+        {"name": "braid-react-lazy", "display_name": "Python (braid: react, lazy)", "modes": "react-lazy"}
+    ]
+    assert config["defaultKernelName"] == "braid-react-lazy"
     for url in (settings["workerUrl"], settings["pyodideUrl"], *settings["wheels"]):
         assert (site / url).is_file(), url
     shipped = [Path(url).name for url in settings["wheels"]]
@@ -100,11 +102,30 @@ def test_without_deps_it_fetches_once_then_builds_offline(warm: lite_deps.Manife
     extensions = {ext["name"] for ext in config["federated_extensions"]}
     assert extensions == {"braid-kernel-lite", "braid-kernel-lab", "@jupyter-widgets/jupyterlab-manager"}
     assert (site / "files" / "hello.py").is_file()
+    assert (site / "favicon.ico").is_file()  # what browsers ask for at the root
 
     # The registries are gone: a second build uses the cache only.
     shutil.rmtree(site)
-    assert main([*argv, "--npm-registry", registries.url, "--index-url", registries.index_url]) == 0
+    more = ["--kernel", "cache", "--kernel", "react-concurrent"]
+    assert main([*argv, "--npm-registry", registries.url, "--index-url", registries.index_url, *more]) == 0
     assert (site / "static" / "braid" / "wheels" / shipped[0]).is_file()
+    config = json.loads((site / "jupyter-lite.json").read_text(encoding="utf-8"))["jupyter-config-data"]
+    assert config["defaultKernelName"] == "braid"
+    kernels = config["litePluginSettings"][PLUGIN_ID]["kernels"]
+    assert [(k["name"], k["display_name"], k["modes"]) for k in kernels] == [
+        ("braid", "Python (braid)", ""),
+        ("braid-cache", "Python (braid: cache)", "cache"),
+        ("braid-concurrent-react", "Python (braid: concurrent, react)", "concurrent-react"),
+    ]
+
+
+def test_multi_mode_is_refused_before_anything_is_fetched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["lite", "build", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache")]
+    assert main([*argv, "--kernel", "multi", "--index-url", "http://127.0.0.1:9/"]) == 2
+    assert "multi mode cannot run in JupyterLite" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
 
 
 def test_the_braid_wheel_is_the_installed_package(tmp_path: Path) -> None:

@@ -263,6 +263,11 @@ def _build_parser() -> _Parser:
                        help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
     build.add_argument("--lazy", action="store_true",
                        help="with react: lazy mode (a change marks the dependent cells stale)")  # fmt: skip
+    build.add_argument(
+        "--kernel", action="append", default=[], metavar="MODES",
+        help="another kernel to offer, by its modes as in kernelspec names (react-lazy, cache, "
+        "concurrent-react); repeatable",
+    )  # fmt: skip
     return parser
 
 
@@ -413,21 +418,21 @@ def _cmd_list(ns: argparse.Namespace) -> int:
 
 def _cmd_lite(ns: argparse.Namespace) -> int:
     from braid_kernel.app.lite import deps
-    from braid_kernel.app.lite.site import build_site
+    from braid_kernel.app.lite.site import build_site, offered_kernels
 
     if ns.lazy and Mode.REACT not in ns.modes:
         raise _UsageError(f"{_PROG} lite build: error: --lazy needs the react mode (--modes react)")
+    modes = "-".join(filter(None, [format_modes(ns.modes) if ns.modes else "", "lazy" if ns.lazy else ""]))
+    kernels = offered_kernels([modes, *ns.kernel])  # refuses multi before anything is fetched
     if ns.deps is not None:
         manifest = deps.Manifest.read(ns.deps)
     else:
         defaults = deps.Sources()
         sources = deps.Sources(ns.npm_registry or defaults.npm_registry, ns.index_url or defaults.index_url)
         manifest = deps.ensure(ns.cache_dir, sources, refresh=ns.refresh)
-    modes = format_modes(ns.modes) if ns.modes else ""
-    out = build_site(
-        ns.output, manifest.pyodide, manifest.wheels, contents=ns.contents, modes=modes, lazy=ns.lazy
-    )
-    print(f"JupyterLite site with braid in {out} (serve it, e.g. python -m http.server -d {out})")
+    out = build_site(ns.output, manifest.pyodide, manifest.wheels, contents=ns.contents, kernels=kernels)
+    names = ", ".join(kernel["display_name"] for kernel in kernels)
+    print(f"JupyterLite site with {names} in {out} (serve it, e.g. python -m http.server -d {out})")
     return 0
 
 

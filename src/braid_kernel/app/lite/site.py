@@ -14,8 +14,10 @@ adds under ``static/``:
 * ``braid/wheels/`` — braid's wheel and its dependencies' (pure Python, or built for Pyodide),
   which the worker installs at start, in the order given.
 
-``jupyter-lite.json`` names braid the default kernel and gives the extension those URLs and the
-kernel's modes (``litePluginSettings``).  :mod:`.deps` fetches Pyodide and the wheels.
+``jupyter-lite.json`` gives the extension those URLs and the kernels to offer (``litePluginSettings``):
+each is named as its kernelspec would be (``braid``, ``braid-react-lazy``: a notebook saved with a
+braid kernelspec opens on the same modes) and runs its own modes; the first is the default kernel.
+:mod:`.deps` fetches Pyodide and the wheels.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from braid_kernel.app.config import display_name, kernelspec_name
+from braid_kernel.engine.modes import Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 
 PLUGIN_ID = "braid-kernel-lite:kernel"
@@ -40,23 +44,27 @@ LAB_EXTENSION = "braid-kernel-lab"
 _LABEXTENSIONS = "share/jupyter/labextensions/"
 
 
+Kernel = dict[str, str]
+"""One kernel a site offers: ``name`` (its kernelspec name), ``display_name`` and ``modes``."""
+
+
 def build_site(
     output: Path,
     pyodide: Path,
     wheels: Sequence[Path],
     contents: Sequence[Path] = (),
-    modes: str = "",
-    *,
-    lazy: bool = False,
+    kernels: Sequence[Kernel] = (),
 ) -> Path:
     """Build the site into ``output`` (replaced if it exists) and return it.
 
     ``pyodide``: the npm package's folder (with ``pyodide.mjs``); ``wheels``: braid's wheel and
     its dependencies'; ``contents``: files or folders the site offers in its file browser;
-    ``modes`` (dash-joined names) and ``lazy`` (lazy reactive mode): every kernel's.
+    ``kernels``: what :func:`offered_kernels` gives, the default kernel first (default: one plain
+    ``braid`` kernel).
     Raises :class:`~braid_kernel.errors.ConfigError` naming what is missing.
     """
     _check(pyodide, wheels)
+    offered = list(kernels) or offered_kernels([""])
     output = output.resolve()
     with tempfile.TemporaryDirectory(prefix="braid-lite-") as scratch:
         lite_dir = Path(scratch)
@@ -64,13 +72,13 @@ def build_site(
         config = {
             "jupyter-config-data": {
                 "appName": "braid in JupyterLite",
-                "defaultKernelName": "braid",
+                "defaultKernelName": offered[0]["name"],
                 "litePluginSettings": {
                     PLUGIN_ID: {
                         "workerUrl": "./static/braid/worker.js",
                         "pyodideUrl": "./static/pyodide/pyodide.mjs",
                         "wheels": [f"./static/braid/wheels/{name}" for name in names],
-                        "modes": "-".join(filter(None, [modes, "lazy" if lazy else ""])),
+                        "kernels": offered,
                     }
                 },
             }
@@ -101,9 +109,31 @@ def build_site(
     shutil.copytree(pyodide, static / "pyodide")
     (static / "braid" / "wheels").mkdir(parents=True, exist_ok=True)
     shutil.copy2(WORKER, static / "braid" / "worker.js")
+    # Browsers ask for /favicon.ico whatever the page says; jupyterlite-core puts one in each app.
+    if (output / "lab" / "favicon.ico").is_file():
+        shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
     for wheel in wheels:
         shutil.copy2(wheel, static / "braid" / "wheels" / wheel.name)
     return output
+
+
+def offered_kernels(choices: Sequence[str]) -> list[Kernel]:
+    """The kernels a site offers, one per distinct choice of modes (``""``, ``"react-lazy"``), in
+    the order given; :class:`~braid_kernel.errors.ConfigError` for multi mode or a lone ``lazy``."""
+    offered: dict[str, Kernel] = {}
+    for choice in choices:
+        names = [name for name in choice.lower().split("-") if name]
+        lazy = "lazy" in names
+        mode = parse_modes("-".join(name for name in names if name != "lazy"))
+        if Mode.MULTI in mode:
+            raise ConfigError("multi mode cannot run in JupyterLite: each notebook has a kernel of its own")
+        if lazy and Mode.REACT not in mode:
+            raise ConfigError(f"lazy applies to react mode: {choice!r}")
+        name = kernelspec_name(mode, lazy=lazy)
+        display = display_name(mode, lazy=lazy).replace("Python 3 (", "Python (", 1)
+        text = "-".join(filter(None, [format_modes(mode), "lazy" if lazy else ""]))
+        offered.setdefault(name, {"name": name, "display_name": display, "modes": text})
+    return list(offered.values())
 
 
 def _check(pyodide: Path, wheels: Sequence[Path]) -> None:
