@@ -103,3 +103,47 @@ def test_lazy_without_react_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="react"):
         LiteBridge(lambda text, buffers: None, modes="lazy")
+
+
+def test_run_stale_over_the_dataflow_comm_reruns_the_stale_cells() -> None:
+    """What the Run stale button of braid's JupyterLab extension sends, on a host loop that anyio
+    did not start (Pyodide's; here plain asyncio.run, not pytest's anyio runner, which would mark
+    the context as asyncio's): the stale cell runs and its display updates."""
+    asyncio.run(_run_stale_scenario())
+
+
+async def _run_stale_scenario() -> None:
+    received: list[dict[str, Any]] = []
+    idle: dict[str, asyncio.Event] = {}
+    updated = asyncio.Event()
+
+    def send(text: str, buffers: list[bytes]) -> None:
+        msg = json.loads(text)
+        received.append(msg)
+        if msg["msg_type"] == "update_display_data":
+            updated.set()
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle.setdefault(msg["parent_header"].get("msg_id", ""), asyncio.Event()).set()
+
+    async def request(msg_type: str, content: dict[str, Any], msg_id: str, cell: str = "") -> None:
+        text = json.loads(_request(msg_type, content, "tab-1", msg_id))
+        text["metadata"] = {"cellId": cell} if cell else {}
+        bridge.handle(json.dumps(text))
+        await asyncio.wait_for(idle.setdefault(msg_id, asyncio.Event()).wait(), 30)
+
+    bridge = LiteBridge(send, modes="react-lazy")
+    await bridge.start()
+    code = {"silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    try:
+        await request("execute_request", {**code, "code": "x = 1"}, "one", "cell-x")
+        await request("execute_request", {**code, "code": "y = x * 10\ny"}, "two", "cell-y")
+        await request("execute_request", {**code, "code": "x = 2"}, "three", "cell-x")
+        await request("comm_open", {"comm_id": "c1", "target_name": "braid.dataflow", "data": {}}, "open")
+        del received[:]
+        await request("comm_msg", {"comm_id": "c1", "data": {"request": "run_stale"}}, "stale")
+        # The stale cell's run is a task of its own: its display update may follow the comm's idle.
+        await asyncio.wait_for(updated.wait(), 30)
+    finally:
+        await bridge.stop()
+    (update,) = [m for m in received if m["msg_type"] == "update_display_data"]
+    assert update["content"]["data"]["text/plain"] == "20"
