@@ -32,19 +32,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
-
-from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from braid_kernel.app.lite.fetch import NPM_REGISTRY, PYPI_INDEX, Index, IndexFile, fetch_npm_package
 from braid_kernel.app.lite.ownwheel import own_wheel
 from braid_kernel.errors import ConfigError
 
+# packaging comes with the lite extra (as jupyterlite-core): imported where it is used.
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.tags import Tag
+    from packaging.version import Version
+
 PYODIDE = "pyodide"
-PYODIDE_RANGE = SpecifierSet(">=314.0.0,<314.1")  # the 314.0 line: one ABI (pyemscripten_2026_0)
+PYODIDE_RANGE = ">=314.0.0,<314.1"  # the 314.0 line: one ABI (pyemscripten_2026_0)
 EXTRA_ROOTS = ("ipywidgets>=8.1",)  # what the site offers beyond braid's own dependencies
 MAX_ROUNDS = 20
 
@@ -111,6 +113,8 @@ def marker_environment(pyodide: Path) -> dict[str, str]:
 
 def wheel_tags(pyodide: Path, env: dict[str, str]) -> list[Tag]:
     """The wheel tags Pyodide installs, most specific first."""
+    from packaging.tags import compatible_tags, cpython_tags
+
     info = json.loads((pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))["info"]
     platform = f"pyemscripten_{info['abi_version']}_{info.get('arch', 'wasm32')}"
     major, minor = (int(part) for part in env["python_version"].split("."))
@@ -125,14 +129,20 @@ def _pyodide(cache: Path, sources: Sources, refresh: bool) -> Path:
     present = [v for v in _versions(folder) if (folder / str(v) / "pyodide.mjs").exists()]
     if present and not refresh:
         return folder / str(max(present))
-    return fetch_npm_package(sources.npm_registry, PYODIDE, PYODIDE_RANGE, folder)
+    from packaging.specifiers import SpecifierSet
+
+    return fetch_npm_package(sources.npm_registry, PYODIDE, SpecifierSet(PYODIDE_RANGE), folder)
 
 
 def _versions(folder: Path) -> list[Version]:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    wanted = SpecifierSet(PYODIDE_RANGE)
     found: list[Version] = []
     for child in folder.glob("*") if folder.is_dir() else ():
         with contextlib.suppress(InvalidVersion):
-            if Version(child.name) in PYODIDE_RANGE:
+            if Version(child.name) in wanted:
                 found.append(Version(child.name))
     return found
 
@@ -140,6 +150,8 @@ def _versions(folder: Path) -> list[Version]:
 # ---------------------------------------------------------------------------- the resolver
 def requirements_of(wheel: Path, env: dict[str, str], extras: Sequence[str] = ()) -> list[Requirement]:
     """The ``Requires-Dist`` of ``wheel`` whose markers hold in ``env`` (with ``extras``)."""
+    from packaging.requirements import Requirement
+
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = Parser().parsestr(archive.read(name).decode("utf-8"))
@@ -166,6 +178,9 @@ class Resolver:
     def resolve(self, roots: Sequence[Requirement]) -> list[Path]:
         """Wheels for ``roots`` and everything they require, each name once, in the order first
         required."""
+        from packaging.specifiers import SpecifierSet
+        from packaging.utils import canonicalize_name
+
         specs: dict[str, SpecifierSet] = {}
         extras: dict[str, set[str]] = {}
         chosen: dict[str, Path] = {}
@@ -190,6 +205,10 @@ class Resolver:
         return target if target.is_file() else self._index.download(best, self._folder)
 
     def _best(self, name: str, spec: SpecifierSet) -> IndexFile:
+        from packaging.specifiers import SpecifierSet
+        from packaging.utils import parse_wheel_filename
+        from packaging.version import Version
+
         python = Version(self._env["python_full_version"])
         candidates: list[tuple[Version, int, IndexFile]] = []
         for file in self._index.files(name):
@@ -210,6 +229,8 @@ class Resolver:
 
 
 def _version(wheel: Path) -> Version:
+    from packaging.utils import parse_wheel_filename
+
     return parse_wheel_filename(wheel.name)[1]
 
 
@@ -231,6 +252,8 @@ def _locked(cache: Path) -> Iterator[None]:
 def ensure(cache: Path | None = None, sources: Sources = Sources(), *, refresh: bool = False) -> Manifest:
     """Fetch what is missing into ``cache`` (default :func:`default_cache`), write its manifest
     and return it.  With a warm cache nothing is fetched unless ``refresh``."""
+    from packaging.requirements import Requirement
+
     cache = (cache or default_cache()).resolve()
     with _locked(cache):
         pyodide = _pyodide(cache, sources, refresh)

@@ -29,12 +29,13 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Any
 
 from braid_kernel.errors import ConfigError
+
+if TYPE_CHECKING:  # packaging comes with the lite extra: imported where it is used
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 NPM_REGISTRY = "https://registry.npmjs.org/"
 PYPI_INDEX = "https://pypi.org/simple/"
@@ -70,6 +71,8 @@ def fetch_npm_package(registry: str, name: str, wanted: SpecifierSet, into: Path
 
     The tarball must match the registry's ``integrity``.  A version already unpacked there is
     not fetched again (but the registry is asked which version is the newest)."""
+    from packaging.version import InvalidVersion, Version
+
     url = _base(registry) + urllib.parse.quote(name, safe="@")
     document = _json(url, "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8")
     releases: dict[Version, dict[str, Any]] = {}
