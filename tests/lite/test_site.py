@@ -118,6 +118,12 @@ def test_without_deps_it_fetches_once_then_builds_offline(warm: lite_deps.Manife
         ("braid-concurrent-react", "Python (braid: concurrent, react)", "concurrent-react"),
     ]
 
+    # --refresh asks the registries again (here the same answers).
+    with serve(warm.pyodide, warm.pyodide_version, list(warm.wheels[1:])) as registries:
+        sources = ["--npm-registry", registries.url, "--index-url", registries.index_url]
+        assert main([*argv, *sources, "--refresh"]) == 0
+        assert "/pyodide" in registries.requests and "/simple/ipython/" in registries.requests
+
 
 def test_multi_mode_is_refused_before_anything_is_fetched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
