@@ -15,8 +15,8 @@ from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.base import KernelNames
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
-from braid_kernel.features.foreign.engine import run_on
 from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.host import IPythonHost
@@ -25,7 +25,8 @@ from braid_kernel.shell.host import IPythonHost
 class Engines:
     """Builds engines from the kernel's shared parts.
 
-    ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
+    ``names``: the names the features put in every namespace, bound to its shell's scheduler
+    (see :meth:`kernel_names`); ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
     ``interrupter``: a kernel process's SIGINT handling (None in-process), which takes SIGINT
     back after each main-thread cell that installed a handler of its own."""
 
@@ -34,12 +35,14 @@ class Engines:
         config: KernelConfig,
         publisher: Publisher,
         *,
+        names: KernelNames,
         fd_capture: FdCapture | None,
         interrupter: Interrupter | None,
     ) -> None:
         self.modes = config.modes
         self.react_lazy = config.react_lazy
         self.publisher = publisher
+        self._names = names
         self.fd_capture = fd_capture
         self.interrupter = interrupter
 
@@ -57,16 +60,11 @@ class Engines:
         session), with the kernel's names in that namespace."""
         scheduler, execute = self.build(host, cache)
         if host.namespace is not None:
-            host.namespace.push(kernel_names(scheduler))
+            host.namespace.push(self.kernel_names(scheduler))
         return scheduler, execute
 
-
-def kernel_names(scheduler: Scheduler) -> dict[str, object]:
-    """The names the kernel puts in a namespace, bound to its shell's scheduler: the run-time
-    chain switch (kept from akernel, so its users' notebooks keep working) and ``run_on``."""
-    return {
-        "__unchain_execution__": scheduler.unchain,
-        "__chain_execution__": scheduler.chain,
-        "__task__": scheduler.wait_for,
-        "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
-    }
+    def kernel_names(self, scheduler: Scheduler) -> dict[str, object]:
+        """The names the kernel puts in a shell's namespace (hidden from ``%who``, kept by
+        ``%reset``), bound to that shell's ``scheduler``: the features' (the chain switch kept from
+        akernel, ``run_on``, ...)."""
+        return dict(self._names(scheduler))

@@ -18,10 +18,9 @@ import uuid
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.sockets import Transport
-from braid_kernel.app.support import check_supported, supported_features
+from braid_kernel.app.support import check_supported
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.pythons import untested_python
-from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.wire.connection import ConnectionInfo
 
 log = logging.getLogger("braid_kernel")
@@ -70,8 +69,7 @@ def run_kernel(config: KernelConfig) -> int:
                 "the connection file's key is empty: messages are not signed, so anyone who can "
                 "reach the kernel's ports can run code as this user"
             )
-        content = kernel_info_content(supported_features(config), config.debugger)
-        transport = Transport(info, uuid.uuid4().hex, content)
+        transport = Transport(info, uuid.uuid4().hex)
         transport.start()
         try:
             # The heavy part (IPython, the engine) is imported only now.

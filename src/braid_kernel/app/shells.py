@@ -34,7 +34,8 @@ import anyio
 from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
-from braid_kernel.app.engines import Engines, kernel_names
+from braid_kernel.app.engines import Engines
+from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.engine.cell import ErrorInfo
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
@@ -97,7 +98,8 @@ class ShellFactory:
 
     ``sessions``: multi mode's sessions (None in other modes); ``interrupter``: a kernel
     process's SIGINT handling (None in-process: interrupts then cancel awaiting cells only);
-    ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running)."""
+    ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running);
+    ``shutdown``: the kernel's end, which stops the main shell."""
 
     def __init__(
         self,
@@ -114,6 +116,7 @@ class ShellFactory:
         sessions: SessionManager | None,
         interrupter: Interrupter | None,
         exit_kernel: Callable[[], None] | None,
+        shutdown: Shutdown,
     ) -> None:
         self.config = config
         self.shell = shell
@@ -127,6 +130,7 @@ class ShellFactory:
         self.sessions = sessions
         self._interrupter = interrupter
         self._exit_kernel = exit_kernel
+        self._shutdown = shutdown
         self._main: _Main | None = None
         self._subshells: dict[str, _Running] = {}
         self._threads = ThreadInterrupts()
@@ -151,7 +155,7 @@ class ShellFactory:
         return scheduler, self.handlers(execute)
 
     async def serve_main(self, on_ready: Callable[[], None]) -> None:
-        """Serve the main shell until the kernel stops (runs on the main thread); ``on_ready``
+        """Serve the main shell until shutdown is requested (runs on the main thread); ``on_ready``
         is called on its loop once it takes requests (a transport opens then)."""
         inbox = ShellInbox()
         sessions = self.sessions
@@ -165,10 +169,10 @@ class ShellFactory:
         else:
             scheduler, handlers = self._build(main=True)
             # Names kept from akernel so its users' notebooks keep working; hidden from %who.
-            self.shell.push(kernel_names(scheduler), interactive=False)
+            self.shell.push(self.engines.kernel_names(scheduler), interactive=False)
             cancel_cells = functools.partial(_cancel_cells, scheduler)
         dispatcher = AsyncDispatcher(self.publisher, handlers)
-        with anyio.CancelScope() as scope:
+        with anyio.CancelScope() as scope, self._shutdown.stops(lambda: inbox.bridge.call_soon(scope.cancel)):
             self._main = _Main(inbox.bridge, scope, cancel_cells)
             if self._interrupter is not None:
                 self._interrupter.attach(inbox.bridge, cancel_cells)
@@ -294,11 +298,6 @@ class ShellFactory:
         running.bridge.call_soon(lambda: running.scheduler.interrupt(error or INTERRUPTED, at))
         if self._runs_cell_code(running.thread) and running.scheduler.running_by(at):
             self._threads.interrupt(running.thread, reason)
-
-    def stop_main(self) -> None:
-        """Stop serving the main shell (any thread)."""
-        if self._main is not None:
-            self._main.bridge.call_soon(self._main.scope.cancel)
 
 
 def _exit_after(execute: ExecuteHandler, exit_kernel: Callable[[], None]) -> Handler:

@@ -1,6 +1,6 @@
 """The kernel in-process: driven from Python on the host's event loop, without ZeroMQ.
 
-:class:`InProcessKernel` is the same :class:`~braid_kernel.app.core.KernelCore`
+:class:`InProcessKernel` holds the same :class:`~braid_kernel.app.root.KernelParts`
 a kernel process runs — IPython shell, handlers, scheduler, modes, comms,
 display, stdin — with the in-memory transport in place of the ZeroMQ
 threads::
@@ -48,10 +48,11 @@ import sniffio
 from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.core import KernelCore
 from braid_kernel.app.inprocess.connection import Connection, Send
 from braid_kernel.app.inprocess.process_state import ProcessState
 from braid_kernel.app.inprocess.stdin import InProcessInput, InputHandler
+from braid_kernel.app.root import KernelParts, build_kernel
+from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.support import check_supported
 from braid_kernel.engine.modes import Backend, Mode, parse_modes
 from braid_kernel.errors import BraidError, ConfigError
@@ -105,17 +106,17 @@ class InProcessKernel:
         self._connections: dict[bytes, Connection] = {}
         self._stack: contextlib.AsyncExitStack | None = None
         self._state: ProcessState | None = None
-        self._core: KernelCore | None = None
+        self._parts: KernelParts | None = None
         self._tg: TaskGroup | None = None
         self._stopped = False
 
     # ------------------------------------------------------------ public API
     @property
-    def core(self) -> KernelCore:
-        """The running kernel's core (shell, publisher, handlers); inside ``async with`` only."""
-        if self._core is None:
+    def parts(self) -> KernelParts:
+        """The running kernel's parts (shell, publisher, handlers); inside ``async with`` only."""
+        if self._parts is None:
             raise BraidError("the in-process kernel is not running: use it inside `async with`")
-        return self._core
+        return self._parts
 
     @property
     def stopped(self) -> bool:
@@ -124,7 +125,7 @@ class InProcessKernel:
 
     def connect(self, send: Send, *, input_handler: InputHandler | None = None) -> Connection:
         """Attach a frontend that pushes message dicts (the callback form); see :class:`Connection`."""
-        if self._core is None or self._stopped:
+        if self._parts is None or self._stopped:
             raise BraidError("the in-process kernel is not running: connect inside `async with`")
         identity = f"inprocess-{next(self._ids)}".encode()
         connection = Connection(
@@ -146,8 +147,8 @@ class InProcessKernel:
 
     def stop(self) -> None:
         """Stop the main shell (cancelling its cells); requests after this get error replies."""
-        if self._core is not None:
-            self._core.stop()
+        if self._parts is not None:
+            self._parts.shutdown.request()
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> InProcessKernel:
@@ -191,23 +192,23 @@ class InProcessKernel:
         lease_shell()
         bridge = LoopBridge.for_current_loop()
         outbox = Outbox(wakeup=lambda: bridge.call_soon(self._wake_pump))
-        self._core = core = KernelCore(config, outbox)
-        reattach_inline_figures(core.shell)
-        codec = WireCodec(Signer(_NO_KEY), core.session, "braid")
-        control = InlineControl(SyncDispatcher(core.publisher, core.control_handlers()))
-        self._transport = MemoryTransport(codec, outbox, core.router(codec, control).on_frames)
+        self._parts = parts = build_kernel(config, outbox, shutdown=Shutdown())
+        reattach_inline_figures(parts.shell)
+        codec = WireCodec(Signer(_NO_KEY), parts.session, "braid")
+        control = InlineControl(SyncDispatcher(parts.publisher, parts.control_handlers))
+        self._transport = MemoryTransport(codec, outbox, parts.router(codec, control).on_frames)
         self._client_codec = WireCodec(Signer(_NO_KEY), uuid.uuid4().hex, "client")
         assert self._state is not None
-        self._input = InProcessInput(core.stdin, self._input_handler, core.session, threading.get_ident())
-        core.install_io_hooks(self._state.stdout, self._state.stderr, self._input)
+        self._input = InProcessInput(parts.stdin, self._input_handler, parts.session, threading.get_ident())
+        parts.install_io_hooks(self._state.stdout, self._state.stderr, self._input)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
             with anyio.CancelScope(shield=True):
-                if self._core is not None and self._ready.is_set():
-                    self._core.stop()
+                if self._parts is not None and self._ready.is_set():
+                    self._parts.shutdown.request()
                     self._input.release_all()
                     with anyio.move_on_after(EXIT_GRACE):
                         await self._main_done.wait()
@@ -225,13 +226,13 @@ class InProcessKernel:
     def _release(self) -> None:
         for connection in list(self._connections.values()):
             connection.close()
-        core, self._core = self._core, None
+        parts, self._parts = self._parts, None
         self._stopped = True
         try:
-            if core is not None:
-                core.subshells.delete_all()
-                release_shell(core.shell)
-                core.outbox.close()
+            if parts is not None:
+                parts.subshells.delete_all()
+                release_shell(parts.shell)
+                parts.outbox.close()
             elif self._state is not None:
                 with contextlib.suppress(Exception):  # the lease may have failed half-way
                     from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -244,12 +245,13 @@ class InProcessKernel:
 
     # ------------------------------------------------------------ tasks
     async def _serve_main(self) -> None:
-        assert self._core is not None
+        assert self._parts is not None
+        parts = self._parts
         try:
-            await self._core.shells.serve_main(self._ready.set)
+            await parts.shells.serve_main(self._ready.set)
         finally:
             self._stopped = True
-            self._core.registry.add(None, _Stopped())
+            parts.registry.add(None, _Stopped())
             self._main_done.set()
 
     def _wake_pump(self) -> None:

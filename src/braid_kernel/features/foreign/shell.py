@@ -15,13 +15,12 @@ import re
 from collections.abc import Coroutine
 from typing import Any
 
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from braid_kernel.engine.compiler import compile_cell, run_code
 from braid_kernel.features.foreign.engine import run_on
 
-__all__ = ("ForeignLoopMagics", "await_foreign_magics", "register_foreign_magics")
+__all__ = ("ForeignLoopMagics", "await_foreign_magics")
 
 # What IPython turns `%trio ...` / `%%trio` into; the call gets an `await` in front.
 _MAGIC_CALL = re.compile(r"(?<!await )get_ipython\(\)\.run_(?:line|cell)_magic\('(?:trio|asyncio)',")
@@ -60,9 +59,3 @@ class ForeignLoopMagics(Magics):  # type: ignore[misc]
             return await value if inspect.isawaitable(value) else value
 
         return run_on(backend, execute)
-
-
-def register_foreign_magics(shell: InteractiveShell) -> None:
-    """Give ``shell`` the ``%trio`` / ``%asyncio`` magics, awaited where a cell uses them."""
-    shell.register_magics(ForeignLoopMagics)
-    shell.input_transformers_post.append(await_foreign_magics)

@@ -1,0 +1,304 @@
+"""The composition root: every part of a kernel, built in order from explicit arguments.
+
+:func:`build_kernel` is the one place a kernel is put together, read top to bottom: the
+publisher around the given :class:`~braid_kernel.transport.outbox.Outbox`, the IPython shell,
+comms, stdin, the shells' engines, multi mode's sessions, the shells, subshells, the features'
+magics, the handler tables.  It returns a :class:`KernelParts`, a frozen record: nothing in it
+is assigned later, and no part is handed the whole.  It knows nothing of sockets or of who
+drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` (a ZeroMQ process) and
+:class:`~braid_kernel.app.inprocess.kernel.InProcessKernel` (the host's event loop) each hold a
+``KernelParts`` and add their transport.  How the kernel ends is given in
+(:class:`~braid_kernel.app.shutdown.Shutdown`, built first by its holder).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from traitlets.config import Config
+
+from braid_kernel.app import handlers
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.engines import Engines
+from braid_kernel.app.shells import ShellFactory
+from braid_kernel.app.shutdown import Shutdown
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.interrupt import Interrupter
+from braid_kernel.engine.modes import Mode
+from braid_kernel.engine.stdin import CellInput, InputSource
+from braid_kernel.engine.streams import OutStream
+from braid_kernel.engine.threads import propagate_context_to_threads
+from braid_kernel.features import base
+from braid_kernel.features.cache import feature as cache_feature
+from braid_kernel.features.cache.engine import CellCache
+from braid_kernel.features.concurrent import feature as concurrent_feature
+from braid_kernel.features.debugger import feature as debugger_feature
+from braid_kernel.features.debugger.engine import untraced
+from braid_kernel.features.foreign import feature as foreign_feature
+from braid_kernel.features.multi import feature as multi_feature
+from braid_kernel.features.react import feature as react_feature
+from braid_kernel.integrations.comms import CommScope, CommService
+from braid_kernel.integrations.detection import install_jupyter_detection
+from braid_kernel.routing.dispatch import Handler, SyncDispatcher
+from braid_kernel.routing.publisher import Publisher
+from braid_kernel.routing.router import Router, ShellRegistry, Target
+from braid_kernel.routing.stdin import StdinBroker
+from braid_kernel.routing.subshells import SubshellManager
+from braid_kernel.shell.debugging import use_ipython_debugger
+from braid_kernel.shell.facade import KernelFacade
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
+from braid_kernel.shell.kernel_info import kernel_info_content
+from braid_kernel.shell.kernel_magics import register_kernel_magics
+from braid_kernel.shell.profile import launcher_config, load_profile_config, run_startup
+from braid_kernel.shell.requests import ShellRequests
+from braid_kernel.shell.setup import build_shell
+from braid_kernel.shell.stdin_refusal import StdinNotAllowed
+from braid_kernel.transport.limits import Backlog
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.codec import WireCodec
+from braid_kernel.wire.message import JsonDict
+
+if TYPE_CHECKING:
+    from braid_kernel.features.multi.engine import SessionTable
+    from braid_kernel.features.multi.shell.sessions import Session, SessionManager
+
+log = logging.getLogger("braid_kernel")
+CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelParts:
+    """A kernel without its transport: what :func:`build_kernel` built, for its holder to serve.
+
+    ``inline_handlers``/``control_handlers``: the tables of the requests that run no user code
+    (a holder builds its control thread or inline control from the second)."""
+
+    config: KernelConfig
+    session: str
+    outbox: Outbox
+    publisher: Publisher
+    cell_files: CellFiles
+    shell: ZMQInteractiveShell
+    cache: CellCache
+    comms: CommService
+    stdin: StdinBroker
+    registry: ShellRegistry
+    fd_capture: FdCapture | None
+    shells: ShellFactory
+    subshells: SubshellManager
+    shutdown: Shutdown
+    kernel_info: JsonDict
+    inline_handlers: Mapping[str, Handler]
+    control_handlers: Mapping[str, Handler]
+
+    def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
+        """The router for frames decoded by ``codec``; control requests go to ``control``; each
+        request handed on is admitted to ``backlog`` (a transport's bound on unanswered ones)."""
+        return Router(
+            codec,
+            self.publisher,
+            inline=SyncDispatcher(self.publisher, self.inline_handlers),
+            control=control,
+            shells=self.registry,
+            stdin=self.stdin,
+            backlog=backlog,
+        )
+
+    def install_io_hooks(
+        self,
+        stdout: TextIO | None,
+        stderr: TextIO | None,
+        source: InputSource,
+        fds: tuple[int, int] | None = None,
+    ) -> None:
+        """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
+        package at this kernel (process-wide); text written outside any request
+        goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
+        answer (None: they have none).  Threads started by cells inherit their context;
+        ``pdb.set_trace()`` and ``breakpoint()`` open IPython's debugger."""
+        out_fd, err_fd = fds if fds is not None else (None, None)
+        children = self.fd_capture.child_writes if self.fd_capture is not None else None
+        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children)
+        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children)
+        CellInput(source, StdinNotAllowed).install()
+        propagate_context_to_threads()
+        self.comms.install()
+        install_jupyter_detection()  # tqdm.auto: widget progress bars
+        use_ipython_debugger()  # pdb.set_trace(), breakpoint()
+
+
+def build_kernel(
+    config: KernelConfig,
+    outbox: Outbox,
+    *,
+    shutdown: Shutdown,
+    session: str | None = None,
+    profile: bool = False,
+    fd_capture: FdCapture | None = None,
+    interrupts: bool = False,
+    exit_ends_kernel: bool = False,
+) -> KernelParts:
+    """Build every part of a kernel around ``outbox``, in order.
+
+    ``shutdown``: how the kernel ends (a shutdown_request asks it); ``profile``: honour the
+    user's IPython profile (config, extensions, startup files); ``fd_capture``: a kernel
+    process's capture of fds 1 and 2 (built, installed by the holder); ``interrupts``: handle
+    SIGINT (a kernel process, which installs it with ``shells.install_interrupts``);
+    ``exit_ends_kernel``: ``exit()`` in a cell ends the kernel (a kernel process, as ipykernel)."""
+    session = session or uuid.uuid4().hex
+    publisher = Publisher(outbox)
+    cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
+    user_config = _user_config(config, profile)
+    shell = build_shell(
+        publisher, cell_files, user_config, gui_host=config.loop.value if config.loop else None
+    )
+    cache = cache_feature.kernel_cache(
+        config.cache_dir, config.cache_size, enabled=Mode.CACHE in config.modes
+    )
+    requests = ShellRequests(shell)
+    table = _session_table(config)
+    comms = CommService(publisher, _session_comms(table))
+    stdin = StdinBroker(outbox, session, "braid")
+    save_thread = shell.history_manager.save_thread
+    if save_thread is not None:  # None with an in-memory history
+        untraced(save_thread)  # kernel machinery, not user code
+    # The features, in order (multi's commands last: they need the sessions, built from the engines).
+    early = (
+        concurrent_feature.build(),
+        react_feature.build(),
+        cache_feature.build(cache),
+        foreign_feature.build(),
+        debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
+    )
+    interrupter = Interrupter(cell_files) if interrupts else None
+    engines = Engines(
+        config, publisher, names=base.names_of(early), fd_capture=fd_capture, interrupter=interrupter
+    )
+    sessions = _sessions(
+        config,
+        table,
+        engines,
+        shell=shell,
+        cell_files=cell_files,
+        cache=cache,
+        requests=requests,
+        comms=comms,
+    )
+    features = (*early, multi_feature.build(sessions))
+    registry = ShellRegistry()
+    shells = ShellFactory(
+        config,
+        shell=shell,
+        cell_files=cell_files,
+        publisher=publisher,
+        cache=cache,
+        requests=requests,
+        comms=comms,
+        registry=registry,
+        engines=engines,
+        sessions=sessions,
+        interrupter=interrupter,
+        exit_kernel=shutdown.request if exit_ends_kernel else None,
+        shutdown=shutdown,
+    )
+    shell.kernel = KernelFacade(
+        comms.manager, shell=shell, publisher=publisher, session_id=session, call_on_main=shells.call_on_main
+    )
+    subshells = SubshellManager(
+        registry, shells.serve_subshell, config.backend.value, cancel=shells.cancel_subshell
+    )
+    base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
+    register_kernel_magics(shell, config.connection_file, subshells.list)  # ipykernel's
+    info = kernel_info_content(["kernel subshells", *base.kernel_info_features_of(features)], config.debugger)
+    inline = handlers.inline_handlers(
+        info, publisher=publisher, comms=comms, requests=requests, shells=shells, ending=shutdown
+    )
+    control = handlers.control_handlers(
+        inline, subshells=subshells, shells=shells, extra=base.control_handlers_of(features)
+    )
+    if profile and user_config is not None:
+        run_startup(shell, user_config)
+    return KernelParts(
+        config=config,
+        session=session,
+        outbox=outbox,
+        publisher=publisher,
+        cell_files=cell_files,
+        shell=shell,
+        cache=cache,
+        comms=comms,
+        stdin=stdin,
+        registry=registry,
+        fd_capture=fd_capture,
+        shells=shells,
+        subshells=subshells,
+        shutdown=shutdown,
+        kernel_info=info,
+        inline_handlers=inline,
+        control_handlers=control,
+    )
+
+
+def _sessions(
+    config: KernelConfig,
+    table: SessionTable[Session] | None,
+    engines: Engines,
+    *,
+    shell: ZMQInteractiveShell,
+    cell_files: CellFiles,
+    cache: CellCache,
+    requests: ShellRequests,
+    comms: CommService,
+) -> SessionManager | None:
+    """Multi mode's sessions, over ``table`` (None in other modes)."""
+    if table is None:
+        return None
+    from braid_kernel.features.multi.shell.sessions import SessionManager
+
+    return SessionManager(
+        table,
+        config.session_idle_timeout,
+        shell=shell,
+        cell_files=cell_files,
+        cache=cache,
+        requests=requests,
+        comms=comms,
+        build=engines.build_isolated,
+    )
+
+
+def _user_config(config: KernelConfig, profile: bool) -> Config | None:
+    """The IPython configuration: the user's profile (if ``profile``), with the launcher's
+    ``--Class.trait=value`` options over it."""
+    user_config = load_profile_config() if profile else None
+    if config.ipython_options:
+        user_config = user_config or Config()
+        user_config.merge(launcher_config(config.ipython_options))
+    return user_config
+
+
+def _session_table(config: KernelConfig) -> SessionTable[Session] | None:
+    """Multi mode's table of sessions (built first: the comm scope reads it), or None."""
+    if Mode.MULTI not in config.modes:
+        return None
+    from braid_kernel.features.multi.shell.sessions import (
+        new_table,  # imported only for multi mode (startup time)
+    )
+
+    return new_table()
+
+
+def _session_comms(table: SessionTable[Session] | None) -> CommScope | None:
+    """Multi mode: comms belong to the session of the code or request (see CommScope)."""
+    if table is None:
+        return None
+    from braid_kernel.features.multi.shell.sessions import SessionComms
+
+    return SessionComms(table)
