@@ -38,6 +38,11 @@ from braid_kernel.transport.zmq_io import IOThread
 log = logging.getLogger("braid_kernel")
 
 SHUTDOWN_GRACE = 3.0  # seconds a blocked main thread gets before the process exits anyway
+# A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to receive,
+# route and send a request) it waits for the switch interval.  1 ms instead of Python's 5 ms keeps
+# the kernel answering within a few ms; it costs nothing while the other threads sleep (no thread
+# asks for the GIL, so none is handed over).
+GIL_SWITCH_INTERVAL = 0.001  # seconds
 WARM_UP_IDLE = 0.25  # seconds without requests before the background warm-up starts
 
 
@@ -74,10 +79,12 @@ class Kernel:
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
         parts = self.parts
-        self._install_io_hooks()
+        out, err = _capture_fds(parts.fd_capture)
+        # Installed for the process's lifetime (the process ends with them).
+        parts.process_hooks(out, err, parts.stdin, fds=(1, 2), switch_interval=GIL_SWITCH_INTERVAL).install()
+        parts.startup()  # the user's startup files and extensions, as IPython runs them
         self.control.start()
         self._watch_parent()
-        parts.shells.install_interrupts()
         try:
             run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
         finally:
@@ -107,10 +114,6 @@ class Kernel:
         if watch is not None:
             untraced(watch.thread)  # kernel machinery: not listed by the debugger
             watch.start()
-
-    def _install_io_hooks(self) -> None:
-        out, err = _capture_fds(self.parts.fd_capture)
-        self.parts.install_io_hooks(out, err, self.parts.stdin, fds=(1, 2))
 
 
 def _exit_process(io: IOThread, status: int) -> None:

@@ -25,8 +25,6 @@ from braid_kernel.wire.connection import ConnectionInfo
 
 log = logging.getLogger("braid_kernel")
 
-GIL_SWITCH_INTERVAL = 0.001  # seconds (Python's default: 0.005)
-
 
 def configure_kernel_log(level: str) -> logging.Logger:
     """Send the kernel's own log (the ``braid_kernel`` logger and its children) to the terminal.
@@ -51,11 +49,6 @@ def run_kernel(config: KernelConfig) -> int:
     # would take for a positional argument.
     if sys.argv[1:2] == ["start"]:
         del sys.argv[1]
-    # A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to
-    # receive, route and send a request) it waits for the switch interval.  1 ms instead of
-    # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other
-    # threads sleep (no thread asks for the GIL, so none is handed over).
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     untested = untested_python()
     if untested is not None:
         log.warning("%s", untested)

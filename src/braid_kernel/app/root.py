@@ -13,11 +13,11 @@ drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` (a ZeroMQ process) a
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -34,7 +34,7 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
-from braid_kernel.engine.threads import propagate_context_to_threads
+from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features import base
 from braid_kernel.features.cache import feature as cache_feature
 from braid_kernel.features.cache.engine import CellCache
@@ -45,13 +45,13 @@ from braid_kernel.features.foreign import feature as foreign_feature
 from braid_kernel.features.multi import feature as multi_feature
 from braid_kernel.features.react import feature as react_feature
 from braid_kernel.integrations.comms import CommScope, CommService
-from braid_kernel.integrations.detection import install_jupyter_detection
+from braid_kernel.process_hooks import Preserved, ProcessHooks, kernel_hooks
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.routing.subshells import SubshellManager
-from braid_kernel.shell.debugging import use_ipython_debugger
+from braid_kernel.shell.debugging import KernelPdb, set_trace
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.kernel_info import kernel_info_content
@@ -78,7 +78,8 @@ class KernelParts:
     """A kernel without its transport: what :func:`build_kernel` built, for its holder to serve.
 
     ``inline_handlers``/``control_handlers``: the tables of the requests that run no user code
-    (a holder builds its control thread or inline control from the second)."""
+    (a holder builds its control thread or inline control from the second); ``startup``: run the
+    user's startup files and extensions, once the holder has installed the process hooks."""
 
     config: KernelConfig
     session: str
@@ -91,12 +92,15 @@ class KernelParts:
     stdin: StdinBroker
     registry: ShellRegistry
     fd_capture: FdCapture | None
+    interrupter: Interrupter | None
+    thread_interrupts: ThreadInterrupts
     shells: ShellFactory
     subshells: SubshellManager
     shutdown: Shutdown
     kernel_info: JsonDict
     inline_handlers: Mapping[str, Handler]
     control_handlers: Mapping[str, Handler]
+    startup: Callable[[], None]
 
     def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
         """The router for frames decoded by ``codec``; control requests go to ``control``; each
@@ -111,27 +115,43 @@ class KernelParts:
             backlog=backlog,
         )
 
-    def install_io_hooks(
+    def process_hooks(
         self,
         stdout: TextIO | None,
         stderr: TextIO | None,
         source: InputSource,
+        *,
         fds: tuple[int, int] | None = None,
-    ) -> None:
-        """Point ``sys.stdout``/``sys.stderr``, ``input``/``getpass`` and the ``comm``
-        package at this kernel (process-wide); text written outside any request
-        goes to ``stdout``/``stderr``; ``fds`` is what the streams' ``fileno()``
-        answer (None: they have none).  Threads started by cells inherit their context;
-        ``pdb.set_trace()`` and ``breakpoint()`` open IPython's debugger."""
+        switch_interval: float | None = None,
+        preserved: Preserved | None = None,
+    ) -> ProcessHooks:
+        """Every process-wide patch of this kernel (see :mod:`braid_kernel.process_hooks`), for its
+        holder to install: ``sys.stdout``/``sys.stderr`` point at the outbox (text written outside
+        any request goes to ``stdout``/``stderr``; ``fds`` is what their ``fileno()`` answer),
+        ``input``/``getpass`` ask ``source``, the ``comm`` package uses this kernel, threads
+        started by cells inherit their context, ``pdb.set_trace()`` and ``breakpoint()`` open
+        IPython's debugger; a kernel that handles SIGINT also takes over SIGINT and
+        ``time.sleep``.  ``switch_interval``, ``preserved``: see
+        :func:`~braid_kernel.process_hooks.kernel_hooks`."""
         out_fd, err_fd = fds if fds is not None else (None, None)
         children = self.fd_capture.child_writes if self.fd_capture is not None else None
-        sys.stdout = OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children)
-        sys.stderr = OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children)
-        CellInput(source, StdinNotAllowed).install()
-        propagate_context_to_threads()
-        self.comms.install()
-        install_jupyter_detection()  # tqdm.auto: widget progress bars
-        use_ipython_debugger()  # pdb.set_trace(), breakpoint()
+        streams = (
+            OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children),
+            OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children),
+        )
+        process = self.interrupter is not None
+        return kernel_hooks(
+            streams=streams,
+            cell_input=CellInput(source, StdinNotAllowed),
+            comms=self.comms,
+            display_trap=self.shell.display_trap,
+            builtin_trap=self.shell.builtin_trap,
+            debugger=(KernelPdb, set_trace),
+            interrupter=self.interrupter,
+            thread_interrupts=self.thread_interrupts if process else None,
+            switch_interval=switch_interval,
+            preserved=preserved,
+        )
 
 
 def build_kernel(
@@ -150,7 +170,7 @@ def build_kernel(
     ``shutdown``: how the kernel ends (a shutdown_request asks it); ``profile``: honour the
     user's IPython profile (config, extensions, startup files); ``fd_capture``: a kernel
     process's capture of fds 1 and 2 (built, installed by the holder); ``interrupts``: handle
-    SIGINT (a kernel process, which installs it with ``shells.install_interrupts``);
+    SIGINT (a kernel process, which installs it with its process hooks);
     ``exit_ends_kernel``: ``exit()`` in a cell ends the kernel (a kernel process, as ipykernel)."""
     session = session or uuid.uuid4().hex
     publisher = Publisher(outbox)
@@ -178,6 +198,7 @@ def build_kernel(
         debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
     )
     interrupter = Interrupter(cell_files) if interrupts else None
+    thread_interrupts = ThreadInterrupts()
     engines = Engines(
         config, publisher, names=base.names_of(early), fd_capture=fd_capture, interrupter=interrupter
     )
@@ -205,6 +226,7 @@ def build_kernel(
         engines=engines,
         sessions=sessions,
         interrupter=interrupter,
+        thread_interrupts=thread_interrupts,
         exit_kernel=shutdown.request if exit_ends_kernel else None,
         shutdown=shutdown,
     )
@@ -223,8 +245,6 @@ def build_kernel(
     control = handlers.control_handlers(
         inline, subshells=subshells, shells=shells, extra=base.control_handlers_of(features)
     )
-    if profile and user_config is not None:
-        run_startup(shell, user_config)
     return KernelParts(
         config=config,
         session=session,
@@ -237,12 +257,17 @@ def build_kernel(
         stdin=stdin,
         registry=registry,
         fd_capture=fd_capture,
+        interrupter=interrupter,
+        thread_interrupts=thread_interrupts,
         shells=shells,
         subshells=subshells,
         shutdown=shutdown,
         kernel_info=info,
         inline_handlers=inline,
         control_handlers=control,
+        startup=_nothing
+        if user_config is None or not profile
+        else functools.partial(run_startup, shell, user_config),
     )
 
 
@@ -302,3 +327,7 @@ def _session_comms(table: SessionTable[Session] | None) -> CommScope | None:
     from braid_kernel.features.multi.shell.sessions import SessionComms
 
     return SessionComms(table)
+
+
+def _nothing() -> None:
+    """No startup files (an in-process kernel, or no profile)."""

@@ -98,6 +98,8 @@ class ShellFactory:
 
     ``sessions``: multi mode's sessions (None in other modes); ``interrupter``: a kernel
     process's SIGINT handling (None in-process: interrupts then cancel awaiting cells only);
+    ``thread_interrupts``: how a subshell thread running cell code is interrupted (a kernel process
+    also installs its ``time.sleep``: see :mod:`braid_kernel.process_hooks`);
     ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running);
     ``shutdown``: the kernel's end, which stops the main shell."""
 
@@ -115,6 +117,7 @@ class ShellFactory:
         engines: Engines,
         sessions: SessionManager | None,
         interrupter: Interrupter | None,
+        thread_interrupts: ThreadInterrupts,
         exit_kernel: Callable[[], None] | None,
         shutdown: Shutdown,
     ) -> None:
@@ -133,7 +136,7 @@ class ShellFactory:
         self._shutdown = shutdown
         self._main: _Main | None = None
         self._subshells: dict[str, _Running] = {}
-        self._threads = ThreadInterrupts()
+        self._threads = thread_interrupts
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         return {
@@ -255,13 +258,6 @@ class ShellFactory:
         running = self._subshells.get(sid)
         if running is not None:
             self._interrupt(running, _DELETED_ERROR, DELETED)
-
-    def install_interrupts(self) -> None:
-        """Take over SIGINT and ``time.sleep`` before the event loop starts (main thread; a
-        kernel process, which has an interrupter)."""
-        if self._interrupter is not None:
-            self._interrupter.install()
-            self._threads.install()
 
     def interrupt(self, request: Request) -> None:
         """An interrupt_request (any thread): in multi mode, the sender's session's cells

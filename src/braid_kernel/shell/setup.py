@@ -30,7 +30,8 @@ def build_shell(
     gui_host: str | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
-    swap its display hook, display publisher, pager and compiler for the kernel's.
+    swap its display hook, display publisher, pager and compiler for the kernel's (installed
+    process-wide, with IPython's builtins, by :mod:`braid_kernel.process_hooks`).
     ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`);
     ``gui_host`` the GUI loop that hosts the kernel (``"tk"``, ``"qt"``; see
     :mod:`braid_kernel.shell.gui`).
@@ -48,11 +49,10 @@ def build_shell(
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
+    # Cells do not run through run_cell, whose display trap would be active around them: the
+    # kernel's process hooks keep it entered (sys.displayhook is the hook) for the kernel's
+    # lifetime, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
     shell.display_trap.hook = hook
-    sys.displayhook = hook
-    # Cells do not run through run_cell, whose display trap would be active around them: keep it
-    # entered for good, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
-    shell.display_trap.__enter__()
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
     notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by jupyter_server
@@ -65,7 +65,6 @@ def build_shell(
     shell.braid = BraidCommands()
     shell.register_magic_function(shell.braid, "line_cell", "braid")
     shell.register_magics(GuiMagics)  # replaces IPython's %gui
-    shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.
     shell.config.setdefault("IPKernelApp", Config())

@@ -25,7 +25,7 @@ start.  What needs a thread in a kernel process and has none here:
 Entering takes over the process-wide hooks (``sys.stdout``/``sys.stderr``,
 ``input``, ``sys.displayhook``, IPython's builtins, ``__main__``, the ``comm``
 factories) and exiting puts them back (see
-:mod:`~braid_kernel.app.inprocess.process_state`); output the host itself
+:mod:`braid_kernel.process_hooks`); output the host itself
 writes meanwhile still reaches the host's streams, because streams route by
 the current request (a ContextVar).  IPython allows one shell per process, so
 one in-process kernel runs at a time (a second raises
@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import sys
 import threading
 import uuid
 from types import TracebackType
@@ -49,17 +50,18 @@ from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.inprocess.connection import Connection, Send
-from braid_kernel.app.inprocess.process_state import ProcessState
 from braid_kernel.app.inprocess.stdin import InProcessInput, InputHandler
 from braid_kernel.app.root import KernelParts, build_kernel
 from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.support import check_supported
 from braid_kernel.engine.modes import Backend, Mode, parse_modes
 from braid_kernel.errors import BraidError, ConfigError
+from braid_kernel.process_hooks import Preserved, ProcessHooks
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.control import InlineControl
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.loopbridge import LoopBridge
+from braid_kernel.shell.ipshell import CHILD_ENVIRONMENT
 from braid_kernel.shell.lease import lease_shell, reattach_inline_figures, release_shell
 from braid_kernel.transport.memory import MemoryTransport
 from braid_kernel.transport.outbox import Channel, Outbox
@@ -75,6 +77,8 @@ log = logging.getLogger("braid_kernel")
 EXIT_GRACE = 5.0  # seconds the main shell gets to end its cells when the kernel exits
 _CHAINED = Mode(0)
 _NO_KEY = b""  # nothing to authenticate in-process: messages never leave the process
+# Environment variables the kernel's shell sets (matplotlib's backend, what child processes see).
+_ENVIRONMENT = ("MPLBACKEND", *CHILD_ENVIRONMENT)
 
 
 class _Stopped:
@@ -105,7 +109,8 @@ class InProcessKernel:
         self._ids = itertools.count(1)
         self._connections: dict[bytes, Connection] = {}
         self._stack: contextlib.AsyncExitStack | None = None
-        self._state: ProcessState | None = None
+        self._preserved: Preserved | None = None
+        self._hooks: ProcessHooks | None = None
         self._parts: KernelParts | None = None
         self._tg: TaskGroup | None = None
         self._stopped = False
@@ -158,7 +163,7 @@ class InProcessKernel:
         check_supported(config)
         self._stack = contextlib.AsyncExitStack()
         self._ready, self._main_done, self._wake = anyio.Event(), anyio.Event(), anyio.Event()
-        self._state = ProcessState.capture()
+        self._preserved = Preserved(_ENVIRONMENT)  # before the shell exists
         try:
             self._build(config)
             self._tg = await self._stack.enter_async_context(anyio.create_task_group())
@@ -198,9 +203,11 @@ class InProcessKernel:
         control = InlineControl(SyncDispatcher(parts.publisher, parts.control_handlers))
         self._transport = MemoryTransport(codec, outbox, parts.router(codec, control).on_frames)
         self._client_codec = WireCodec(Signer(_NO_KEY), uuid.uuid4().hex, "client")
-        assert self._state is not None
         self._input = InProcessInput(parts.stdin, self._input_handler, parts.session, threading.get_ident())
-        parts.install_io_hooks(self._state.stdout, self._state.stderr, self._input)
+        # Text written outside any request (the host's own) goes to the host's streams.
+        self._hooks = parts.process_hooks(sys.stdout, sys.stderr, self._input, preserved=self._preserved)
+        self._hooks.install()
+        parts.startup()
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -233,15 +240,17 @@ class InProcessKernel:
                 parts.subshells.delete_all()
                 release_shell(parts.shell)
                 parts.outbox.close()
-            elif self._state is not None:
+            elif self._preserved is not None:
                 with contextlib.suppress(Exception):  # the lease may have failed half-way
                     from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
                     if ZMQInteractiveShell.initialized():
                         release_shell(ZMQInteractiveShell.instance())
         finally:
-            if self._state is not None:
-                self._state.restore()
+            if self._hooks is not None:
+                self._hooks.uninstall()  # every process-wide patch, the preserved state last
+            elif self._preserved is not None:  # the build failed before the hooks were made
+                self._preserved.uninstall()
 
     # ------------------------------------------------------------ tasks
     async def _serve_main(self) -> None:
