@@ -13,11 +13,11 @@ from collections.abc import Mapping
 
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.shutdown import Shutdown
+from braid_kernel.features.subshells.shell import Subshells
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.wire.message import JsonDict
 
@@ -44,36 +44,17 @@ def shutdown(publisher: Publisher, ending: Shutdown) -> Handler:
     return handle
 
 
-def interrupt(shells: ShellFactory) -> Handler:
-    """interrupt_request: every shell's cells (in multi mode, the sender's session's only)."""
+def interrupt(shells: ShellFactory, subshells: Subshells) -> Handler:
+    """interrupt_request: every shell's cells, the subshells' first (in multi mode, the sender's
+    session's only)."""
 
     def handle(request: Request) -> JsonDict:
+        if not shells.multi:
+            subshells.interrupt(request.received)
         shells.interrupt(request)
         return {"status": "ok"}
 
     return handle
-
-
-def subshell_admin(subshells: SubshellManager, shells: ShellFactory) -> dict[str, Handler]:
-    """create/delete/list_subshell_request (JEP 91)."""
-
-    def create(request: Request) -> JsonDict:
-        sid = subshells.create(shells.subshell_server(request.field("namespace")))
-        return {"status": "ok", "subshell_id": sid}
-
-    def delete(request: Request) -> JsonDict:
-        subshells.delete(str(request.field("subshell_id", "")))
-        return {"status": "ok"}
-
-    def listing(request: Request) -> JsonDict:
-        del request
-        return {"status": "ok", "subshell_id": subshells.list()}
-
-    return {
-        "create_subshell_request": create,
-        "delete_subshell_request": delete,
-        "list_subshell_request": listing,
-    }
 
 
 def inline_handlers(
@@ -83,6 +64,7 @@ def inline_handlers(
     comms: CommService,
     requests: ShellRequests,
     shells: ShellFactory,
+    subshells: Subshells,
     ending: Shutdown,
 ) -> dict[str, Handler]:
     """Shell requests answered where they are received (no user code involved)."""
@@ -91,17 +73,11 @@ def inline_handlers(
         "comm_info_request": comms.comm_info,
         "is_complete_request": requests.is_complete,
         "shutdown_request": shutdown(publisher, ending),
-        "interrupt_request": interrupt(shells),
+        "interrupt_request": interrupt(shells, subshells),
     }
 
 
-def control_handlers(
-    inline: Mapping[str, Handler],
-    *,
-    subshells: SubshellManager,
-    shells: ShellFactory,
-    extra: Mapping[str, Handler],
-) -> dict[str, Handler]:
-    """Control-channel requests: the inline ones, subshell admin and the features' (``extra``:
-    the debugger's ``debug_request``)."""
-    return {**inline, **subshell_admin(subshells, shells), **extra}
+def control_handlers(inline: Mapping[str, Handler], features: Mapping[str, Handler]) -> dict[str, Handler]:
+    """Control-channel requests: the inline ones and the features' (the debugger's
+    ``debug_request``, the subshells' create/delete/list)."""
+    return {**inline, **features}

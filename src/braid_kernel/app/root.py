@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 from traitlets.config import Config
 
 from braid_kernel.app import handlers
-from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.config import KernelConfig, SubshellNamespace
 from braid_kernel.app.engines import Engines
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.shutdown import Shutdown
@@ -44,6 +44,8 @@ from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.foreign import feature as foreign_feature
 from braid_kernel.features.multi import feature as multi_feature
 from braid_kernel.features.react import feature as react_feature
+from braid_kernel.features.subshells import feature as subshells_feature
+from braid_kernel.features.subshells.shell import Subshells
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.process_hooks import Preserved, ProcessHooks, kernel_hooks
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
@@ -212,7 +214,6 @@ def build_kernel(
         requests=requests,
         comms=comms,
     )
-    features = (*early, multi_feature.build(sessions))
     registry = ShellRegistry()
     shells = ShellFactory(
         config,
@@ -226,25 +227,37 @@ def build_kernel(
         engines=engines,
         sessions=sessions,
         interrupter=interrupter,
-        thread_interrupts=thread_interrupts,
         exit_kernel=shutdown.request if exit_ends_kernel else None,
         shutdown=shutdown,
     )
     shell.kernel = KernelFacade(
         comms.manager, shell=shell, publisher=publisher, session_id=session, call_on_main=shells.call_on_main
     )
-    subshells = SubshellManager(
-        registry, shells.serve_subshell, config.backend.value, cancel=shells.cancel_subshell
+    subshell_shells = Subshells(
+        shells,
+        shell=shell,
+        publisher=publisher,
+        thread_interrupts=thread_interrupts,
+        isolated=functools.partial(_isolated, config.subshell_namespace),
     )
+    subshells = SubshellManager(
+        registry, subshell_shells.serve, config.backend.value, cancel=subshell_shells.cancel
+    )
+    # The features that need the shells, last: multi's commands (its sessions), subshells' requests.
+    features = (*early, multi_feature.build(sessions), subshells_feature.build(subshells, subshell_shells))
     base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
     register_kernel_magics(shell, config.connection_file, subshells.list)  # ipykernel's
-    info = kernel_info_content(["kernel subshells", *base.kernel_info_features_of(features)], config.debugger)
+    info = kernel_info_content(base.kernel_info_features_of(features), config.debugger)
     inline = handlers.inline_handlers(
-        info, publisher=publisher, comms=comms, requests=requests, shells=shells, ending=shutdown
+        info,
+        publisher=publisher,
+        comms=comms,
+        requests=requests,
+        shells=shells,
+        subshells=subshell_shells,
+        ending=shutdown,
     )
-    control = handlers.control_handlers(
-        inline, subshells=subshells, shells=shells, extra=base.control_handlers_of(features)
-    )
+    control = handlers.control_handlers(inline, base.control_handlers_of(features))
     return KernelParts(
         config=config,
         session=session,
@@ -307,6 +320,19 @@ def _user_config(config: KernelConfig, profile: bool) -> Config | None:
         user_config = user_config or Config()
         user_config.merge(launcher_config(config.ipython_options))
     return user_config
+
+
+def _isolated(default: SubshellNamespace, requested: object) -> bool:
+    """Whether a create_subshell_request asking for ``requested`` (``"shared"``, ``"isolated"``, or
+    None for the kernel's ``--subshell-namespace``, ``default``) makes an isolated subshell;
+    ValueError for anything else."""
+    if requested is None:
+        return default is SubshellNamespace.ISOLATED
+    try:
+        return SubshellNamespace(requested) is SubshellNamespace.ISOLATED
+    except ValueError:
+        options = " or ".join(repr(n.value) for n in SubshellNamespace)
+        raise ValueError(f"namespace must be {options}, not {requested!r}") from None
 
 
 def _session_table(config: KernelConfig) -> SessionTable[Session] | None:

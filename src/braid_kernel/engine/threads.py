@@ -54,7 +54,6 @@ def context_start(original: Callable[[threading.Thread], None]) -> Callable[[thr
             )
         original(self)
 
-    start.propagates_context = True  # type: ignore[attr-defined]
     return start
 
 
@@ -69,10 +68,15 @@ def context_submit(original: Callable[..., Future[Any]]) -> Callable[..., Future
     return submit
 
 
+# The code of every start context_start makes: how propagate_context_to_threads knows one is
+# installed (the stand-in carries no mark of its own, to pass for the original).
+_START_CODE = context_start(threading.Thread.start).__code__
+
+
 def propagate_context_to_threads() -> None:
     """Install both patches for good (idempotent); a kernel installs them with the rest of its
     process hooks instead (:mod:`braid_kernel.process_hooks`), and removes them."""
-    if getattr(threading.Thread.start, "propagates_context", False):
+    if getattr(threading.Thread.start, "__code__", None) is _START_CODE:
         return
     threading.Thread.start = context_start(threading.Thread.start)  # type: ignore[method-assign,assignment]
     ThreadPoolExecutor.submit = context_submit(ThreadPoolExecutor.submit)  # type: ignore[method-assign]
