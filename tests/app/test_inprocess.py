@@ -216,6 +216,9 @@ async def test_one_kernel_at_a_time_and_each_starts_fresh() -> None:
         with pytest.raises(ConfigError, match="one InProcessKernel at a time"):
             async with InProcessKernel():
                 pass  # pragma: no cover
+        # The refused kernel leaves the running one's shell alone (it used to release it).
+        reply = await first.client().execute("only_in_first + 1")
+        assert reply["status"] == "ok", reply
     async with InProcessKernel() as second:
         reply = await second.client().execute("only_in_first")
         assert reply["ename"] == "NameError"

@@ -111,6 +111,7 @@ class InProcessKernel:
         self._stack: contextlib.AsyncExitStack | None = None
         self._preserved: Preserved | None = None
         self._hooks: ProcessHooks | None = None
+        self._leased = False  # this kernel created the process's IPython shell
         self._parts: KernelParts | None = None
         self._tg: TaskGroup | None = None
         self._stopped = False
@@ -194,7 +195,8 @@ class InProcessKernel:
         return host
 
     def _build(self, config: KernelConfig) -> None:
-        lease_shell()
+        lease_shell()  # ConfigError when the process has a shell already (another kernel's)
+        self._leased = True
         bridge = LoopBridge.for_current_loop()
         outbox = Outbox(wakeup=lambda: bridge.call_soon(self._wake_pump))
         self._parts = parts = build_kernel(config, outbox, shutdown=Shutdown())
@@ -240,7 +242,7 @@ class InProcessKernel:
                 parts.subshells.delete_all()
                 release_shell(parts.shell)
                 parts.outbox.close()
-            elif self._preserved is not None:
+            elif self._leased:
                 with contextlib.suppress(Exception):  # the lease may have failed half-way
                     from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
