@@ -5,7 +5,8 @@ goes to the cell that wrote it), ``input``/``getpass`` (asked through the fronte
 ``threading.Thread.start`` and ``ThreadPoolExecutor.submit`` (threads inherit their cell's
 context), the ``comm`` package's factories (widgets), ``sys.displayhook`` and the builtins
 IPython adds (``display``, ``get_ipython``, ``exit``...), ``pdb.Pdb``/``pdb.set_trace`` (IPython's
-debugger), an import hook (``tqdm.auto`` sees a notebook) and, in a kernel process, the SIGINT
+debugger), two import hooks (``tqdm.auto`` sees a notebook; Dask's ``Future`` records the cell
+that made it, once the user imports ``distributed``) and, in a kernel process, the SIGINT
 handler, ``time.sleep`` (interruptible in subshells) and the GIL switch interval.
 :func:`kernel_hooks` lists them all, in the order they are installed; :class:`ProcessHooks`
 installs them together and :meth:`ProcessHooks.uninstall` puts every original back (an
@@ -44,6 +45,7 @@ from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.engine.threads import context_start, context_submit
+from braid_kernel.features.distributed.engine import DistributedWork
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.detection import jupyter_detection
 
@@ -221,13 +223,15 @@ def kernel_hooks(
     display_trap: DisplayTrap,
     builtin_trap: BuiltinTrap,
     debugger: tuple[type[pdb.Pdb], Callable[..., None]],
+    work: DistributedWork | None = None,
     interrupter: Interrupter | None = None,
     thread_interrupts: ThreadInterrupts | None = None,
     switch_interval: float | None = None,
     preserved: Preserved | None = None,
 ) -> ProcessHooks:
     """Every patch of a kernel, in order: ``streams``, the new ``sys.stdout``/``sys.stderr``;
-    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``interrupter``,
+    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``work``: the cells' distributed
+    work, whose library hooks (an import hook, then Dask's ``Future``) it installs; ``interrupter``,
     ``thread_interrupts`` and ``switch_interval``: a kernel process's (an in-process kernel
     leaves SIGINT, ``time.sleep`` and the GIL to its host); ``preserved``: what the kernel's
     construction changed, recorded before it (an in-process kernel)."""
@@ -252,6 +256,8 @@ def kernel_hooks(
     trigger = jupyter_detection()  # tqdm.auto: widget progress bars
     if trigger is not None:
         hooks.append(trigger)
+    if work is not None:
+        hooks.append(Calls("distributed work (Dask's Future)", work.install, work.close))
     if interrupter is not None:
         hooks.append(SigintHandler(interrupter))
     if thread_interrupts is not None:

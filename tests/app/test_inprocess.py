@@ -339,3 +339,19 @@ async def test_a_subshell_runs_on_its_own_thread_and_ends_with_the_kernel() -> N
         assert texts.startswith("braid-subshell-")
         assert threading.active_count() == threads_before + 1
     assert threading.active_count() == threads_before
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+def test_closing_the_kernel_stops_its_foreign_loop_thread(anyio_backend: str) -> None:
+    """run_on's loop of the other backend lives as long as the kernel, and no longer."""
+    other = "trio" if anyio_backend == "asyncio" else "asyncio"
+
+    async def main() -> None:
+        async with braid_kernel.InProcessKernel(backend=anyio_backend) as kernel:
+            client = kernel.client()
+            reply = await client.execute(f"import {other}\nawait run_on('{other}', {other}.sleep, 0)")
+            assert reply["status"] == "ok", reply
+            assert [t.name for t in threading.enumerate() if t.name == f"braid-{other}-loop"]
+        assert not [t.name for t in threading.enumerate() if t.name.endswith("-loop")]
+
+    anyio.run(main, backend=anyio_backend)

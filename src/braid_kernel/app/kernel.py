@@ -89,11 +89,17 @@ class Kernel:
             run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
         finally:
             parts.subshells.delete_all()
+            parts.release()
             self.control.stop()
             if parts.fd_capture is not None:
                 parts.fd_capture.uninstall()
             self.transport.stop()
         return self.shutdown.status
+
+    def stop(self) -> None:
+        """Begin shutdown (any thread; the remote launcher's ``{"shutdown": 1}``): stop the main
+        shell; the process exits after the grace period even if a cell blocks."""
+        self.shutdown.request()
 
     def _on_main_shell_ready(self) -> None:
         """Route requests to the shells once the main shell takes them; what

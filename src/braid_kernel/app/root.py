@@ -41,7 +41,11 @@ from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.concurrent import feature as concurrent_feature
 from braid_kernel.features.debugger import feature as debugger_feature
 from braid_kernel.features.debugger.engine import untraced
+from braid_kernel.features.distributed import feature as distributed_feature
+from braid_kernel.features.distributed.engine import DistributedWork
 from braid_kernel.features.foreign import feature as foreign_feature
+from braid_kernel.features.foreign.engine import ForeignLoops
+from braid_kernel.features.gui import feature as gui_feature
 from braid_kernel.features.multi import feature as multi_feature
 from braid_kernel.features.react import feature as react_feature
 from braid_kernel.features.subshells import feature as subshells_feature
@@ -81,7 +85,9 @@ class KernelParts:
 
     ``inline_handlers``/``control_handlers``: the tables of the requests that run no user code
     (a holder builds its control thread or inline control from the second); ``startup``: run the
-    user's startup files and extensions, once the holder has installed the process hooks."""
+    user's startup files and extensions, once the holder has installed the process hooks;
+    ``foreign``: ``run_on``'s loops of the other backend (their threads end in :meth:`release`);
+    ``work``: the cells' distributed work (its library hook is one of the process hooks)."""
 
     config: KernelConfig
     session: str
@@ -96,6 +102,8 @@ class KernelParts:
     fd_capture: FdCapture | None
     interrupter: Interrupter | None
     thread_interrupts: ThreadInterrupts
+    foreign: ForeignLoops
+    work: DistributedWork
     shells: ShellFactory
     subshells: SubshellManager
     shutdown: Shutdown
@@ -117,6 +125,11 @@ class KernelParts:
             backlog=backlog,
         )
 
+    def release(self) -> None:
+        """After the main shell stopped: end what the features keep running (the threads of
+        ``run_on``'s loops)."""
+        self.foreign.close()
+
     def process_hooks(
         self,
         stdout: TextIO | None,
@@ -132,7 +145,8 @@ class KernelParts:
         any request goes to ``stdout``/``stderr``; ``fds`` is what their ``fileno()`` answer),
         ``input``/``getpass`` ask ``source``, the ``comm`` package uses this kernel, threads
         started by cells inherit their context, ``pdb.set_trace()`` and ``breakpoint()`` open
-        IPython's debugger; a kernel that handles SIGINT also takes over SIGINT and
+        IPython's debugger, Dask's futures are recorded per cell once the user imports
+        ``distributed``; a kernel that handles SIGINT also takes over SIGINT and
         ``time.sleep``.  ``switch_interval``, ``preserved``: see
         :func:`~braid_kernel.process_hooks.kernel_hooks`."""
         out_fd, err_fd = fds if fds is not None else (None, None)
@@ -149,6 +163,7 @@ class KernelParts:
             display_trap=self.shell.display_trap,
             builtin_trap=self.shell.builtin_trap,
             debugger=(KernelPdb, set_trace),
+            work=self.work,
             interrupter=self.interrupter,
             thread_interrupts=self.thread_interrupts if process else None,
             switch_interval=switch_interval,
@@ -178,9 +193,7 @@ def build_kernel(
     publisher = Publisher(outbox)
     cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
     user_config = _user_config(config, profile)
-    shell = build_shell(
-        publisher, cell_files, user_config, gui_host=config.loop.value if config.loop else None
-    )
+    shell = build_shell(publisher, cell_files, user_config)
     cache = cache_feature.kernel_cache(
         config.cache_dir, config.cache_size, enabled=Mode.CACHE in config.modes
     )
@@ -191,18 +204,27 @@ def build_kernel(
     save_thread = shell.history_manager.save_thread
     if save_thread is not None:  # None with an in-memory history
         untraced(save_thread)  # kernel machinery, not user code
+    foreign = ForeignLoops()  # run_on's loops of the other backend, started on first use
+    # Interrupted cells' pending Dask futures are cancelled (hooked when the user imports them).
+    work = distributed_feature.kernel_work(lambda: shell.user_ns)
     # The features, in order (multi's commands last: they need the sessions, built from the engines).
     early = (
         concurrent_feature.build(),
         react_feature.build(),
         cache_feature.build(cache),
-        foreign_feature.build(),
+        foreign_feature.build(shell, foreign),
+        gui_feature.build(shell, config.loop),
         debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
     )
     interrupter = Interrupter(cell_files) if interrupts else None
     thread_interrupts = ThreadInterrupts()
     engines = Engines(
-        config, publisher, names=base.names_of(early), fd_capture=fd_capture, interrupter=interrupter
+        config,
+        publisher,
+        names=base.names_of(early),
+        fd_capture=fd_capture,
+        interrupter=interrupter,
+        on_end=work.cell_ended,
     )
     sessions = _sessions(
         config,
@@ -244,7 +266,12 @@ def build_kernel(
         registry, subshell_shells.serve, config.backend.value, cancel=subshell_shells.cancel
     )
     # The features that need the shells, last: multi's commands (its sessions), subshells' requests.
-    features = (*early, multi_feature.build(sessions), subshells_feature.build(subshells, subshell_shells))
+    features = (
+        *early,
+        multi_feature.build(sessions),
+        distributed_feature.build(work),
+        subshells_feature.build(subshells, subshell_shells),
+    )
     base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
     register_kernel_magics(shell, config.connection_file, subshells.list)  # ipykernel's
     info = kernel_info_content(base.kernel_info_features_of(features), config.debugger)
@@ -272,6 +299,8 @@ def build_kernel(
         fd_capture=fd_capture,
         interrupter=interrupter,
         thread_interrupts=thread_interrupts,
+        foreign=foreign,
+        work=work,
         shells=shells,
         subshells=subshells,
         shutdown=shutdown,

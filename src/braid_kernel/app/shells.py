@@ -37,7 +37,7 @@ from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.cache.engine import CellCache
-from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
+from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
 from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.routing.context import Request
@@ -260,21 +260,16 @@ def _call_logged(
 
 
 def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
-    """Start :func:`_run_stale` in the main shell's task group, from any thread: a comm message
-    sent over a subshell is handled on that subshell's thread while the main thread blocks.  The
-    task runs in the caller's context, so the cells' output has the comm request as parent."""
+    """Start :func:`~braid_kernel.features.react.engine.runner.run_stale` in the main shell's task
+    group, from any thread: a comm message sent over a subshell is handled on that subshell's
+    thread while the main thread blocks.  The task runs in the caller's context, so the cells'
+    output has the comm request as parent."""
 
     def start() -> None:
         context = contextvars.copy_context()
-        bridge.call_soon(lambda: context.run(group.start_soon, _run_stale, scheduler))
+        bridge.call_soon(lambda: context.run(group.start_soon, run_stale, scheduler))
 
     return start
-
-
-async def _run_stale(scheduler: Scheduler) -> None:
-    """A ``braid.dataflow`` comm's ``run_stale`` request: every stale cell, in the scheduler's
-    turn (a chained cell running now finishes first)."""
-    await scheduler.run(StaleRun("%braid run stale", "", 0, "<run stale>", False, received=time.monotonic()))
 
 
 def _cancel_cells(scheduler: Scheduler, at: float) -> None:

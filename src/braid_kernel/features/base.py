@@ -34,7 +34,7 @@ KernelNames = Callable[[Scheduler], Mapping[str, object]]
 class Feature:
     """What one feature adds to the kernel.
 
-    ``subcommands``: ``%braid`` subcommands; ``magics``: IPython ``Magics`` classes;
+    ``subcommands``: ``%braid`` subcommands; ``magics``: IPython ``Magics`` classes (or instances);
     ``cleanup_transformers``: run before IPython looks for magics (first in
     ``input_transformers_cleanup``); ``post_transformers``: run after IPython's own
     (``input_transformers_post``); ``control_handlers``: control-channel requests it answers;
@@ -43,7 +43,7 @@ class Feature:
 
     name: str
     subcommands: Sequence[Subcommand] = ()
-    magics: Sequence[type[Magics]] = ()
+    magics: Sequence[type[Magics] | Magics] = ()
     cleanup_transformers: Sequence[Transformer] = ()
     post_transformers: Sequence[Transformer] = ()
     control_handlers: Mapping[str, Handler] = field(default_factory=dict)

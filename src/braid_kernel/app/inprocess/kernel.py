@@ -64,7 +64,8 @@ from braid_kernel.routing.loopbridge import LoopBridge
 from braid_kernel.shell.ipshell import CHILD_ENVIRONMENT
 from braid_kernel.shell.lease import lease_shell, reattach_inline_figures, release_shell
 from braid_kernel.transport.memory import MemoryTransport
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.msgdict import dict_from_message
 from braid_kernel.wire.signing import Signer
@@ -240,6 +241,7 @@ class InProcessKernel:
         try:
             if parts is not None:
                 parts.subshells.delete_all()
+                parts.release()  # the features' threads (run_on's loops)
                 release_shell(parts.shell)
                 parts.outbox.close()
             elif self._leased:

@@ -1,5 +1,6 @@
 """The subshells feature: create/delete/list_subshell_request on the control channel and
-``"kernel subshells"`` in kernel_info (JEP 91).  The threads and inboxes are core routing
+``"kernel subshells"`` in kernel_info (JEP 91) where threads can start (not in the browser).
+The threads and inboxes are core routing
 (:class:`~braid_kernel.routing.subshells.SubshellManager`); what each subshell serves is
 :class:`~braid_kernel.features.subshells.shell.Subshells`."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 from braid_kernel.features.base import Feature
 from braid_kernel.features.subshells.shell import Subshells
 from braid_kernel.routing.context import Request
+from braid_kernel.routing.platform import CAN_START_THREADS
 from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.wire.message import JsonDict
 
@@ -32,5 +34,5 @@ def build(manager: SubshellManager, subshells: Subshells) -> Feature:
             "delete_subshell_request": delete,
             "list_subshell_request": listing,
         },
-        kernel_info_features=("kernel subshells",),
+        kernel_info_features=("kernel subshells",) if CAN_START_THREADS else (),  # a subshell is a thread
     )
