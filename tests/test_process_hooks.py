@@ -40,6 +40,8 @@ from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.feature import kernel_work
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.process_hooks import Preserved, ProcessHooks, Replace, kernel_hooks
 from braid_kernel.routing.context import Request
@@ -82,8 +84,9 @@ class _BuiltinTrap:
         del builtins.get_ipython  # type: ignore[attr-defined]
 
 
-def _kernel_hooks() -> ProcessHooks:
-    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them."""
+def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
+    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them (``work``:
+    the distributed feature's, left out where its import hook would blur what is checked)."""
     outbox = Outbox()
     return kernel_hooks(
         streams=(OutStream("stdout", outbox), OutStream("stderr", outbox)),
@@ -92,6 +95,7 @@ def _kernel_hooks() -> ProcessHooks:
         display_trap=DisplayTrap(hook=lambda value: None),
         builtin_trap=_BuiltinTrap(),
         debugger=(KernelPdb, set_trace),
+        work=work,
         interrupter=Interrupter(CellFiles()),
         thread_interrupts=ThreadInterrupts(),
         switch_interval=0.001,
@@ -149,6 +153,20 @@ def test_uninstall_restores_every_original_and_install_changes_each() -> None:
     assert set(range(len(before))) - unchanged_by_design == set(changed)
     for i, (old, new) in enumerate(zip(before, after, strict=True)):
         assert new is old or (type(old) in (float, list) and new == old), f"hook {i} not restored: {new!r}"
+
+
+def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
+    """Dask's ``Future.__init__`` stand-in (distributed cancellation) comes and goes with the
+    kernel's process hooks (an in-process kernel leaves no stand-in behind)."""
+    future_class = pytest.importorskip("distributed.client").Future
+    original = vars(future_class)["__init__"]
+    hooks = _kernel_hooks(kernel_work(dict))
+    hooks.install()
+    try:
+        assert vars(future_class)["__init__"] is not original
+    finally:
+        hooks.uninstall()
+    assert vars(future_class)["__init__"] is original
 
 
 def test_a_hook_that_fails_to_install_undoes_the_ones_before_it() -> None:
