@@ -20,7 +20,7 @@ processes — is recorded before that code runs (:class:`Preserved`) and put bac
 Two patches are not here, each installed and removed by the code that owns their lifetime: a
 kernel process's capture of file descriptors 1 and 2 (:class:`~braid_kernel.engine.fdcapture.FdCapture`,
 whose original descriptors the output streams fall back to) and the signal wake-up fd, which
-belongs to the running event loop (:mod:`braid_kernel.app.loops`, :mod:`braid_kernel.app.gui`).
+belongs to the running event loop (:mod:`braid_kernel.app.loops`, :mod:`braid_kernel.features.gui.engine`).
 """
 
 from __future__ import annotations
