@@ -19,18 +19,11 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-from braid_kernel.shell.tracebacks import (
-    contains_group,
-    group_traceback,
-    plain_traceback,
-    show_error,
-    user_frames,
-)
+from braid_kernel.shell.tracebacks import format_traceback, show_error, user_frames
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 log = logging.getLogger("braid_kernel.shell")
-EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"  # IPython's words
 
 
 class IPythonHost:
@@ -138,22 +131,7 @@ class IPythonHost:
 
     def format_error(self, exc: BaseException) -> ErrorInfo:
         etype, tb = type(exc), self._user_frames(exc.__traceback__)
-        render = getattr(exc, "_render_traceback_", None)
-        stb: list[str]
-        try:
-            if callable(render):
-                stb = list(render())
-            elif isinstance(exc, SyntaxError):
-                stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
-            elif isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
-                stb = [EXIT_NOTE, *self.shell.InteractiveTB.get_exception_only(etype, exc)]
-            elif contains_group(exc):
-                stb = group_traceback(exc, tb)
-            else:
-                stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
-        except Exception:  # e.g. a _render_traceback_ that fails
-            log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
-            stb = plain_traceback(exc, tb)
+        stb = format_traceback(self.shell, exc, tb)
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 
