@@ -106,7 +106,8 @@ def test_man_pages_the_manual_page(kernel: RunningKernel, tmp_path: Path) -> Non
     fake.write_text('#!/bin/sh\necho "MANUAL PAGE OF $1"\n')
     fake.chmod(0o755)
     kernel.run(
-        f"import os\nsaved_path = os.environ['PATH']\nos.environ['PATH'] = {str(tmp_path)!r} + ':' + saved_path"
+        f"import os\nsaved_path = os.environ['PATH']\n"
+        f"os.environ['PATH'] = {str(tmp_path)!r} + ':' + saved_path"
     )
     try:
         page = _payload(kernel.run("%man braidtool"), "page")["data"]
