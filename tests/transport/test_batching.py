@@ -131,3 +131,21 @@ def test_the_next_look_is_at_the_interval_end_or_a_chunk_check() -> None:
     assert batcher.next_look(T0) == pytest.approx(CHUNK_CHECK)
     assert batcher.next_look(T0 + STREAM_FLUSH_INTERVAL - CHUNK_CHECK / 2) == pytest.approx(CHUNK_CHECK / 2)
     assert batcher.next_look(T0 + STREAM_FLUSH_INTERVAL) == pytest.approx(PARTIAL_LINE_HOLD)
+
+
+def test_held_text_is_counted_across_looks_until_a_chunk_fills() -> None:
+    batcher = StreamBatcher()
+    piece: list[Item] = [(CELL, "stdout", "y" * (MAX_STREAM_CHUNK // 4))]
+    for look in range(3):
+        assert batcher.split(piece, T0 + look * 0.001) == []
+    assert batcher.size == 3 * (MAX_STREAM_CHUNK // 4)
+    assert batcher.split(piece, T0 + 0.004) == [(CELL, "stdout", "y" * MAX_STREAM_CHUNK)]
+    assert batcher.held == [] and batcher.size == 0
+
+
+def test_a_full_tail_of_several_runs_sends_all_but_the_last_runs_rest() -> None:
+    batcher = StreamBatcher()
+    other: list[Item] = [(OTHER, "stdout", "o" * MAX_STREAM_CHUNK)]
+    mine: list[Item] = [(CELL, "stdout", "m" * 10)]
+    assert batcher.split([*other, *mine], T0) == other
+    assert batcher.held == mine and batcher.size == 10
