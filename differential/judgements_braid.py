@@ -22,6 +22,24 @@ JUDGEMENTS: dict[str, tuple[str, ...]] = {
         "its I/O thread after the call returned, so the cell is ok and gets a stderr line naming the "
         "dropped message (issue 23's contract: the message alone is lost, the cell is told)",
     ),
+    "braid-run-cell-records/1": (
+        B,
+        "Unclosed bracket: Python's \"'(' was never closed\" pointing at the bracket; ipykernel says "
+        "'incomplete input' (as syntax-errors/2)",
+        "3f99b678",
+    ),
+    "braid-run-cell-records/3": (
+        D,
+        "Both record each failing cell's exception under its execution count (history_manager.exceptions); "
+        "only the SyntaxError's wording differs, as in cell 1",
+        "3185e27b",
+    ),
+    "braid-stream-order/0": (
+        B,
+        "stdout and stderr arrive in the order written (b, e, c); ipykernel sends its buffered stdout "
+        "(b, c) before stderr (as stream-interleave/0)",
+        "2a804cf6",
+    ),
     "braid-patched-functions/3": (
         B,
         "braid's input() passes for builtins.input (name 'input', the builtin's positional-only "
