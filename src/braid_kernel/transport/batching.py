@@ -48,11 +48,14 @@ def _texts(items: list[Item]) -> list[str]:
 
 
 def _last_run(items: list[Item]) -> int:
-    """Where the run of one parent's one stream ending ``items`` starts (a stream tail)."""
+    """Where the run of one parent's one stream ending ``items`` starts (a stream tail).  C-level
+    passes only: a loop of prints queues two items per line."""
     parent, name, _ = items[-1]  # type: ignore[misc]
     parents, names = list(map(_PARENT, items)), list(map(_NAME, items))  # type: ignore[arg-type]
+    # The usual case, one cell printing to one stream.  (``count`` compares by equality: a header
+    # equal to the parent's names the same request, so merging its text keeps attribution.)
     if parents.count(parent) == len(items) and names.count(name) == len(items):
-        return 0  # the usual case: one cell printing to one stream
+        return 0
     parents.reverse()
     names.reverse()
     run = len(items)
