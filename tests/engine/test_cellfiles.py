@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import linecache
 import os
 import random
@@ -129,6 +130,23 @@ def test_the_default_cell_directory_is_named_after_the_process(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() returns
     assert CellFiles().directory == tmp_path / f"braid_{os.getpid()}"
     assert CellFiles().prefix == f"{tmp_path}/braid_{os.getpid()}/"
+
+
+def test_the_directory_is_removed_when_the_kernel_ends_unless_cells_were_dumped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    unused = CellFiles()
+    directory = unused.directory
+    assert directory.is_dir()
+    del unused
+    gc.collect()
+    assert not directory.exists()  # a kernel that never dumped a cell leaves nothing behind
+    used = CellFiles()
+    name = Path(used.dump("a = 1\n"))
+    del used
+    gc.collect()
+    assert name.read_text() == "a = 1\n"  # dumped cells stay, as ipykernel's do
 
 
 def _planted_elsewhere(tmp_path: Path) -> Path:

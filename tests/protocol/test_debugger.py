@@ -477,6 +477,21 @@ def test_cells_are_dumped_in_braid_pid_made_private_at_start(
     assert stat.S_IMODE(path.lstat().st_mode) == 0o600
 
 
+def test_a_kernel_that_dumped_no_cell_leaves_no_directory_behind(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    k = start_kernel(env={**os.environ, "TMPDIR": str(temp)})
+    directory = temp / f"braid_{k.pid}"
+    assert (
+        k.value("import tempfile, os\nos.path.isdir(tempfile.gettempdir() + f'/braid_{os.getpid()}')")
+        == "True"
+    )
+    k.close()  # a normal shutdown
+    assert not k.is_alive() and not directory.exists()
+
+
 @pytest.mark.parametrize("planted", ["symlink", "directory of another user"])
 def test_dumped_cells_go_to_a_private_directory_and_never_through_a_symlink(
     debug_kernel: StartDebugKernel, tmp_path: Path, planted: str

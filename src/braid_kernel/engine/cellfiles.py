@@ -28,6 +28,7 @@ import os
 import secrets
 import stat
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,11 @@ def _is_private_directory(path: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077
 
 
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (cells were dumped), or already gone
+        os.rmdir(directory)
+
+
 def ensure_private_directory(directory: Path) -> None:
     """Create ``directory`` with mode 0700, or check that the existing one is private.
 
@@ -133,9 +139,14 @@ def write_private_file(path: Path, text: str) -> None:
         raise
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class CellFiles:
-    """Names cells and registers their source for tracebacks and debuggers."""
+    """Names cells and registers their source for tracebacks and debuggers.
+
+    The directory is made when the kernel starts (see the module docstring); it is removed again
+    when the kernel ends (or this object goes) if no cell was dumped there, so kernels that never
+    debug leave nothing behind.
+    """
 
     directory: Path = field(default_factory=default_cell_dir)
     suffix: str = ".py"
@@ -144,6 +155,10 @@ class CellFiles:
     # tracebacks then show the few lines around the error that ipykernel shows; the debugger
     # cannot tell cells apart, as in ipykernel.
     shared_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.directory.name.startswith("braid_"):  # made by default_cell_dir, not given
+            weakref.finalize(self, _remove_if_empty, self.directory)
 
     @property
     def prefix(self) -> str:
