@@ -87,4 +87,20 @@ SEQUENCES = [
             Exec("print('x', end='')\nprint('y')\ninput('prompt> ')", stdin=["typed"]),
         ],
     ),
+    Seq(
+        "braid-dask-async-client",
+        [
+            Exec(
+                "from dask.distributed import Client, LocalCluster\n"
+                "cluster = await LocalCluster(processes=False, n_workers=1, threads_per_worker=1,\n"
+                "                             dashboard_address=None, asynchronous=True)\n"
+                "client = await Client(cluster, asynchronous=True)\nclient.status",
+                timeout=60,
+            ),
+            "await client.submit(lambda v: v + 1, 1)",
+            "fut = client.submit(lambda v: v * 2, 21)\nawait fut",
+            Exec("await client.close(); await cluster.close(); 'closed'", timeout=30),
+        ],
+        requires=["distributed"],
+    ),
 ]

@@ -11,9 +11,11 @@ import pytest
 
 from braid_kernel import pythons
 from braid_kernel.app.cli import main
-from braid_kernel.app.config import GuiLoop, KernelConfig
-from braid_kernel.app.loops import ASYNCIO_GUEST_LOOP_INTERNALS, check_loop
+from braid_kernel.app.config import KernelConfig
+from braid_kernel.app.loops import check_loop
+from braid_kernel.engine.modes import GuiLoop
 from braid_kernel.errors import ConfigError
+from braid_kernel.features.gui.engine.checks import ASYNCIO_GUEST_LOOP_INTERNALS
 from braid_kernel.pythons import TESTED_PYTHONS, require_internals, untested_python
 
 ROOT = Path(__file__).resolve().parent.parent

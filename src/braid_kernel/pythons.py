@@ -4,7 +4,7 @@ pyproject.toml accepts any CPython >= 3.11 (``requires-python``; its classifiers
 versions), because a cap there makes pip pick an old release instead of saying anything.  The
 kernel relies on a few interpreter details that a new Python may change:
 
-* ``app/gui/asyncio_guest.py``: asyncio's private ``BaseEventLoop._run_once`` (one loop
+* ``features/gui/engine/asyncio_guest.py``: asyncio's private ``BaseEventLoop._run_once`` (one loop
   iteration), ``_selector``, ``_asyncgen_firstiter_hook``/``_asyncgen_finalizer_hook`` and
   ``asyncio._set_running_loop`` (asyncio as the guest of a Tk/Qt loop);
 * ``engine/threadinterrupt.py``: ``ctypes.pythonapi.PyThreadState_SetAsyncExc`` (interrupting a

@@ -16,8 +16,8 @@ import pytest
 
 from braid_kernel.app import kernelspec
 from braid_kernel.app.cli import main, parse_start_args
-from braid_kernel.app.config import GuiLoop, KernelConfig, SubshellNamespace
-from braid_kernel.engine.modes import Backend, Mode
+from braid_kernel.app.config import KernelConfig, SubshellNamespace
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode
 
 BASE_ARGV = [sys.executable, "-Xfrozen_modules=off", "-m", "braid_kernel", "start", "-f", "{connection_file}"]
 

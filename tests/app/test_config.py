@@ -7,13 +7,12 @@ import dataclasses
 import pytest
 
 from braid_kernel.app.config import (
-    GuiLoop,
     KernelConfig,
     SubshellNamespace,
     display_name,
     kernelspec_name,
 )
-from braid_kernel.engine.modes import Backend, Mode
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode
 from braid_kernel.errors import ConfigError
 
 

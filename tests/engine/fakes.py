@@ -14,7 +14,7 @@ from typing import Any
 
 from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome
 from braid_kernel.engine.runner import CellRunner
-from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.engine.scheduler import Ending, Scheduler
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.transport.outbox import Outbox, Outgoing
 from braid_kernel.wire.message import JsonDict
@@ -86,8 +86,12 @@ class Rig:
         self.outbox = Outbox()
         self.host = FakeHost(Publisher(self.outbox))
         self.runner = CellRunner(self.host, self.host.publisher)
-        self.scheduler = Scheduler(self.runner, chained=chained)
+        self.endings: list[tuple[int, Ending]] = []  # (execution count, how it ended), in order
+        self.scheduler = Scheduler(self.runner, chained=chained, on_end=self._ended)
         self._counts = itertools.count(1)
+
+    def _ended(self, cell: Cell, how: Ending) -> None:
+        self.endings.append((cell.execution_count, how))
 
     def cell(self, code: str, **fields: Any) -> Cell:
         count = next(self._counts)

@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from braid_kernel.engine.cell import Outcome, Status
+from braid_kernel.engine.scheduler import Ending
 from tests.engine.fakes import Rig
 
 pytestmark = pytest.mark.anyio
@@ -156,3 +157,30 @@ async def test_an_interrupt_spares_the_cells_sent_after_it_arrived(rig: Rig) -> 
             rig.scheduler.interrupt(at=arrived)  # ... and only then does the loop handle it
     assert outcomes["sleeper"].status is Status.ERROR
     assert outcomes["later"].status is Status.OK
+
+
+async def test_on_end_tells_how_each_cell_that_ran_ended() -> None:
+    """Finished (ok or error), interrupted (cancelled scope or KeyboardInterrupt raised in the
+    code), cancelled alone by ``%braid cancel``; an aborted cell never ran, so is not reported."""
+    rig = Rig(chained=False)
+    _share(rig, started=anyio.Event(), both=anyio.Event())
+    with anyio.fail_after(WAIT):
+        await rig.run("1")
+        await rig.run("1 / 0")
+        await rig.run("raise KeyboardInterrupt")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rig.run, "started.set()\nawait anyio.sleep(60)")
+            await rig.host.namespace["started"].wait()
+            rig.scheduler.cancel(4)
+        rig.host.namespace["started"] = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rig.run, "started.set()\nawait anyio.sleep(60)")
+            await rig.host.namespace["started"].wait()
+            rig.scheduler.interrupt()
+    assert rig.endings == [
+        (1, Ending.FINISHED),
+        (2, Ending.FINISHED),
+        (3, Ending.INTERRUPTED),
+        (4, Ending.CANCELLED),
+        (5, Ending.INTERRUPTED),
+    ]

@@ -9,9 +9,11 @@ import select
 import pytest
 
 from braid_kernel.engine.fdcapture import ChildWrites
-from braid_kernel.engine.streams import OutStream
+from braid_kernel.engine.streams import OutStream, tap_output_streams
 from braid_kernel.routing.context import Request, current_request
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.routing.taps import tapping
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message
 
 
@@ -138,3 +140,58 @@ def test_the_kernel_catches_up_on_children_only_once_it_has_forked() -> None:
         current_request.reset(token)
     texts = [item[2] for item in outbox.items if isinstance(item, tuple)]
     assert texts == ["before any fork", "drained", "after a fork", "no child wrote since"]
+
+
+class _Taker:
+    """An output tap that takes stream text (what a reactive cell's display does)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def iopub(self, *args: object) -> bool:
+        return False
+
+    def stream(self, name: str, text: str) -> bool:
+        self.texts.append(text)
+        return True
+
+
+def test_writes_are_offered_to_the_taps_while_some_feature_asks() -> None:
+    outbox = Outbox()
+    stream = OutStream("stdout", outbox)
+    request, tap = make_request("print('x')"), _Taker()
+    token = current_request.set(request)
+    try:
+        with tapping(tap):
+            stream.write("sent 1")
+            stream.tap("react", True)
+            stream.tap("cache", True)
+            stream.write("taken 1")
+            stream.record(False)  # cache mode off: reactive mode still needs the taps
+            stream.write("taken 2")
+            stream.tap("react", False)
+            stream.write("sent 2")
+    finally:
+        current_request.reset(token)
+    assert tap.texts == ["taken 1", "taken 2"]
+    assert [item[2] for item in outbox.items] == ["sent 1", "sent 2"]  # type: ignore[index]
+
+
+def test_tap_output_streams_finds_the_kernel_streams_behind_a_proxy() -> None:
+    class Proxy:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    outbox = Outbox()
+    stream, tap = OutStream("stderr", outbox), _Taker()
+    tap_output_streams("react", True, [Proxy(stream), io.StringIO()])
+    token = current_request.set(make_request(""))
+    try:
+        with tapping(tap):
+            stream.write("taken")
+    finally:
+        current_request.reset(token)
+    assert tap.texts == ["taken"] and not outbox.items

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -39,9 +40,18 @@ def test_execute_replies_arrive_in_submission_order(kernel: RunningKernel) -> No
     assert replies == ids
 
 
-def test_kernel_info_complete_and_inspect_answered_while_a_cell_awaits(kernel: RunningKernel) -> None:
-    kernel.run("import asyncio\nawaiting_probe_value = 1")
-    cell = kernel.execute_request("print('awaiting', flush=True)\nawait asyncio.sleep(2.5)")
+def test_kernel_info_complete_and_inspect_answered_while_a_cell_awaits(
+    kernel: RunningKernel, tmp_path: Path
+) -> None:
+    """The cell awaits until the test releases it, after the answers came: no time window (the
+    first completion imports jedi, seconds on a loaded machine).  A kernel that answers only after
+    the cell would never answer: ``reply`` fails after its timeout."""
+    release = tmp_path / "release"
+    kernel.run("import asyncio, os\nawaiting_probe_value = 1")
+    cell = kernel.execute_request(
+        f"print('awaiting', flush=True)\nwhile not os.path.exists({str(release)!r}):\n"
+        "    await asyncio.sleep(0.01)"
+    )
     kernel.stream_until(cell, "awaiting")
     others = [
         kernel.send("shell", "kernel_info_request"),
@@ -49,8 +59,11 @@ def test_kernel_info_complete_and_inspect_answered_while_a_cell_awaits(kernel: R
         kernel.send("shell", "inspect_request", {"code": "len", "cursor_pos": 3, "detail_level": 0}),
         kernel.send("shell", "comm_info_request", {}),
     ]
-    replies = [kernel.reply(msg_id) for msg_id in others]
-    assert not kernel.has_reply(cell), "the requests were answered only after the cell finished"
+    try:
+        replies = [kernel.reply(msg_id) for msg_id in others]
+        assert not kernel.has_reply(cell), "the cell finished before it was released"
+    finally:
+        release.touch()
     assert replies[0]["content"]["implementation"] == "braid-kernel"
     assert "awaiting_probe_value" in replies[1]["content"]["matches"]
     assert replies[2]["content"]["found"] is True

@@ -77,3 +77,33 @@ def test_a_client_flooding_requests_is_pushed_back(fresh_kernel: RunningKernel, 
     assert pushed_back, f"the kernel took all {sent} requests sent without waiting for answers"
     assert growth < 150 * MB, f"{sent} unanswered requests cost {growth // MB} MB"
     assert fresh_kernel.kernel_info()["implementation"] == "braid-kernel"  # reading again
+
+
+def test_a_client_flooding_control_requests_is_pushed_back(fresh_kernel: RunningKernel) -> None:
+    """The control thread answers one request at a time.  With SIGINT blocked in the main thread,
+    each interrupt_request holds it for 2 s (the interrupter waits that long for its handler),
+    while a client sends interrupt requests without waiting for answers.  The kernel takes 1,024,
+    says so, and stops reading the control socket until it has answered some: ZeroMQ's queues
+    fill and the client's sends would block.  The kernel used to take them all."""
+    k = fresh_kernel
+    k.run("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})")
+    raw = RawChannel(k, "control")
+    sent, pushed_back = 0, False
+    padding = "x" * 4096
+    try:
+        while sent < 30_000:
+            frames = raw.frames(raw.message("interrupt_request", {"padding": padding}))
+            try:
+                raw.sock.send_multipart(frames, zmq.NOBLOCK)
+                sent += 1
+            except zmq.Again:
+                if not raw.sock.poll(3000, zmq.POLLOUT):  # the kernel stopped reading
+                    pushed_back = True
+                    break
+        k.wait_for_log(r"1024 control requests not answered yet: no more are read", timeout=30)
+    finally:
+        raw.close()
+    assert pushed_back, f"the kernel took all {sent} control requests sent without waiting for answers"
+    # What is queued would take 2 s a request: the kernel is shut down instead.  The shell channel
+    # is not held up meanwhile.
+    assert k.kernel_info()["implementation"] == "braid-kernel"

@@ -119,3 +119,16 @@ def test_sigint_when_idle_does_not_kill_the_kernel(fresh_kernel: RunningKernel) 
     done = fresh_kernel.run("idle_state")
     assert done.result == "'kept'"
     assert not done.of_type("error")
+
+
+@transports.zmq_only("start_kernel")
+def test_a_sigint_right_after_an_interrupt_request_stops_the_next_cell(fresh_kernel: RunningKernel) -> None:
+    """A raw SIGINT is a new interrupt however soon it follows one the kernel handled
+    (gateways send both kinds): it used to be taken for a re-sent copy when it came
+    within 0.2 s, and the next cell then ran its whole sleep."""
+    cell = _start(fresh_kernel, BLOCKING)
+    fresh_kernel.request("interrupt_request", channel="control")
+    _assert_interrupted(fresh_kernel.finish(cell, timeout=15))
+    signalled = "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(60)"
+    _assert_interrupted(fresh_kernel.finish(fresh_kernel.execute_request(signalled), timeout=15))
+    _assert_serves_next_cell(fresh_kernel)

@@ -63,6 +63,24 @@ def test_launcher_traitlets_options_configure_ipython_quietly(
     assert "ignoring" not in k.log_text() and "warning" not in k.log_text().lower(), k.log_text()
 
 
+@transports.zmq_only("start_kernel")
+def test_launcher_list_options_are_lists(start_kernel: Callable[..., RunningKernel]) -> None:
+    """A list given on the command line, in list syntax or repeated, is read as ipykernel reads
+    it (the lines used to run one character at a time: "Line magic function `%` not found")."""
+    options = [
+        '--InteractiveShellApp.exec_lines=["FIRST = 1", "SECOND = 2"]',
+        "--IPKernelApp.exec_lines=THIRD = 3",
+        "--IPKernelApp.exec_lines=FOURTH = 4",
+    ]
+    k = start_kernel(extra_arguments=options)
+    # IPKernelApp's setting wins over InteractiveShellApp's, as in ipykernel
+    assert (
+        k.value("[n in globals() for n in ('FIRST', 'SECOND', 'THIRD', 'FOURTH')]")
+        == "[False, False, True, True]"
+    )
+    assert "not found" not in k.log_text(), k.log_text()
+
+
 @transports.zmq_only("kernel")
 def test_sys_argv_is_the_launcher_arguments_without_the_command(kernel: RunningKernel) -> None:
     # as ipykernel's [launcher, "-f", CONNECTION_FILE]: notebooks' argparse.parse_known_args() works

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -44,15 +45,23 @@ def test_an_error_of_the_foreign_run_is_the_cells_error(kernel: RunningKernel) -
     assert done.content["evalue"] == "from trio"
 
 
-def test_the_kernel_keeps_serving_while_a_foreign_run_sleeps(kernel: RunningKernel) -> None:
+def test_the_kernel_keeps_serving_while_a_foreign_run_sleeps(kernel: RunningKernel, tmp_path: Path) -> None:
+    """The foreign run lasts until the test has its answers (no time window to beat)."""
+    release = tmp_path / "release"
     cell = kernel.execute_request(
-        "import trio\nprint('foreign-started', flush=True)\nawait run_on('trio', trio.sleep, 2)"
+        "import os, trio\n"
+        "async def wait_for_release(path):\n"
+        "    while not os.path.exists(path):\n"
+        "        await trio.sleep(0.01)\n"
+        "print('foreign-started', flush=True)\n"
+        f"await run_on('trio', wait_for_release, {str(release)!r})"
     )
     kernel.stream_until(cell, "foreign-started")
     assert kernel.kernel_info()["implementation"] == "braid-kernel"
     complete = kernel.request("complete_request", {"code": "run_o", "cursor_pos": 5})
     assert "run_on" in complete["content"]["matches"]
     assert not kernel.has_reply(cell), "the kernel waited for the foreign run before answering"
+    release.touch()
     assert kernel.reply(cell)["content"]["status"] == "ok"
 
 
@@ -109,3 +118,64 @@ def test_unknown_backend_is_a_clear_error(kernel: RunningKernel) -> None:
     assert done.status == "error"
     assert done.content["ename"] == "ValueError"
     assert "use one of 'asyncio', 'trio'" in done.content["evalue"]
+
+
+def test_trio_kernel_keeps_one_asyncio_loop_across_cells(start_kernel: Callable[..., RunningKernel]) -> None:
+    """A task one cell's %asyncio starts on the loop still runs for the next cell's (it used to be
+    a fresh asyncio.run per call, which cancelled the task when the call returned)."""
+    k = start_kernel(kernel_name="braid-trio")
+    k.run(
+        "%%asyncio\nimport asyncio\nqueue, ready = asyncio.Queue(), asyncio.Event()\n"
+        "async def feeder():\n    await ready.wait()\n    await queue.put(41)\n"
+        "feeder_task = asyncio.ensure_future(feeder())\nfirst_loop = id(asyncio.get_running_loop())"
+    )
+    assert k.value("%asyncio ready.set() or (await asyncio.wait_for(queue.get(), 20)) + 1") == "42"
+    k.run("async def loop_id():\n    return id(asyncio.get_running_loop())")
+    assert k.value("await run_on('asyncio', loop_id) == first_loop") == "True"
+
+
+def test_asyncio_kernel_keeps_one_trio_loop_across_cells(kernel: RunningKernel) -> None:
+    kernel.run(
+        "%%trio\nimport trio\nsend, receive = trio.open_memory_channel(1)\nawait send.send(41)\n"
+        "trio_token = trio.lowlevel.current_trio_token()"
+    )
+    assert kernel.value("%trio (await receive.receive()) + 1") == "42"
+    assert kernel.value("%trio trio.lowlevel.current_trio_token() is trio_token") == "True"
+
+
+def test_interrupt_crosses_to_the_persistent_asyncio_loop(start_kernel: Callable[..., RunningKernel]) -> None:
+    """Interrupting a trio cell awaiting %asyncio cancels the asyncio task; the loop goes on."""
+    k = start_kernel(kernel_name="braid-trio")
+    k.run("%%asyncio\nimport asyncio\nforeign_state = []\nstay = asyncio.Queue()")
+    cell = k.execute_request(
+        "%%asyncio\ntry:\n    print('foreign-started', flush=True)\n    await asyncio.sleep(60)\n"
+        "finally:\n    foreign_state.append('unwound')"
+    )
+    k.stream_until(cell, "foreign-started")
+    k.request("interrupt_request", channel="control")
+    done = k.finish(cell, timeout=20)
+    assert done.status == "error" and done.content["ename"] == "KeyboardInterrupt", done.describe()
+    assert k.value("foreign_state") == "['unwound']"
+    assert k.value("%asyncio await stay.put(1) or stay.qsize()") == "1", "the loop died with the cell"
+
+
+def test_shutdown_closes_the_persistent_loop(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """A task left on the trio kernel's asyncio loop is cancelled (its finally runs) when the
+    kernel shuts down: the loop is closed, not abandoned with the process."""
+    k = start_kernel(kernel_name="braid-trio")
+    marker = tmp_path / "closed"
+    k.run(
+        "%%asyncio\nimport asyncio, pathlib\n"
+        "async def linger():\n    try:\n        await asyncio.sleep(3600)\n"
+        f"    finally:\n        pathlib.Path({str(marker)!r}).write_text('cancelled')\n"
+        "lingering = asyncio.ensure_future(linger())\nawait asyncio.sleep(0)"
+    )
+    assert k.value("%asyncio lingering.done()") == "False", "the task did not outlive its cell"
+    assert not marker.exists()
+    reply = k.request("shutdown_request", {"restart": False}, channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert k.wait_for_exit(timeout=15), "the kernel did not exit"
+    assert marker.read_text() == "cancelled"
+    assert "did not stop" not in k.log_text() and "still busy" not in k.log_text()

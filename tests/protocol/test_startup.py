@@ -70,3 +70,17 @@ def test_the_background_warm_up_runs_once_the_kernel_is_idle(fresh_kernel: Runni
     while fresh_kernel.value("'jedi' in __import__('sys').modules") != "True":
         assert time.monotonic() < deadline, "the warm-up never ran"
         time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+
+
+def test_ipkernelapp_settings_of_ipython_kernel_config_apply(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """``c.IPKernelApp.exec_lines`` / ``.matplotlib``: how ipykernel's users spell startup settings."""
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text(
+        'c.IPKernelApp.exec_lines = ["FROM_KERNEL_APP = 1"]\nc.IPKernelApp.matplotlib = "inline"\n'
+    )
+    k = start_kernel(env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")})
+    assert k.value("FROM_KERNEL_APP") == "1"
+    assert k.value("__import__('matplotlib').get_backend()").endswith("inline'"), k.log_text()

@@ -13,6 +13,7 @@ import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -67,15 +68,21 @@ def test_chained_cells_run_in_submission_order_on_trio(trio_kernel: RunningKerne
     assert trio_kernel.value("trio_order") == "[1, 2, 3]"
 
 
-def test_requests_answered_while_a_trio_cell_awaits(trio_kernel: RunningKernel) -> None:
-    trio_kernel.run("import trio\ntrio_probe_value = 1")
-    cell = trio_kernel.execute_request("print('awaiting', flush=True)\nawait trio.sleep(2)")
+def test_requests_answered_while_a_trio_cell_awaits(trio_kernel: RunningKernel, tmp_path: Path) -> None:
+    """The cell awaits until the test has both answers (a file it creates): no time window."""
+    release = tmp_path / "release"
+    trio_kernel.run("import os, trio\ntrio_probe_value = 1")
+    cell = trio_kernel.execute_request(
+        "print('awaiting', flush=True)\n"
+        f"while not os.path.exists({str(release)!r}):\n    await trio.sleep(0.01)"
+    )
     trio_kernel.stream_until(cell, "awaiting")
     kernel_info = trio_kernel.send("shell", "kernel_info_request")
     complete = trio_kernel.send("shell", "complete_request", {"code": "trio_probe_v", "cursor_pos": 12})
     assert trio_kernel.reply(kernel_info)["content"]["implementation"] == "braid-kernel"
     assert "trio_probe_value" in trio_kernel.reply(complete)["content"]["matches"]
     assert not trio_kernel.has_reply(cell), "the requests were answered only after the cell finished"
+    release.touch()
     assert trio_kernel.reply(cell)["content"]["status"] == "ok"
 
 

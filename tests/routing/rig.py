@@ -23,8 +23,9 @@ from braid_kernel.routing.router import Router, ShellRegistry
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.transport.limits import Backlog
 from braid_kernel.transport.memory import MemoryTransport
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire import jsonutil
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.message import JsonDict, Message
 from braid_kernel.wire.signing import Signer

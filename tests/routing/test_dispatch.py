@@ -14,7 +14,7 @@ import pytest
 
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.dispatch import Handler, Reply, SyncDispatcher, reply_type
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict, Message
 from tests.routing.rig import IDENTITY, Rig, is_status, kinds, of, serving
 

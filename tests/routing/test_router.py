@@ -7,7 +7,7 @@ import pytest
 from braid_kernel.errors import BadSignature, MalformedMessage, ReplayedMessage
 from braid_kernel.routing.context import Request
 from braid_kernel.transport.limits import Backlog
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict
 from tests.routing.rig import IDENTITY, Client, RecordingTarget, Rig, kinds
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from braid_kernel.routing.context import Request
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict, Message
 from tests.routing.rig import WAIT, Rig
 

@@ -12,7 +12,8 @@ from braid_kernel.transport.batching import (
     StreamBatcher,
     stream_tail,
 )
-from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Channel, Item, Outgoing
+from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Item, Outgoing
+from braid_kernel.wire.channels import Channel
 
 CELL = {"msg_id": "cell-1"}
 OTHER = {"msg_id": "cell-2"}

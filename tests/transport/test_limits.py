@@ -15,7 +15,8 @@ from braid_kernel.transport.limits import (
     Backlog,
     receive_bounded,
 )
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer

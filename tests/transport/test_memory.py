@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from braid_kernel.transport.memory import MemoryTransport
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.signing import Signer
 

@@ -11,13 +11,13 @@ import pytest
 from braid_kernel.transport import outbox as outbox_module
 from braid_kernel.transport.outbox import (
     MAX_STREAM_CHUNK,
-    Channel,
     Item,
     Outbox,
     Outgoing,
     encode_items,
     stream_chunks,
 )
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import Message
 from braid_kernel.wire.signing import Signer

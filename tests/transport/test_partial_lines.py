@@ -16,7 +16,8 @@ import pytest
 import zmq
 
 from braid_kernel.transport import batching, zmq_io
-from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Channel, Item, Outbox, Outgoing, partial_tail
+from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Item, Outbox, Outgoing, partial_tail
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer

@@ -14,8 +14,9 @@ import zmq
 
 from braid_kernel.transport import zmq_io
 from braid_kernel.transport.heartbeat import Heartbeat
-from braid_kernel.transport.outbox import Channel, Frames, Outbox, Outgoing
+from braid_kernel.transport.outbox import Frames, Outbox, Outgoing
 from braid_kernel.transport.supervisor import MAX_FAILURES, Lifeline, supervise
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 from braid_kernel.wire.signing import Signer

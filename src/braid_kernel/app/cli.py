@@ -27,19 +27,20 @@ from braid_kernel.app import kernelspec
 from braid_kernel.app.config import (
     DEFAULT_CACHE_SIZE,
     LOG_LEVELS,
-    GuiLoop,
     KernelConfig,
     SubshellNamespace,
     parse_size,
 )
-from braid_kernel.engine.modes import Backend, Mode, format_modes, parse_modes
+from braid_kernel.app.remote import args as remote_args
+from braid_kernel.app.remote.kernelspec import RemoteServer, build_remote_spec, remote_spec_name
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode, format_modes, parse_modes
 from braid_kernel.errors import ConfigError
 from braid_kernel.pythons import untested_python
 
 __all__ = ("main", "parse_start_args")
 
 _PROG = "braid-kernel"
-_COMMANDS = ("install", "uninstall", "list", "start")
+_COMMANDS = ("install", "uninstall", "list", "start", "launch")
 # The long options of `start`, against which unknown launcher options are checked for typos.
 _START_FLAGS = (
     "--connection-file",
@@ -207,6 +208,10 @@ def _build_parser() -> _Parser:
     _add_location_options(install, "install into")
     install.add_argument("--name", help="kernelspec name (default: derived from the options)")
     install.add_argument("--display-name", help="name shown by frontends (default: derived)")
+    _enum_option(
+        install, "--remote", RemoteServer, None,
+        "a kernelspec Enterprise Gateway (eg) or gateway_provisioners (gp) launches (docs/remote-kernels.md)",
+    )  # fmt: skip
     _add_runtime_options(install)
     uninstall = commands.add_parser("uninstall", allow_abbrev=False, help="remove braid kernelspecs")
     uninstall.add_argument("names", nargs="*", metavar="NAME", help='kernelspec names (default: "braid")')
@@ -220,6 +225,30 @@ def _build_parser() -> _Parser:
         "ipykernel; other arguments launchers append (files) are ignored with a warning.",
     )  # fmt: skip
     _configure_start(start)
+    launch = commands.add_parser(
+        "launch", allow_abbrev=False, help="start a kernel for Enterprise Gateway or gateway_provisioners",
+        description="Start a kernel the way a gateway's kernel launcher does: bind ports in the range, "
+        "then send the encrypted connection info to the response address (docs/remote-kernels.md).",
+    )  # fmt: skip
+    remote_args.add_launcher_options(launch)
+    _configure_start(launch)
+    lite = commands.add_parser("lite", allow_abbrev=False, help="braid in JupyterLite")
+    lite_commands = lite.add_subparsers(dest="lite_command", metavar="COMMAND", required=True)
+    build = lite_commands.add_parser(
+        "build", allow_abbrev=False, help="build a static JupyterLite site with braid as its kernel",
+        description="Build a JupyterLite site into OUTPUT_DIR whose default kernel is braid, run by "
+        "Pyodide in the browser, with everything it loads inside the site (no network at run time).",
+    )  # fmt: skip
+    build.add_argument("output", type=Path, metavar="OUTPUT_DIR", help="where the site goes (replaced)")
+    build.add_argument(
+        "--deps", type=Path, required=True, metavar="DIR",
+        help="Pyodide and the wheels to ship: a folder made by `python3 dev.py lite-deps DIR` "
+        "(its manifest.json lists them)",
+    )  # fmt: skip
+    build.add_argument("--contents", type=Path, action="append", default=[], metavar="PATH",
+                       help="a file or folder the site offers in its file browser (repeatable)")  # fmt: skip
+    build.add_argument("--modes", type=_modes, default=Mode(0), metavar="MODES",
+                       help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
     return parser
 
 
@@ -297,10 +326,28 @@ def _cmd_start(ns: argparse.Namespace, extras: list[str]) -> int:
     return _run_kernel(config)
 
 
+def _cmd_launch(ns: argparse.Namespace, extras: list[str]) -> int:
+    if ns.connection_file is not None:
+        raise ConfigError("launch writes no connection file: drop -f (the gateway gets the connection info)")
+    request = remote_args.launch_request(ns)
+    options, ignored = _launcher_extras(extras)
+    config = _config_from(ns, ns.modes, None, options)
+    if ignored:
+        print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
+    module = importlib.import_module("braid_kernel.app.remote.launcher")
+    run: Callable[[KernelConfig, remote_args.LaunchRequest], int] = module.run_remote_kernel
+    return run(config, request)
+
+
 def _cmd_install(ns: argparse.Namespace) -> int:
     config = _config_from(ns, ns.modes, None)
     location = _location(ns) or kernelspec.default_location()
-    destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
+    if ns.remote is None:
+        destination = kernelspec.install_spec(config, location, ns.name, ns.display_name)
+    else:
+        spec = build_remote_spec(config, ns.remote, ns.display_name)
+        name = remote_spec_name(config, ns.remote) if ns.name is None else ns.name
+        destination = kernelspec.install_spec(config, location, name, spec=spec)
     print(f"Installed kernelspec {destination.name} in {destination}")
     untested = untested_python()
     if untested is not None:
@@ -335,6 +382,8 @@ def _describe(spec: kernelspec.InstalledSpec) -> str:
         parts.append(f"loop={config.loop.value}")
     if config.react_lazy:
         parts.append("lazy")
+    if "launch" in spec.argv:
+        parts.append("launched-by=gateway")
     return " ".join(parts)
 
 
@@ -348,6 +397,16 @@ def _cmd_list(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lite(ns: argparse.Namespace) -> int:
+    from braid_kernel.app.lite.site import build_site, read_deps
+
+    pyodide, wheels = read_deps(ns.deps)
+    modes = format_modes(ns.modes) if ns.modes else ""
+    out = build_site(ns.output, pyodide, wheels, contents=ns.contents, modes=modes)
+    print(f"JupyterLite site with braid in {out} (serve it, e.g. python -m http.server -d {out})")
+    return 0
+
+
 def _dispatch(argv: list[str]) -> int:
     try:
         ns, extras = _build_parser().parse_known_args(argv)
@@ -355,12 +414,15 @@ def _dispatch(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     if ns.command == "start":
         return _cmd_start(ns, extras)
+    if ns.command == "launch":
+        return _cmd_launch(ns, extras)
     if extras:
         raise _UsageError(f"{_PROG} {ns.command}: error: unrecognized arguments: {' '.join(extras)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "install": _cmd_install,
         "uninstall": _cmd_uninstall,
         "list": _cmd_list,
+        "lite": _cmd_lite,
     }
     try:
         return handlers[ns.command](ns)

@@ -13,13 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from braid_kernel.engine.modes import Backend, Mode
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode
 from braid_kernel.errors import ConfigError
 
 __all__ = (
     "DEFAULT_CACHE_SIZE",
     "LOG_LEVELS",
-    "GuiLoop",
     "KernelConfig",
     "SubshellNamespace",
     "display_name",
@@ -36,13 +35,6 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", re.IGNORECASE)
 
 # The empty flag set; a module constant because a call in a dataclass default reads as mutable.
 _CHAINED = Mode(0)
-
-
-class GuiLoop(enum.Enum):
-    """A GUI event loop hosting the async backend as a guest (``None`` in the config: no GUI host)."""
-
-    TK = "tk"
-    QT = "qt"
 
 
 class SubshellNamespace(enum.Enum):

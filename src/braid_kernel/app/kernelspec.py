@@ -165,10 +165,13 @@ def install_spec(
     location: Location,
     name: str | None = None,
     display_name: str | None = None,
+    *,
+    spec: dict[str, Any] | None = None,
 ) -> Path:
     """Install (replacing any previous one) the kernelspec for ``config`` and return its directory.
 
     ``name`` defaults to ``config.spec_name``; an invalid one raises :class:`ConfigError`.
+    ``spec`` replaces the ``kernel.json`` contents (default: :func:`build_spec`).
     Filesystem failures (no permission to write ``location``) propagate as :class:`OSError`.
     """
     spec_name = (config.spec_name if name is None else name).lower()
@@ -179,7 +182,8 @@ def install_spec(
     from jupyter_client.kernelspec import KernelSpecManager
 
     with tempfile.TemporaryDirectory(prefix="braid-kernelspec-") as source:
-        spec = build_spec(config, display_name)
+        if spec is None:
+            spec = build_spec(config, display_name)
         (Path(source) / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
         prefix = location.install_prefix()
         destination = KernelSpecManager().install_kernel_spec(
@@ -201,7 +205,7 @@ class InstalledSpec:
     def options(self) -> tuple[str, ...]:
         """The arguments after ``start`` (or after the module, for specs that predate subcommands)."""
         rest = self.argv[_module_index(self.argv) + 1 :]
-        return rest[1:] if rest[:1] == ("start",) else rest
+        return rest[1:] if rest[:1] in (("start",), ("launch",)) else rest
 
 
 def _module_index(argv: tuple[str, ...]) -> int:

@@ -1,10 +1,11 @@
 """Starting a kernel process: sockets first, then the shell.
 
-``braid-kernel start`` lands here.  This module imports only what the sockets
-need (:mod:`~braid_kernel.app.sockets`: pyzmq, the wire, transport and routing layers): it
+``braid-kernel start`` lands here (``braid-kernel launch`` too, through
+:mod:`~braid_kernel.app.remote`).  This module imports only what the sockets need
+(:mod:`~braid_kernel.app.sockets`: pyzmq, the wire, transport and routing layers): it
 binds the five channels and starts the heartbeat and the I/O thread, with a
 :class:`~braid_kernel.routing.startup.StartupGate` keeping every request in
-order, and only then imports IPython (inside :func:`run_kernel`) and builds the
+order, and only then imports IPython (inside :func:`serve`) and builds the
 :class:`~braid_kernel.app.kernel.Kernel`, which opens the gate once its main
 shell serves.  The heartbeat answers during the imports; requests, kernel_info
 included, are answered once the kernel can run a cell.
@@ -15,18 +16,20 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.sockets import Transport
-from braid_kernel.app.support import check_supported, supported_features
+from braid_kernel.app.support import check_supported
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.pythons import untested_python
-from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.wire.connection import ConnectionInfo
 
-log = logging.getLogger("braid_kernel")
+if TYPE_CHECKING:
+    from braid_kernel.app.kernel import Kernel
 
-GIL_SWITCH_INTERVAL = 0.001  # seconds (Python's default: 0.005)
+log = logging.getLogger("braid_kernel")
 
 
 def configure_kernel_log(level: str) -> logging.Logger:
@@ -44,22 +47,47 @@ def configure_kernel_log(level: str) -> logging.Logger:
     return log
 
 
-def run_kernel(config: KernelConfig) -> int:
-    """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
+def prepare_process(config: KernelConfig) -> None:
+    """Process-wide settings every kernel process starts with: its log, ``sys.argv`` as cells see
+    it; warns on an untested Python.  (The GIL switch interval is one of the kernel's process
+    hooks: :meth:`~braid_kernel.app.kernel.Kernel.run`.)"""
     configure_kernel_log(config.log_level)
     # Cells see the launcher's arguments as ipykernel's do (``[program, "-f", CONNECTION_FILE, ...]``):
     # without the ``start`` command, which argparse code in notebooks (``parse_known_args()``)
     # would take for a positional argument.
-    if sys.argv[1:2] == ["start"]:
+    if sys.argv[1:2] in (["start"], ["launch"]):
         del sys.argv[1]
-    # A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to
-    # receive, route and send a request) it waits for the switch interval.  1 ms instead of
-    # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other
-    # threads sleep (no thread asks for the GIL, so none is handed over).
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     untested = untested_python()
     if untested is not None:
         log.warning("%s", untested)
+
+
+def serve(
+    config: KernelConfig, info: ConnectionInfo, on_built: Callable[[Kernel], None] | None = None
+) -> int:
+    """Bind ``info``'s sockets (errors raised here), build the kernel and serve until shutdown.
+
+    ``on_built`` is called with the kernel once it is built, before it serves (the remote
+    launcher announces the kernel from there); the exit code is :meth:`Kernel.run`'s.
+    """
+    transport = Transport(info, uuid.uuid4().hex)
+    transport.start()
+    try:
+        # The heavy part (IPython, the engine) is imported only now.
+        from braid_kernel.app.kernel import Kernel
+
+        kernel = Kernel(config, transport)
+        if on_built is not None:
+            on_built(kernel)
+        return kernel.run()
+    except BaseException:
+        transport.stop()
+        raise
+
+
+def run_kernel(config: KernelConfig) -> int:
+    """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
+    prepare_process(config)
     try:
         check_supported(config)
         if config.connection_file is None:
@@ -70,17 +98,7 @@ def run_kernel(config: KernelConfig) -> int:
                 "the connection file's key is empty: messages are not signed, so anyone who can "
                 "reach the kernel's ports can run code as this user"
             )
-        content = kernel_info_content(supported_features(config), config.debugger)
-        transport = Transport(info, uuid.uuid4().hex, content)
-        transport.start()
-        try:
-            # The heavy part (IPython, the engine) is imported only now.
-            from braid_kernel.app.kernel import Kernel
-
-            return Kernel(config, transport).run()
-        except BaseException:
-            transport.stop()
-            raise
+        return serve(config, info)
     except BraidError as exc:
         print(f"braid-kernel: {exc}", file=sys.__stderr__)
         return 2

@@ -2,8 +2,9 @@
 
 Without a GUI loop the backend runs as usual (``anyio.run``; asyncio optionally on uvloop).  With
 ``--loop tk|qt`` the toolkit's main loop owns the main thread and the backend runs as its guest
-(:mod:`braid_kernel.app.gui`).  :func:`check_loop` runs before anything is built, so a missing
-library or display fails at startup with a message naming what to install or set.
+(the gui feature, :mod:`braid_kernel.features.gui.engine`).  :func:`check_loop` runs before
+anything is built, so a missing library or display fails at startup with a message naming what to
+install or set.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ import anyio
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.engine.modes import Backend
 from braid_kernel.errors import ConfigError
-from braid_kernel.pythons import require_internals
 
 __all__ = ("check_loop", "run_main")
-
-# What app/gui/asyncio_guest.py uses of asyncio's event loop beyond its public API (Python 3.11).
-ASYNCIO_GUEST_LOOP_INTERNALS = ("_run_once", "_asyncgen_firstiter_hook", "_asyncgen_finalizer_hook")
 
 
 def _require(module: str, hint: str) -> None:
@@ -48,19 +45,15 @@ def check_loop(config: KernelConfig) -> None:
             "(or 'braid-kernel[uvloop]'), or start without --uvloop",
         )
     if config.loop is not None:
-        from braid_kernel.app.gui import check_gui
+        from braid_kernel.features.gui.engine import check_gui
 
-        if config.backend is Backend.ASYNCIO:  # asyncio as a guest drives its private loop iteration
-            needed_for = f"--loop {config.loop.value} on asyncio"
-            require_internals(asyncio.BaseEventLoop, ASYNCIO_GUEST_LOOP_INTERNALS, needed_for)
-            require_internals(asyncio, ("_set_running_loop",), needed_for)
-        check_gui(config.loop)
+        check_gui(config.loop, config.backend)
 
 
 def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
     """Run ``main`` on the main thread's loop until it returns (blocks)."""
     if config.loop is not None:
-        from braid_kernel.app.gui import run_guest
+        from braid_kernel.features.gui.engine import run_guest
 
         run_guest(config.loop, config.backend, main)
         return

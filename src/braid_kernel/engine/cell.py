@@ -10,7 +10,7 @@ from typing import Any
 from braid_kernel.wire.message import JsonDict
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # weakly referenced by what a feature tracks per cell
 class Cell:
     """The code to run and what running it collects.
 

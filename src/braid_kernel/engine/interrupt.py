@@ -16,8 +16,11 @@ kernel is idle changes nothing.
 A signal that lands just before the main thread enters a blocking call
 (``time.sleep``, the loop's ``select``) is only handled when that call
 returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
-``RESEND_INTERVAL`` until the handler acknowledges it; copies that arrive
-within ``DUPLICATE_WINDOW`` of an acknowledged one are ignored.  When the
+``RESEND_INTERVAL`` until the handler acknowledges it; the re-sent copies
+(none when the first one was handled in time) that arrive within
+``DUPLICATE_WINDOW`` of the last send are ignored.  Any other SIGINT is a new
+interrupt, however soon it follows: ``kill -INT`` aimed at the next cell is
+never taken for a copy.  When the
 user's code has installed a SIGINT handler of its own (or pdb left its one),
 the signal is sent once: that handler is called exactly once per interrupt.
 
@@ -54,7 +57,8 @@ class Interrupter:
         self._cancel_cells: Callable[[float], None] | None = None
         self._main_ident = threading.main_thread().ident
         self._acknowledged = threading.Event()
-        self._last_handled = -DUPLICATE_WINDOW
+        self._spare_copies = 0  # re-sent copies of the last interrupt that may still arrive
+        self._last_sent = -DUPLICATE_WINDOW
         self._lock = threading.Lock()
         self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
         self._at: float | None = None  # when the interrupt being delivered arrived
@@ -91,8 +95,11 @@ class Interrupter:
             self._only, self._at = only, time.monotonic() if at is None else at
             self._acknowledged.clear()
             deadline = time.monotonic() + RESEND_FOR
+            sent = 0
             try:
                 while time.monotonic() < deadline:
+                    self._spare_copies, self._last_sent = sent, time.monotonic()
+                    sent += 1
                     signal.pthread_kill(self._main_ident, signal.SIGINT)
                     if not self._is_ours(signal.getsignal(signal.SIGINT)):
                         return  # someone else's handler: it gets this interrupt once
@@ -100,6 +107,16 @@ class Interrupter:
                         return
             finally:
                 self._only = self._at = None
+
+    def _is_spare_copy(self, now: float) -> bool:
+        """True for a re-sent copy of an interrupt the handler has already taken."""
+        if not self._acknowledged.is_set() or self._spare_copies <= 0:
+            return False
+        if now - self._last_sent >= DUPLICATE_WINDOW:
+            self._spare_copies = 0
+            return False
+        self._spare_copies -= 1
+        return True
 
     def _is_ours(self, handler: object) -> bool:
         return handler == self._on_sigint  # a bound method: equal, not identical
@@ -116,9 +133,8 @@ class Interrupter:
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         del signum
         now = time.monotonic()
-        if now - self._last_handled < DUPLICATE_WINDOW:
+        if self._is_spare_copy(now):
             return  # a re-sent copy of an interrupt already handled
-        self._last_handled = now
         only, at = self._only, self._at if self._at is not None else now
         self._acknowledged.set()
         if self.in_cell_code(frame, only):

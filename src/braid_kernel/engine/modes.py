@@ -59,3 +59,10 @@ class Backend(enum.Enum):
 
     ASYNCIO = "asyncio"
     TRIO = "trio"
+
+
+class GuiLoop(enum.Enum):
+    """A GUI event loop hosting the async backend as a guest (``None`` in the config: no GUI host)."""
+
+    TK = "tk"
+    QT = "qt"

@@ -16,6 +16,7 @@ Each cell starts in the context the cells finished before it left (see
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -61,6 +62,15 @@ class _Entry:
     scope: anyio.CancelScope | None = None
     previous: anyio.Event | None = None
     cancelled: ErrorInfo | None = None  # set by cancel(): how the cell is reported
+    alone: bool = False  # cancelled by %braid cancel (not by an interrupt of every cell)
+
+
+class Ending(enum.Enum):
+    """How a cell's run ended, as ``Scheduler(on_end=...)`` is told."""
+
+    FINISHED = "finished"  # it ran to its end, ok or error
+    INTERRUPTED = "interrupted"  # an interrupt: every cell running then ends so
+    CANCELLED = "cancelled"  # %braid cancel N: this cell only, the others go on
 
 
 #: The scheduler of the shell whose cell is running (for ``%braid mode``/``cancel``).
@@ -71,11 +81,16 @@ class Scheduler:
     """Orders and runs cells for one shell."""
 
     def __init__(
-        self, runner: CellRunner, chained: bool = True, after_cell: Callable[[], None] | None = None
+        self,
+        runner: CellRunner,
+        chained: bool = True,
+        after_cell: Callable[[], None] | None = None,
+        on_end: Callable[[Cell, Ending], None] | None = None,
     ) -> None:
         self.runner = runner
         self.chained = chained
         self._after_cell = after_cell  # called (in the cell's thread) after each cell ran
+        self._on_end = on_end  # called (in the cell's task) with how each cell that ran ended
         self._seq = 0
         self._abort_rules: list[_AbortRule] = []
         self._last: _Entry | None = None
@@ -147,6 +162,8 @@ class Scheduler:
             info = entry.cancelled or INTERRUPTED
             self.runner.publisher.iopub("error", info.content())
             outcome = Outcome(Status.ERROR, info)
+        if self._on_end is not None:
+            self._on_end(entry.cell, _ending(entry, outcome))
         if outcome.status is Status.ERROR and entry.cell.stop_on_error:
             self.abort_queued(after=entry.seq)
         return outcome
@@ -189,6 +206,7 @@ class Scheduler:
                 continue
             found = True
             entry.cancelled = _cancelled_info(execution_count)
+            entry.alone = True
             if entry.scope is not None:
                 entry.scope.cancel()
         return found
@@ -196,3 +214,11 @@ class Scheduler:
     def running_counts(self) -> list[int]:
         """Execution counts of the cells running now (started, not finished)."""
         return [e.cell.execution_count for e in self._entries.values() if e.scope is not None]
+
+
+def _ending(entry: _Entry, outcome: Outcome) -> Ending:
+    """A cancelled scope, or a KeyboardInterrupt raised into blocking code, is an interrupt
+    unless ``%braid cancel`` did it."""
+    if outcome.error is None or outcome.error.ename != "KeyboardInterrupt":
+        return Ending.FINISHED
+    return Ending.CANCELLED if entry.alone else Ending.INTERRUPTED

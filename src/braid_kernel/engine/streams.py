@@ -7,10 +7,11 @@ writes are coalesced into few ``stream`` messages.  Text written outside any
 request goes to the kernel's log instead of being lost.  ``fileno()`` gives the
 process's descriptor 1 or 2, which fd capture routes to the running cell.
 
-Cache mode needs each cell's text for replay: :meth:`OutStream.record` swaps in a
-write that also copies the text into the cell's
-:class:`~braid_kernel.routing.recording.Recording`.  Without cache mode the
-plain write runs, so ``print`` pays nothing for it.
+Cache mode (a cell's text kept for replay) and reactive mode (a cell's text shown in its
+own display) need each write offered to the cell's output taps
+(:mod:`braid_kernel.routing.taps`) first: :meth:`OutStream.tap` swaps in a write that
+does so while some feature asks for it (:func:`tap_output_streams`).  Without such a
+feature the plain write runs, so ``print`` pays nothing for it.
 
 A forked child (``os.fork``, multiprocessing's ``fork`` start method,
 ``ProcessPoolExecutor`` workers on Linux) has no I/O thread to drain the outbox,
@@ -33,13 +34,14 @@ import io
 import logging
 import mmap
 import os
+import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from braid_kernel.engine.fdcapture import ChildWrites
 from braid_kernel.routing.context import current_request
-from braid_kernel.routing.recording import current_recording
+from braid_kernel.routing.taps import current_taps, offer_stream
 from braid_kernel.transport.outbox import Outbox
 
 log = logging.getLogger("braid_kernel.output")
@@ -61,7 +63,7 @@ class OutStream(io.TextIOBase):
         self._name = name
         self._fileno = fileno
         self._outbox = outbox
-        self._recording = False
+        self._tapped_for: set[str] = set()  # the features that need writes offered to the taps
         self._forked = False  # this process is a forked child of the kernel
         self._has_forked = False  # this process (the kernel) has forked children
         self._children = children
@@ -74,11 +76,20 @@ class OutStream(io.TextIOBase):
                 after_in_parent=functools.partial(_forked, ref, False),
             )
 
-    def record(self, enabled: bool) -> None:
-        """Copy written text into the writing cell's recording (cache mode), or stop doing so."""
-        if enabled != self._recording:
-            self._recording = enabled
+    def tap(self, feature: str, enabled: bool) -> None:
+        """Offer written text to the writing cell's output taps while ``enabled`` for some
+        ``feature`` (``"cache"``, ``"react"``: each switches only its own need)."""
+        tapped = bool(self._tapped_for)
+        if enabled:
+            self._tapped_for.add(feature)
+        else:
+            self._tapped_for.discard(feature)
+        if tapped != bool(self._tapped_for):
             self.write = self._make_write()  # type: ignore[method-assign,assignment]
+
+    def record(self, enabled: bool) -> None:
+        """Cache mode's switch: offer text to the taps, where cells' recordings are."""
+        self.tap("cache", enabled)
 
     @property
     def name(self) -> str:
@@ -116,8 +127,8 @@ class OutStream(io.TextIOBase):
         # cost more than all of that).
         if self._forked:
             return self._make_child_write()
-        if self._recording:
-            return self._make_recording_write()
+        if self._tapped_for:
+            return self._make_tapped_write()
         name, outbox, orphan = self._name, self._outbox, self._orphan
         append, get_request = outbox.items.append, current_request.get
         watched, catch_up = self._watched_children()
@@ -139,10 +150,10 @@ class OutStream(io.TextIOBase):
 
         return write
 
-    def _make_recording_write(self) -> Callable[[str], int]:
-        # The same write, also copying the text into the cell's recording.
+    def _make_tapped_write(self) -> Callable[[str], int]:
+        # The same write, offering the text to the cell's taps first (they may take it).
         name, outbox, orphan = self._name, self._outbox, self._orphan
-        append, get_request, get_recording = outbox.items.append, current_request.get, current_recording.get
+        append, get_request, get_taps = outbox.items.append, current_request.get, current_taps.get
         watched, catch_up = self._watched_children()
 
         def write(text: str) -> int:
@@ -154,13 +165,10 @@ class OutStream(io.TextIOBase):
                 request = get_request()
                 if request is None:
                     orphan(text)
-                elif not request.silent:
+                elif not request.silent and not (get_taps() and offer_stream(name, text)):
                     append((request.msg.header, name, text))
                     if outbox.asleep:
                         outbox.wake()
-                    recording = get_recording()
-                    if recording is not None:
-                        recording.stream(name, text)
             return len(text)
 
         return write
@@ -226,6 +234,16 @@ class OutStream(io.TextIOBase):
             except (OSError, ValueError):
                 pass
         log.info("%s outside any request: %r", self._name, text)
+
+
+def tap_output_streams(feature: str, enabled: bool, streams: Iterable[object] | None = None) -> None:
+    """Switch :meth:`OutStream.tap` for ``feature`` on the kernel's output streams: those
+    ``streams`` (default: ``sys.stdout`` and ``sys.stderr``) are, or wrap (a proxy that passes
+    attributes on).  Streams that are not the kernel's are left alone."""
+    for stream in (sys.stdout, sys.stderr) if streams is None else streams:
+        owner = getattr(getattr(stream, "tap", None), "__self__", None)
+        if isinstance(owner, OutStream):
+            owner.tap(feature, enabled)
 
 
 def _nothing() -> None:

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict, Message
 
 

@@ -1,9 +1,11 @@
 """Publishing on behalf of the current request.
 
 A thin layer over the outbox that fills in the parent header from the
-:data:`~braid_kernel.routing.context.current_request` and applies the rule
-that a ``silent`` execution broadcasts nothing but its status (and comm
-traffic, which keeps widget state consistent).
+:data:`~braid_kernel.routing.context.current_request`, offers a cell's output to
+its taps first (:mod:`braid_kernel.routing.taps`: cache mode's recording,
+reactive mode's display) and applies the rule that a ``silent`` execution
+broadcasts nothing but its status (and comm traffic, which keeps widget state
+consistent).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from braid_kernel.routing.capture import current_capture
 from braid_kernel.routing.context import Request, current_request
-from braid_kernel.routing.recording import current_recording
-from braid_kernel.transport.outbox import Channel, Outbox
+from braid_kernel.routing.taps import offer_iopub, offer_stream
+from braid_kernel.transport.outbox import Outbox
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import JsonDict
 
 _ALWAYS_SENT = frozenset({"status", "comm_open", "comm_msg", "comm_close", "debug_event", "shutdown_reply"})
@@ -44,12 +46,8 @@ class Publisher:
     ) -> None:
         """Broadcast on IOPub, parented to ``request`` (default: the current one)."""
         req = request if request is not None else current_request.get()
-        recording = current_recording.get()
-        if recording is not None:  # cache mode keeps the cell's outputs for replay
-            recording.message(msg_type, content, None if req is None else req.header, metadata, buffers)
-        capture = current_capture.get()
-        if capture is not None and capture.iopub(msg_type, content, metadata):
-            return  # a reactive cell's output: shown in the cell's own display
+        if offer_iopub(msg_type, content, None if req is None else req.header, metadata, buffers):
+            return  # taken by a tap (a reactive cell's output: shown in the cell's own display)
         if req is None:
             self.outbox.send(Channel.IOPUB, msg_type, content, None, metadata=metadata, buffers=buffers)
             return
@@ -94,10 +92,5 @@ class Publisher:
         )
 
     def stream(self, name: str, text: str, request: Request) -> None:
-        if not request.silent:
-            recording = current_recording.get()
-            if recording is not None:
-                recording.stream(name, text)
-            capture = current_capture.get()
-            if capture is None or not capture.stream(name, text):
-                self.outbox.stream(request.header, name, text)
+        if not request.silent and not offer_stream(name, text):
+            self.outbox.stream(request.header, name, text)

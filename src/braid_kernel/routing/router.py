@@ -30,8 +30,8 @@ from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.stdin import StdinBroker
 from braid_kernel.transport.limits import Backlog
-from braid_kernel.transport.outbox import Channel
 from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from braid_kernel.errors import WireError
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.router import Router, decode_request
-from braid_kernel.transport.outbox import Channel
 from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.routing")
@@ -38,6 +38,8 @@ class StartupGate:
         self._lock = threading.Lock()
         self._pending: list[Request] = []
         self._router: Router | None = None
+        #: Set once :meth:`open` has handed over to the router: the kernel serves requests.
+        self.opened = threading.Event()
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
         router = self._router
@@ -59,3 +61,4 @@ class StartupGate:
                 router.route(request)
             self._pending.clear()
             self._router = router
+        self.opened.set()

@@ -21,7 +21,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from braid_kernel.routing.context import Request
-from braid_kernel.transport.outbox import Channel, Outbox, Outgoing
+from braid_kernel.transport.outbox import Outbox, Outgoing
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message, new_header
 
 log = logging.getLogger("braid_kernel.routing")

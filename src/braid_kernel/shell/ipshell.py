@@ -3,8 +3,8 @@
 :class:`ZMQInteractiveShell` is IPython's ``InteractiveShell`` with the few methods
 IPython leaves to a frontend filled in: what ``exit`` does, where
 ``set_next_input`` and tracebacks of magics go, and which GUI event loops
-exist.  Everything else (magics, ``!cmd``, history, completion, inspection)
-is IPython's own.
+exist (asked of its :class:`GuiPolicy`, the gui feature's).  Everything else
+(magics, ``!cmd``, history, completion, inspection) is IPython's own.
 
 The class bears the name of ipykernel's shell on purpose: libraries decide whether they run in a
 Jupyter kernel (HTML instead of ANSI output, widgets instead of text) by testing
@@ -16,17 +16,18 @@ through the ``c.ZMQInteractiveShell`` section.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.core.autocall import ZMQExitAutocall
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import default
 
 from braid_kernel.engine.cell import current_cell
+from braid_kernel.errors import UnavailableHere
+from braid_kernel.routing import platform
 from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
-from braid_kernel.shell.gui import check_gui_request, check_matplotlib_request
 from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.namespaces import active_namespace
 from braid_kernel.shell.tracebacks import guard_formatter, shown_tracebacks
@@ -45,6 +46,17 @@ CHILD_ENVIRONMENT = {
     "PAGER": "cat",
     "GIT_PAGER": "cat",
 }
+
+
+class GuiPolicy(Protocol):
+    """Which GUI event loops ``%gui`` and ``%matplotlib`` may switch to: each check raises
+    (``RuntimeError``, with what to do instead) for one this kernel does not run."""
+
+    def check_gui(self, gui: str | None) -> None: ...
+
+    def check_matplotlib(self, gui: str | None, selected: str | None) -> None:
+        """``selected``: IPython's ``pylab_gui_select`` (the backend ``%matplotlib`` alone picks)."""
+        ...
 
 
 class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
@@ -132,7 +144,7 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         """ipykernel's name for :meth:`get_parent` (code publishing through ``kernel.session``)."""
         return self.get_parent()
 
-    gui_host: str | None = None  # the GUI loop hosting the kernel ("tk", "qt"), set by build_shell
+    gui_policy: GuiPolicy | None = None  # what %gui / %matplotlib may use (the gui feature's)
 
     def init_traceback_handlers(self, custom_exceptions: Any) -> None:
         super().init_traceback_handlers(custom_exceptions)
@@ -148,12 +160,17 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         self.configurables.append(self.history_manager)
 
     def enable_gui(self, gui: str | None = None) -> None:
-        """Called by ``%gui`` and ``%matplotlib``: the loop is fixed at startup (see shell.gui)."""
-        check_gui_request(gui, self.gui_host)
+        """Called by ``%gui`` and ``%matplotlib``: the loop is fixed at startup, so this only
+        checks ``gui`` against it (:attr:`gui_policy`; without one, IPython's refusal)."""
+        if self.gui_policy is None:
+            super().enable_gui(gui)
+            return
+        self.gui_policy.check_gui(gui)
 
     def enable_matplotlib(self, gui: str | None = None) -> Any:
         """``%matplotlib GUI``: checked against the kernel's GUI loop before switching."""
-        check_matplotlib_request(gui, self.gui_host, self.pylab_gui_select)
+        if self.gui_policy is not None:
+            self.gui_policy.check_matplotlib(gui, self.pylab_gui_select)
         return super().enable_matplotlib(gui)
 
     keepkernel_on_exit = False  # set by exit(keep_kernel=...) just before it calls ask_exit
@@ -173,6 +190,17 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         cell = current_cell.get()
         if cell is not None:
             cell.add_payload({"source": "set_next_input", "text": s, "replace": bool(replace)})
+
+    if not platform.CAN_START_PROCESSES:  # elsewhere IPython's own, untouched (its var_expand
+        # counts stack frames, so a wrapper around them would expand {names} in the wrong frame)
+
+        def system(self, cmd: str) -> None:
+            """``!cmd`` where no process can start (Pyodide): an error that says so."""
+            raise UnavailableHere(f"!{cmd} is unavailable: {platform.NO_PROCESSES}")
+
+        def getoutput(self, cmd: str, split: bool = True, depth: int = 0) -> Any:
+            """``x = !cmd`` where no process can start: the same error as :meth:`system`."""
+            raise UnavailableHere(f"!{cmd} is unavailable: {platform.NO_PROCESSES}")
 
     def _showtraceback(self, etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
         """Tracebacks shown by magics and formatters go out as ``error`` messages

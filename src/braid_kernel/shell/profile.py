@@ -4,9 +4,10 @@ A kernel process reads the default profile's ``ipython_config.py`` and
 ``ipython_kernel_config.py`` (in ``$IPYTHONDIR/profile_default``) before the
 shell is created, so options such as ``InteractiveShell.ast_node_interactivity``
 apply, and once the shell exists runs, in IPython's order: the extensions (IPython's
-default ``storemagic``, then ``InteractiveShellApp.extensions``), ``exec_lines``, the files in
-the profile's ``startup/`` folder (``*.py`` and ``*.ipy``, sorted by name),
-``exec_files``, and ``$PYTHONSTARTUP``.  A launcher's ``--Class.trait=value``
+default ``storemagic``, then ``InteractiveShellApp.extensions``), ``matplotlib``,
+``exec_lines``, the files in the profile's ``startup/`` folder (``*.py`` and ``*.ipy``,
+sorted by name), ``exec_files``, and ``$PYTHONSTARTUP``.  ``IPKernelApp`` settings win
+over ``InteractiveShellApp`` ones, as in ipykernel.  A launcher's ``--Class.trait=value``
 arguments (:func:`launcher_config`) override the files, as on ipykernel's command
 line.  Names they define are hidden from ``%who``, as in IPython.  A failing file
 or line is logged and skipped: the kernel starts anyway.
@@ -23,7 +24,11 @@ from typing import Any
 from IPython.core.shellapp import InteractiveShellApp
 from IPython.paths import get_ipython_dir
 from traitlets.config import Config
-from traitlets.config.loader import ConfigFileNotFound, KVArgParseConfigLoader, PyFileConfigLoader
+from traitlets.config.loader import (
+    ConfigFileNotFound,
+    KVArgParseConfigLoader,
+    PyFileConfigLoader,
+)
 
 log = logging.getLogger("braid_kernel.profile")
 
@@ -53,11 +58,19 @@ def load_profile_config(directory: Path | None = None) -> Config:
     return config
 
 
+class IPKernelApp(InteractiveShellApp):  # type: ignore[misc]  # IPython is untyped
+    """The startup settings as ipykernel's application reads them: a traitlets class of that name
+    takes ``c.IPKernelApp.exec_lines`` (the usual spelling in ``ipython_kernel_config.py``) over
+    ``c.InteractiveShellApp.exec_lines``, and types launcher strings by the traits (a list given
+    as ``--InteractiveShellApp.exec_lines=["a", "b"]`` or repeated).  Only read, never run."""
+
+
 def launcher_config(options: Sequence[str]) -> Config:
     """The configuration a launcher's ``--Class.trait=value`` arguments give (traitlets' own parser,
     as ipykernel reads its command line).  Arguments it cannot read are logged and left out."""
+    loader = KVArgParseConfigLoader(argv=list(options), log=log, classes=[InteractiveShellApp, IPKernelApp])
     try:
-        config: Config = KVArgParseConfigLoader(argv=list(options), log=log).load_config()
+        config: Config = loader.load_config()
     except (Exception, SystemExit):  # argparse exits on what it cannot parse
         log.warning("could not read launcher options %s: ignored", " ".join(options), exc_info=True)
         return Config()
@@ -65,17 +78,22 @@ def launcher_config(options: Sequence[str]) -> Config:
 
 
 def run_startup(shell: Any, config: Config, directory: Path | None = None) -> None:
-    """Load extensions and run startup lines and files in ``shell`` (see the module docstring)."""
+    """Load extensions, enable matplotlib if asked, and run startup lines and files in ``shell``
+    (see the module docstring)."""
     directory = directory or profile_dir()
-    app = config.get("InteractiveShellApp", Config())
+    app = IPKernelApp(config=config)
     before = set(shell.user_ns)
-    extensions = [*DEFAULT_EXTENSIONS, *app.get("extensions", []), *app.get("extra_extensions", [])]
-    for extension in extensions:
+    for extension in [*DEFAULT_EXTENSIONS, *app.extensions, *app.extra_extensions]:
         try:
             shell.extension_manager.load_extension(extension)
         except Exception:
             log.exception("could not load extension %r: skipped", extension)
-    for line in app.get("exec_lines", []):
+    if app.matplotlib:
+        try:
+            shell.enable_matplotlib(app.matplotlib)
+        except Exception:
+            log.exception("matplotlib = %r failed: skipped", app.matplotlib)
+    for line in app.exec_lines:
         try:
             shell.run_cell(line, store_history=False, silent=True)
         except Exception:
@@ -83,13 +101,13 @@ def run_startup(shell: Any, config: Config, directory: Path | None = None) -> No
     startup = directory / "startup"
     files = sorted(startup.glob("*.py")) + sorted(startup.glob("*.ipy")) if startup.is_dir() else []
     files.sort(key=lambda p: p.name)
-    files += [Path(f) for f in app.get("exec_files", [])]
+    files += [Path(f) for f in app.exec_files]
     pythonstartup = os.environ.get("PYTHONSTARTUP")
-    if pythonstartup and app.get("exec_PYTHONSTARTUP", True) and os.path.isfile(pythonstartup):
+    if pythonstartup and app.exec_PYTHONSTARTUP and os.path.isfile(pythonstartup):
         files.append(Path(pythonstartup))
     for path in files:
         _run_file(shell, path)
-    if app.get("hide_initial_ns", True):
+    if app.hide_initial_ns:
         shell.user_ns_hidden.update({k: v for k, v in shell.user_ns.items() if k not in before})
 
 

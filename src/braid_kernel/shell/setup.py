@@ -13,7 +13,6 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
 from braid_kernel.shell.compiler import CellCompiler
-from braid_kernel.shell.gui import GuiMagics
 from braid_kernel.shell.hooks import CellDisplayHook, RequestDisplayPublisher, page_to_payload
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
@@ -26,14 +25,11 @@ def build_shell(
     publisher: Publisher,
     cell_files: CellFiles,
     config: Config | None = None,
-    *,
-    gui_host: str | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
-    swap its display hook, display publisher, pager and compiler for the kernel's.
-    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`);
-    ``gui_host`` the GUI loop that hosts the kernel (``"tk"``, ``"qt"``; see
-    :mod:`braid_kernel.shell.gui`).
+    swap its display hook, display publisher, pager and compiler for the kernel's (installed
+    process-wide, with IPython's builtins, by :mod:`braid_kernel.process_hooks`).
+    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -44,15 +40,13 @@ def build_shell(
     # ipykernel's go to its application log; the root logger stays the user's.
     shell.log = logging.getLogger(SHELL_LOG)
     shell.publisher = publisher
-    shell.gui_host = gui_host
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
+    # Cells do not run through run_cell, whose display trap would be active around them: the
+    # kernel's process hooks keep it entered (sys.displayhook is the hook) for the kernel's
+    # lifetime, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
     shell.display_trap.hook = hook
-    sys.displayhook = hook
-    # Cells do not run through run_cell, whose display trap would be active around them: keep it
-    # entered for good, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
-    shell.display_trap.__enter__()
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
     notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by jupyter_server
@@ -64,8 +58,6 @@ def build_shell(
     shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.braid = BraidCommands()
     shell.register_magic_function(shell.braid, "line_cell", "braid")
-    shell.register_magics(GuiMagics)  # replaces IPython's %gui
-    shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.
     shell.config.setdefault("IPKernelApp", Config())

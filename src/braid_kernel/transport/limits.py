@@ -9,10 +9,17 @@ reads a multipart message frame by frame, dropping one with too many frames or
 bytes without building it (:func:`receive_bounded`).
 
 ZeroMQ delivers a multipart message only once all of it has arrived, so libzmq
-itself holds a message's frames until then, 64 bytes per frame plus the frame's
-data: one message of a million one-byte frames costs ~64 MB inside libzmq for as
-long as it takes to arrive, whatever the kernel does.  No socket option bounds
-the number of frames; the kernel bounds what it does with them.
+itself holds a message's frames until then, 64 bytes per frame (a ``msg_t``)
+plus the frame's data: one message of a million one-byte frames costs ~64 MB
+inside libzmq for as long as it takes to arrive, whatever the kernel does.  No
+socket option bounds it (libzmq's ``pipe_t::write`` puts each frame in the pipe
+but makes it readable only with the last one, ``ypipe_t::write``/``flush``; the
+high-water mark, ``pipe_t::check_hwm``, counts complete messages; ``MAXMSGSIZE``
+is checked per frame, ``v2_decoder_t::size_ready``), and a peer that writes
+ZMTP itself can keep a message open and growing as long as it likes: only
+CurveZMQ keeps a peer without the keys from sending frames at all.  The kernel
+bounds what it does with the frames, and once it has dropped such a message it
+gives the memory back to the system (:mod:`~braid_kernel.transport.heap`).
 
 Each IOPub subscriber has a queue of :data:`IOPUB_HWM` messages, and stream text
 goes out in messages of at most ``outbox.MAX_STREAM_CHUNK`` characters, so a
@@ -28,11 +35,13 @@ the mark while a queue is full can leave that subscriber stalled for good.
 from __future__ import annotations
 
 import threading
-
-import zmq
+from typing import TYPE_CHECKING
 
 from braid_kernel.errors import MessageTooLarge
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
+
+if TYPE_CHECKING:  # the in-process kernel uses the Backlog without ZeroMQ (Pyodide has none)
+    import zmq
 
 #: Frames in one request: identities, delimiter, signature, four JSON frames and the buffers.
 REQUEST_MAX_FRAMES = 4096
@@ -69,6 +78,8 @@ def receive_bounded(sock: zmq.Socket[bytes], max_frames: int, max_bytes: int) ->
     still unread are then discarded one by one without copying them, so the kernel
     never holds the message a second time.
     """
+    import zmq  # here, not at the top: the Backlog below serves kernels without ZeroMQ too
+
     frames = [sock.recv(zmq.NOBLOCK)]
     size = len(frames[0])
     while sock.getsockopt(zmq.RCVMORE):

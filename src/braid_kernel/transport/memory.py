@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from braid_kernel.transport.outbox import Channel, Frames, Item, Outbox, encode_items
+from braid_kernel.transport.outbox import Frames, Item, Outbox, encode_items
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 
 log = logging.getLogger("braid_kernel.transport")

@@ -17,7 +17,6 @@ posted after it.
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
 import threading
 from bisect import bisect_left, bisect_right
@@ -27,17 +26,9 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
-
-
-class Channel(enum.Enum):
-    """The kernel's sockets (heartbeat excluded: it never carries messages)."""
-
-    SHELL = "shell"
-    CONTROL = "control"
-    STDIN = "stdin"
-    IOPUB = "iopub"
 
 
 @dataclass(frozen=True, slots=True)

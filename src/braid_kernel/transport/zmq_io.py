@@ -33,6 +33,7 @@ import zmq
 
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport.batching import StreamBatcher
+from braid_kernel.transport.heap import HeapTrimmer
 from braid_kernel.transport.limits import (
     IOPUB_HWM,
     IOPUB_MAX_INBOUND,
@@ -43,7 +44,6 @@ from braid_kernel.transport.limits import (
     receive_bounded,
 )
 from braid_kernel.transport.outbox import (
-    Channel,
     Frames,
     Item,
     Outbox,
@@ -52,6 +52,7 @@ from braid_kernel.transport.outbox import (
 )
 from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.transport.throttle import ThrottledLog
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
@@ -159,6 +160,7 @@ class IOThread:
         self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
         self._on_give_up = on_give_up
         self._drops = ThrottledLog(log)
+        self._heap = HeapTrimmer()
         self._backlog = backlog
         self._paused: set[Channel] = set()
         self._pauses = ThrottledLog(log)
@@ -223,6 +225,10 @@ class IOThread:
             left = self._batcher.next_look(time.monotonic())
             if left is not None:  # held stream text: look again when its time is up
                 timeout = 0 if self._outbox.flush_requested else math.ceil(left * 1000)  # ms
+            if self._heap.due is not None:  # a trim deferred by its rate limit (see transport.heap)
+                wait = self._heap.run_due()
+                if wait is not None:
+                    timeout = wait if timeout is None else min(timeout, wait)
             self._pause_full_channels(poller)
             events = poller.poll(timeout)
             woken = False
@@ -270,6 +276,9 @@ class IOThread:
             except zmq.Again:
                 return
             except MessageTooLarge as exc:
+                # What libzmq held for the message is free now: give it back to the system first
+                # (a million one-byte frames: ~64 MB, which the C heap would keep).
+                self._heap.request()
                 self._drops.warning("dropped a message on %s: %s", channel.value, exc)
                 continue
             try:

@@ -18,9 +18,10 @@ from braid_kernel.features.cache.engine.entry import (
     dump_entry,
     load_entry,
 )
+from braid_kernel.features.cache.engine.recording import MessageEvent, Recording, StreamEvent
 from braid_kernel.routing.context import Request, current_request
-from braid_kernel.routing.recording import MessageEvent, Recording, StreamEvent, current_recording
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.routing.taps import tapping
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message
 from tests.engine.fakes import Rig
 
@@ -152,16 +153,16 @@ def test_output_streams_record_only_when_asked() -> None:
     stream = OutStream("stdout", Outbox())
     request = _request()
     recording = Recording(request.header)
-    req_token, rec_token = current_request.set(request), current_recording.set(recording)
+    token = current_request.set(request)
     try:
-        stream.write("plain ")
-        stream.record(True)
-        stream.write("recorded")
-        stream.record(False)
-        stream.write(" plain again")
+        with tapping(recording):
+            stream.write("plain ")
+            stream.record(True)
+            stream.write("recorded")
+            stream.record(False)
+            stream.write(" plain again")
     finally:
-        current_request.reset(req_token)
-        current_recording.reset(rec_token)
+        current_request.reset(token)
     assert recording.events == [StreamEvent("stdout", "recorded")]
 
 

@@ -18,7 +18,8 @@ from braid_kernel.features.react.engine.graph import DataflowGraph
 from braid_kernel.features.react.engine.picture import graph_data, graph_svg
 from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
 from braid_kernel.routing.context import Request, current_request
-from braid_kernel.transport.outbox import Channel, Outgoing
+from braid_kernel.transport.outbox import Outgoing
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.message import Message
 from tests.engine.fakes import Rig
 

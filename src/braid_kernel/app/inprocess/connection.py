@@ -21,7 +21,7 @@ from typing import Any
 from braid_kernel.app.inprocess.stdin import InputHandler
 from braid_kernel.errors import MalformedMessage
 from braid_kernel.transport.memory import MemoryTransport
-from braid_kernel.transport.outbox import Channel
+from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
 from braid_kernel.wire.msgdict import channel_of, frames_from_dict

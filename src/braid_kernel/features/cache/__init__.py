@@ -4,6 +4,6 @@
   and :class:`~.engine.CachingRunner` (no IPython);
 * :mod:`.shell` — ``%braid cache`` and ``%%braid nocache``.
 
-What a cached cell published is recorded by :mod:`braid_kernel.routing.recording` (the publisher
-and the output streams copy into it).
+What a cached cell published is recorded by :mod:`.engine.recording`, an output tap
+(:mod:`braid_kernel.routing.taps`: the publisher and the output streams offer it the cell's output).
 """

@@ -1,105 +1,185 @@
 """Running code written for the other async library: ``await run_on("trio", fn, *args)``.
 
-A cell on an asyncio kernel may need a trio library, and the other way round.  :func:`run_on`
-awaits ``fn(*args)`` on the named backend: directly when that is the backend the caller runs on,
-otherwise in a fresh loop of that library (``asyncio.run`` / ``trio.run``) on a worker thread, so
-the kernel's own loop keeps serving while it runs.  The foreign run's result is returned and its
-exception raised to the caller; cancelling the caller (an interrupt of the cell) cancels the
-foreign run and waits for it to end.  Worker threads inherit the caller's context, so output
-lands in the calling cell.
+A cell on an asyncio kernel may need a trio library, and the other way round.
+:meth:`ForeignLoops.run_on` awaits ``fn(*args)`` on the named backend: directly when that is the
+backend the caller runs on, otherwise on **one long-lived loop of that library**, started on its
+own thread the first time it is needed and kept for the kernel's life.  State bound to that loop
+(an ``asyncio.Queue``, a Dask ``Client(asynchronous=True)`` and its futures)
+therefore keeps working from one cell to the next, while the kernel's own loop keeps serving.
+
+The foreign run's result is returned and its exception raised to the caller; cancelling the
+caller (an interrupt of the cell) cancels the foreign run through that loop's thread-safe entry
+and waits, shielded, for it to unwind.  Each run sees the caller's ContextVars (so output lands
+in the calling cell), except sniffio's record of the running library.  :meth:`ForeignLoops.close`
+(kernel shutdown) cancels what still runs there, stops the loops and joins their threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import CancelledError, Future
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import sniffio
+from anyio.from_thread import BlockingPortal
 
-__all__ = ("BACKENDS", "run_on")
+__all__ = ("BACKENDS", "ForeignLoop", "ForeignLoops")
+
+log = logging.getLogger("braid_kernel")
 
 BACKENDS = ("asyncio", "trio")
 CANCEL_GRACE = 10.0  # seconds a cancelled foreign run gets to unwind before the caller stops waiting
+CLOSE_GRACE = 5.0  # seconds a loop gets to cancel what runs on it and stop, at kernel shutdown
 T = TypeVar("T")
 
 
-async def run_on(backend: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Await ``fn(*args)`` on ``backend`` ("asyncio" or "trio") and return its result.
+class ForeignLoops:
+    """The kernel's loops of the other backends, each started on first use (any thread)."""
 
-    Raises ``ValueError`` for an unknown backend name and ``ImportError`` (naming the package to
-    install) when trio is asked for but missing.
-    """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
-    if backend == sniffio.current_async_library():
-        return await fn(*args)
-    if backend == "trio":
-        try:
-            import trio  # noqa: F401
-        except ImportError as exc:
-            raise ImportError("run_on('trio', ...) needs trio: pip install trio") from exc
-    run = _ForeignRun(backend, partial(fn, *args))
-    try:
-        result: T = await anyio.to_thread.run_sync(run.run, abandon_on_cancel=True)
-    except anyio.get_cancelled_exc_class():
-        run.cancel()
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(run.finished.wait, CANCEL_GRACE)
-        raise
-    return result
-
-
-class _ForeignRun:
-    """One run of another library's event loop on the current (worker) thread, cancellable from
-    any thread."""
-
-    def __init__(self, backend: str, call: Callable[[], Awaitable[Any]]) -> None:
-        self._backend = backend
-        self._call = call
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cancel: Callable[[], object] | None = None
-        self._cancelled = False
+        self._loops: dict[str, ForeignLoop] = {}
+        self._closed = False
+
+    async def run_on(self, backend: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Await ``fn(*args)`` on ``backend`` ("asyncio" or "trio") and return its result.
+
+        Raises ``ValueError`` for an unknown backend name, ``ImportError`` (naming the package
+        to install) when trio is asked for but missing, and ``RuntimeError`` after :meth:`close`.
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
+        if backend == sniffio.current_async_library():
+            return await fn(*args)
+        return await self.loop(backend).run(partial(fn, *args))
+
+    def loop(self, backend: str) -> ForeignLoop:
+        """The long-lived loop of ``backend``, started now if it is not running yet."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel is shutting down: its foreign loops are closed")
+            loop = self._loops.get(backend)
+            if loop is None:
+                if backend == "trio":
+                    try:
+                        import trio  # noqa: F401
+                    except ImportError as exc:
+                        raise ImportError("run_on('trio', ...) needs trio: pip install trio") from exc
+                loop = self._loops[backend] = ForeignLoop(backend)
+            return loop
+
+    def running(self) -> list[str]:
+        """The backends whose loop has been started and not closed."""
+        with self._lock:
+            return [name for name, loop in self._loops.items() if loop.alive]
+
+    def close(self, timeout: float = CLOSE_GRACE) -> None:
+        """Cancel what runs on the loops, stop them and join their threads (idempotent)."""
+        with self._lock:
+            self._closed = True
+            loops, self._loops = list(self._loops.values()), {}
+        for loop in loops:
+            loop.close(timeout)
+
+
+class ForeignLoop:
+    """One event loop of ``backend`` on a daemon thread of its own, reached through an anyio
+    :class:`~anyio.from_thread.BlockingPortal` (thread-safe task start and cancellation)."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self._closing = False
+        self._started: Future[BlockingPortal] = Future()
+        # The thread starts in an empty context: code the loop runs outside any run (a client's
+        # background task) belongs to no cell.  Each run sets its caller's context itself.
+        self._thread = threading.Thread(target=self._serve, name=f"braid-{backend}-loop", daemon=True)
+        contextvars.Context().run(self._thread.start)
+        self._portal = self._started.result()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _serve(self) -> None:
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                self._started.set_result(portal)
+                await portal.sleep_until_stopped()
+
+        try:
+            anyio.run(serve, backend=self.backend)
+        except BaseException as exc:  # reported to whoever waits for the start
+            if not self._started.done():
+                self._started.set_exception(exc)
+            else:
+                log.warning("the %s loop of run_on ended with an error", self.backend, exc_info=True)
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Await ``call()`` on this loop from another loop's task, in the caller's context."""
+        job = _Job(call, contextvars.copy_context())
+        future = self._portal.start_task_soon(job.main)
+        try:
+            result, error = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            future.cancel()  # the portal cancels the job's scope on its own loop
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(job.finished.wait, CANCEL_GRACE)
+            raise
+        except CancelledError:  # cancelled over there, not by our caller
+            why = "the kernel closed it" if self._closing else "the code was cancelled there"
+            raise RuntimeError(f"the run on the {self.backend} loop of run_on was cancelled: {why}") from None
+        if error is not None:
+            raise error
+        return cast(T, result)
+
+    def close(self, timeout: float) -> None:
+        """Cancel the runs still going, stop the loop and join the thread (up to ``timeout``)."""
+        self._closing = True
+        with contextlib.suppress(RuntimeError):  # the loop has already stopped
+            self._portal.start_task_soon(self._portal.stop, True)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("the %s loop of run_on did not stop within %.0fs", self.backend, timeout)
+
+
+class _Job:
+    """One run on a foreign loop: the caller's context, and when it ended (any thread)."""
+
+    def __init__(self, call: Callable[[], Awaitable[Any]], context: contextvars.Context) -> None:
+        self._call = call
+        self._context = context
         self.finished = threading.Event()
 
-    def run(self) -> Any:
+    async def main(self) -> tuple[Any, BaseException | None]:
+        """The call's result, or the exception it raised: returned rather than raised, so that
+        even a ``SystemExit`` never reaches (and ends) the portal's task group."""
         try:
-            if self._backend == "trio":
-                import trio
-
-                return trio.run(self._trio_main)
-            return asyncio.run(self._asyncio_main())
+            for var, value in self._context.items():
+                if var is not sniffio.current_async_library_cvar:  # this loop's library, not the caller's
+                    var.set(value)
+            return await self._call(), None
+        except anyio.get_cancelled_exc_class() as exc:
+            if _raised_by_the_code():  # e.g. awaiting a cancelled Dask future: the code's error
+                return None, exc
+            raise
+        except BaseException as exc:  # handed to the caller, who raises it
+            return None, exc
         finally:
             self.finished.set()
 
-    async def _trio_main(self) -> Any:
-        import trio
 
-        with trio.CancelScope() as scope:
-            self._on_cancel(partial(trio.lowlevel.current_trio_token().run_sync_soon, scope.cancel))
-            return await self._call()
-        return None  # cancelled: the caller raises its own cancellation
-
-    async def _asyncio_main(self) -> Any:
-        task = asyncio.current_task()
-        assert task is not None
-        self._on_cancel(partial(asyncio.get_running_loop().call_soon_threadsafe, task.cancel))
-        return await self._call()
-
-    def _on_cancel(self, cancel: Callable[[], object]) -> None:
-        with self._lock:
-            self._cancel = cancel
-            if self._cancelled:
-                cancel()
-
-    def cancel(self) -> None:
-        """Cancel the foreign run (any thread), now or as soon as its loop starts."""
-        with self._lock:
-            self._cancelled = True
-            if self._cancel is not None:
-                with contextlib.suppress(RuntimeError):  # its loop has already ended
-                    self._cancel()
+def _raised_by_the_code() -> bool:
+    """Whether the ``asyncio.CancelledError`` being handled was raised by the code itself rather
+    than by a cancellation of this task (a cancelled scope calls ``Task.cancel``).  Trio's
+    ``Cancelled`` cannot be raised by user code."""
+    if sniffio.current_async_library() != "asyncio":
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0

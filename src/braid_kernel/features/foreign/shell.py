@@ -2,7 +2,8 @@
 
 ``%trio await trio.sleep(1)``, ``value = %asyncio some_asyncio_coroutine()`` and a cell starting
 with ``%%trio`` run their code in the user namespace on that library's loop, through
-:func:`braid_kernel.features.foreign.engine.run_on`, so the kernel's own loop keeps serving.  The code may
+:meth:`braid_kernel.features.foreign.engine.ForeignLoops.run_on`, so the kernel's own loop keeps
+serving and what the code leaves bound to that loop (a client, a queue) works in the next cell.  The code may
 use top-level ``await``; the value of its last expression is the magic's value (awaited there when
 it is awaitable).  A magic call is synchronous in IPython, so the magic returns a coroutine and
 :func:`await_foreign_magics`, an input transformer, makes the cell await it.
@@ -19,9 +20,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from braid_kernel.engine.compiler import compile_cell, run_code
-from braid_kernel.features.foreign.engine import run_on
+from braid_kernel.features.foreign.engine import ForeignLoops
 
-__all__ = ("ForeignLoopMagics", "await_foreign_magics", "register_foreign_magics")
+__all__ = ("ForeignLoopMagics", "await_foreign_magics")
 
 # What IPython turns `%trio ...` / `%%trio` into; the call gets an `await` in front.
 _MAGIC_CALL = re.compile(r"(?<!await )get_ipython\(\)\.run_(?:line|cell)_magic\('(?:trio|asyncio)',")
@@ -34,7 +35,11 @@ def await_foreign_magics(lines: list[str]) -> list[str]:
 
 @magics_class
 class ForeignLoopMagics(Magics):  # type: ignore[misc]
-    """The ``%trio`` and ``%asyncio`` magics."""
+    """The ``%trio`` and ``%asyncio`` magics, running code on the kernel's ``loops``."""
+
+    def __init__(self, shell: InteractiveShell, loops: ForeignLoops) -> None:
+        super().__init__(shell)
+        self._loops = loops
 
     @line_cell_magic("trio")  # type: ignore[untyped-decorator]
     def trio_magic(self, line: str, cell: str | None = None) -> Coroutine[Any, Any, Any]:
@@ -59,10 +64,4 @@ class ForeignLoopMagics(Magics):  # type: ignore[misc]
                     value = None
             return await value if inspect.isawaitable(value) else value
 
-        return run_on(backend, execute)
-
-
-def register_foreign_magics(shell: InteractiveShell) -> None:
-    """Give ``shell`` the ``%trio`` / ``%asyncio`` magics, awaited where a cell uses them."""
-    shell.register_magics(ForeignLoopMagics)
-    shell.input_transformers_post.append(await_foreign_magics)
+        return self._loops.run_on(backend, execute)

@@ -2,6 +2,7 @@
 
 * :mod:`.key` — the cell's key: normalised code, input names (static analysis) and their values;
 * :mod:`.fingerprint` — content hashes of values, stable across processes;
+* :mod:`.recording` — what a cell published, kept for replay (an output tap);
 * :mod:`.entry` — what a cached cell left behind, pickled with cloudpickle;
 * :mod:`.store` — the on-disk store (atomic writes, authenticated entries, LRU size bound);
 * :mod:`.secret` — the per-user secret that authenticates entries, and the privacy checks;

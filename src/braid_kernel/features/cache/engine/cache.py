@@ -29,8 +29,8 @@ from braid_kernel.features.cache.engine.entry import (
 )
 from braid_kernel.features.cache.engine.fingerprint import Fingerprinter, Unhashable
 from braid_kernel.features.cache.engine.key import DYNAMIC_NAMES, CellCode, cell_key, input_names, read_cell
+from braid_kernel.features.cache.engine.recording import Recording
 from braid_kernel.features.cache.engine.store import CacheStore
-from braid_kernel.routing.recording import Recording
 from braid_kernel.units import format_size
 
 __all__ = ("CacheCounts", "CellCache", "Plan")

@@ -25,7 +25,7 @@ from typing import Any
 
 from braid_kernel.errors import StaleReference, Unpicklable
 from braid_kernel.features.cache.engine.fingerprint import Fingerprinter
-from braid_kernel.routing.recording import OutputEvent
+from braid_kernel.features.cache.engine.recording import OutputEvent
 
 __all__ = ("Entry", "StaleReference", "Unpicklable", "dump_entry", "load_entry")
 

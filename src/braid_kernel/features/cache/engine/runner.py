@@ -7,8 +7,9 @@ running it:
 * **hit** — the stored values are bound (and deleted names removed) and the recorded outputs are
   published again in order, the ``execute_result`` with this cell's execution count; the cell's
   code does not run;
-* **miss** — the cell runs with a :class:`~braid_kernel.routing.recording.Recording` of its
-  outputs; if it succeeded, what it changed is stored;
+* **miss** — the cell runs with a :class:`~braid_kernel.features.cache.engine.recording.Recording`
+  of its outputs (an output tap, :mod:`braid_kernel.routing.taps`); if it succeeded, what it
+  changed is stored;
 * **not cacheable** — the cell just runs (the reason shows in ``%braid cache info``).
 
 The reply's metadata says which: ``{"braid": {"cache": "hit" | "miss" | "skip"}}``.  A failure
@@ -28,9 +29,10 @@ from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.features.cache.engine.cache import CellCache, Plan
 from braid_kernel.features.cache.engine.entry import Entry
+from braid_kernel.features.cache.engine.recording import MessageEvent, Recording, StreamEvent
 from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.routing.recording import MessageEvent, Recording, StreamEvent, current_recording
+from braid_kernel.routing.taps import tapping
 
 __all__ = ("CachingRunner",)
 
@@ -75,11 +77,10 @@ class CachingRunner(CellRunner):
     ) -> Outcome:
         request = current_request.get()
         recording = Recording({} if request is None else request.header)
-        token = current_recording.set(recording)
         try:
-            outcome = await super().run(cell, scope)
+            with tapping(recording):
+                outcome = await super().run(cell, scope)
         finally:
-            current_recording.reset(token)
             recording.close()
         if outcome.status is Status.OK and not scope.cancel_called:
             try:

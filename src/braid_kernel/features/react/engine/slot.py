@@ -26,7 +26,8 @@ from __future__ import annotations
 import enum
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from braid_kernel.features.react.engine.compose import Part, compose, error_part, stream_part
 from braid_kernel.wire.message import JsonDict
@@ -52,7 +53,10 @@ def display_id_of(key: str) -> str:
 
 
 class OutputSlot:
-    """Captures one run's output into the cell's display (an ``OutputCapture``).
+    """Captures one run's output into the cell's display (an
+    :class:`~braid_kernel.routing.taps.OutputTap`: the runner pushes it around the run, so the
+    publisher and the output streams offer it the cell's output, also from the cell's tasks
+    and threads, before sending anything).
 
     ``send(msg_type, content)`` publishes an IOPub message parented to the request being
     served.  :attr:`shown` tells afterwards whether the cell has a display now.
@@ -74,10 +78,17 @@ class OutputSlot:
         self._last_flush = clock()  # short cells: one message at the end
         self._closed = False
 
-    # ------------------------------------------------------------------ OutputCapture
+    # ------------------------------------------------------------------ OutputTap
 
-    def iopub(self, msg_type: str, content: JsonDict, metadata: JsonDict | None) -> bool:
-        del metadata
+    def iopub(
+        self,
+        msg_type: str,
+        content: JsonDict,
+        parent: JsonDict | None,
+        metadata: JsonDict | None,
+        buffers: Sequence[Any],
+    ) -> bool:
+        del parent, metadata, buffers
         if msg_type in ("display_data", "execute_result"):
             part = Part(dict(content.get("data") or {}), dict(content.get("metadata") or {}))
         elif msg_type == "error":
