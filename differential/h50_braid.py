@@ -68,6 +68,26 @@ SEQUENCES = [
         ],
     ),
     Seq(
+        "braid-run-cell-records",
+        [
+            "def boom():\n    raise ValueError('boom')\nboom()",
+            "x = (",
+            "1 + 1",
+            "h = get_ipython().history_manager\n[(k, h.exceptions[k]['ename'], h.exceptions[k]['evalue']) "
+            "for k in sorted(h.exceptions)]",
+        ],
+    ),
+    Seq(
+        "braid-stream-order",
+        [
+            "import sys, time\nfrom IPython.display import display\n"
+            "print('a', end='')\nsys.stdout.flush()\ndisplay('shown')\nprint('b')\n"
+            "print('e', file=sys.stderr)\nprint('c')",
+            "for i in range(5):\n    print(i)\n    time.sleep(0.1)",
+            Exec("print('x', end='')\nprint('y')\ninput('prompt> ')", stdin=["typed"]),
+        ],
+    ),
+    Seq(
         "braid-dask-async-client",
         [
             Exec(
