@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 
 from braid_kernel import InProcessKernel
-from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.support import supported_features
 from braid_kernel.features.cache.engine.store import CacheStore
 from braid_kernel.features.multi.engine import MainThreadSampler
 from braid_kernel.routing import platform
@@ -49,10 +47,19 @@ def no_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield tried
 
 
-def test_kernel_info_advertises_subshells_only_where_threads_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "kernel subshells" in supported_features(KernelConfig())
-    monkeypatch.setattr("braid_kernel.app.support.CAN_START_THREADS", False)
-    assert "kernel subshells" not in supported_features(KernelConfig())
+async def _supported_features() -> list[str]:
+    async with InProcessKernel() as kernel:
+        reply = await kernel.client().request("kernel_info_request", {})
+        features: list[str] = reply["content"]["supported_features"]
+        return features
+
+
+async def test_kernel_info_advertises_subshells_only_where_threads_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "kernel subshells" in await _supported_features()
+    monkeypatch.setattr("braid_kernel.features.subshells.feature.CAN_START_THREADS", False)
+    assert "kernel subshells" not in await _supported_features()
 
 
 async def test_create_subshell_is_refused_with_an_error_reply(no_threads: list[str]) -> None:
@@ -87,7 +94,7 @@ async def test_a_subshell_whose_thread_fails_to_start_is_not_left_registered(
         assert (reply["status"], reply["evalue"]) == ("error", "can't start new thread")
         listed = (await client.request("list_subshell_request", {}, channel="control"))["content"]
         assert listed["subshell_id"] == []
-        assert kernel.core.subshells.list() == []
+        assert kernel.parts.subshells.list() == []
     assert kernel.stopped
 
 

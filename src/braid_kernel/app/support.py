@@ -6,17 +6,8 @@ from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.loops import check_loop
 from braid_kernel.engine.modes import Mode
 from braid_kernel.errors import ConfigError
-from braid_kernel.routing.platform import CAN_START_THREADS
 
 SUPPORTED_MODES = Mode.CONCURRENT | Mode.CACHE | Mode.REACT | Mode.MULTI
-
-
-def supported_features(config: KernelConfig) -> list[str]:
-    """kernel_info's ``supported_features`` for ``config``."""
-    features = ["kernel subshells"] if CAN_START_THREADS else []  # a subshell is a thread
-    if config.debugger:
-        features.append("debugger")
-    return features
 
 
 def check_supported(config: KernelConfig) -> None:
