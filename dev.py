@@ -14,7 +14,8 @@
                                    (default docs/screenshots)
     python3 dev.py lite-deps [CACHE]  fetch what braid needs under Pyodide (JupyterLite) into CACHE
                                    (default .lite-cache): Pyodide from npm, the braid wheel, its
-                                   dependencies' wheels (see lite/deps.py); reused when unchanged
+                                   dependencies' wheels (braid_kernel/app/lite/deps.py, as
+                                   `braid-kernel lite build` does); reused when unchanged
     python3 dev.py lite-extension  rebuild the JupyterLite extension (lite/extension) into
                                    src/braid_kernel/app/lite/labextension: npm ci, tsc, build
     python3 dev.py labextension    rebuild the JupyterLab extension (labextension/src) into
@@ -168,7 +169,7 @@ SYSTEM_TOOLS = (
     ("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),
     ("chromium", "chromium", "the browser tests (tests/e2e)"),
     ("node", "nodejs", "the Pyodide tests (tests/lite) and the JupyterLite site"),
-    ("npm", "npm", "fetching Pyodide from the npm registry (python3 dev.py lite-deps)"),
+    ("npm", "npm", "building the JupyterLab and JupyterLite extensions (labextension, lite-extension)"),
 )
 CHROMIUM = Path("/usr/bin/chromium")  # Playwright drives Debian's build; it never downloads one
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -570,7 +571,7 @@ def cmd_lite_extension(args: Sequence[str]) -> int:
 
 
 def cmd_lite_deps(args: Sequence[str]) -> int:
-    """lite/deps.py in the venv (it needs ``packaging``)."""
+    """lite/deps.py in the venv: braid_kernel.app.lite.deps.ensure with the checkout's cache."""
     ensure_venv()
     return run([venv_bin("python"), ROOT / "lite" / "deps.py", *args], env=child_env())
 

@@ -36,6 +36,7 @@ OPTIONAL = {
     "jedi": "IPython's dependency; only the background warm-up imports it, failures are logged",
     "cryptography": "the remote extra (braid-kernel launch, checked at startup)",
     "jupyterlite_core": "the lite extra (braid-kernel lite build)",
+    "packaging": "the lite extra (braid-kernel lite build: resolving wheels for Pyodide)",
 }
 
 
@@ -151,7 +152,13 @@ def test_optional_libraries_are_not_declared_dependencies() -> None:
 
 @pytest.mark.parametrize(
     ("module", "extra"),
-    [("trio", "trio"), ("uvloop", "uvloop"), ("PySide6", "qt"), ("jupyterlite_core", "lite")],
+    [
+        ("trio", "trio"),
+        ("uvloop", "uvloop"),
+        ("PySide6", "qt"),
+        ("jupyterlite_core", "lite"),
+        ("packaging", "lite"),
+    ],
 )
 def test_the_extra_named_for_an_optional_library_provides_it(module: str, extra: str) -> None:
     assert f"the {extra} extra" in OPTIONAL[module]

@@ -73,3 +73,77 @@ async def test_replies_carry_the_clients_session_and_input_asks_synchronously() 
     assert request["content"] == {"prompt": "name? ", "password": False}
     assert request["parent_header"]["msg_id"] == "one"
     assert request["header"]["session"] == request["parent_header"]["session"] == "tab-1"
+
+
+async def test_modes_react_lazy_start_the_kernel_in_lazy_reactive_mode() -> None:
+    received: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    def send(text: str, buffers: list[bytes]) -> None:
+        msg = json.loads(text)
+        received.append(msg)
+        idle = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+        if idle and msg["parent_header"].get("msg_id") == "one":
+            done.set()  # the request's output came before its idle status
+
+    bridge = LiteBridge(send, modes="react-lazy")
+    await bridge.start()
+    try:
+        code = {"silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        bridge.handle(_request("execute_request", {**code, "code": "%braid react"}, "tab-1", "one"))
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        await bridge.stop()
+    shown = [m["content"]["data"]["text/plain"] for m in received if m["msg_type"] == "display_data"]
+    assert [text.strip() for text in shown] == ["react lazy"]
+
+
+def test_lazy_without_react_is_refused() -> None:
+    from braid_kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="react"):
+        LiteBridge(lambda text, buffers: None, modes="lazy")
+
+
+def test_run_stale_over_the_dataflow_comm_reruns_the_stale_cells() -> None:
+    """What the Run stale button of braid's JupyterLab extension sends, on a host loop that anyio
+    did not start (Pyodide's; here plain asyncio.run, not pytest's anyio runner, which would mark
+    the context as asyncio's): the stale cell runs and its display updates."""
+    asyncio.run(_run_stale_scenario())
+
+
+async def _run_stale_scenario() -> None:
+    received: list[dict[str, Any]] = []
+    idle: dict[str, asyncio.Event] = {}
+    updated = asyncio.Event()
+
+    def send(text: str, buffers: list[bytes]) -> None:
+        msg = json.loads(text)
+        received.append(msg)
+        if msg["msg_type"] == "update_display_data":
+            updated.set()
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle.setdefault(msg["parent_header"].get("msg_id", ""), asyncio.Event()).set()
+
+    async def request(msg_type: str, content: dict[str, Any], msg_id: str, cell: str = "") -> None:
+        text = json.loads(_request(msg_type, content, "tab-1", msg_id))
+        text["metadata"] = {"cellId": cell} if cell else {}
+        bridge.handle(json.dumps(text))
+        await asyncio.wait_for(idle.setdefault(msg_id, asyncio.Event()).wait(), 30)
+
+    bridge = LiteBridge(send, modes="react-lazy")
+    await bridge.start()
+    code = {"silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    try:
+        await request("execute_request", {**code, "code": "x = 1"}, "one", "cell-x")
+        await request("execute_request", {**code, "code": "y = x * 10\ny"}, "two", "cell-y")
+        await request("execute_request", {**code, "code": "x = 2"}, "three", "cell-x")
+        await request("comm_open", {"comm_id": "c1", "target_name": "braid.dataflow", "data": {}}, "open")
+        del received[:]
+        await request("comm_msg", {"comm_id": "c1", "data": {"request": "run_stale"}}, "stale")
+        # The stale cell's run is a task of its own: its display update may follow the comm's idle.
+        await asyncio.wait_for(updated.wait(), 30)
+    finally:
+        await bridge.stop()
+    (update,) = [m for m in received if m["msg_type"] == "update_display_data"]
+    assert update["content"]["data"]["text/plain"] == "20"

@@ -1,4 +1,5 @@
-// braid-kernel in JupyterLite: registers the kernel "Python (braid)".
+// braid-kernel in JupyterLite: registers the kernel "Python (braid)" and any other braid kernels the
+// site's settings list (e.g. "Python (braid: react, lazy)"), each with its modes.
 //
 // Each kernel is a module web worker (worker.js, shipped by braid's site builder) that runs
 // Pyodide with braid installed from wheels the site serves, and braid's LiteBridge on Pyodide's
@@ -16,18 +17,26 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 const PLUGIN_ID = 'braid-kernel-lite:kernel';
 
+/** One kernel the site offers: its kernelspec name, display name and braid modes ("react-lazy"). */
+interface IKernelSettings {
+  name: string;
+  display_name: string;
+  modes: string;
+}
+
 /** What the site's jupyter-lite.json gives the plugin (litePluginSettings), URLs relative to it. */
 interface ISettings {
   workerUrl: string;
   pyodideUrl: string;
   wheels: string[];
-  modes?: string;
+  kernels: IKernelSettings[];
 }
 
 class BraidKernel implements IKernel {
   constructor(
     options: IKernel.IOptions,
     settings: ISettings,
+    modes: string,
     browsingContextId: string | undefined
   ) {
     this.id = options.id;
@@ -43,7 +52,7 @@ class BraidKernel implements IKernel {
       options: {
         pyodideUrl: absolute(settings.pyodideUrl),
         wheels: settings.wheels.map(absolute),
-        modes: settings.modes ?? '',
+        modes,
         baseUrl: absolute('./'),
         browsingContextId,
         location: ''
@@ -152,21 +161,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return;
     }
     const kernels = new Map<string, BraidKernel>();
-    kernelspecs.register({
-      spec: {
-        name: 'braid',
-        display_name: 'Python (braid)',
-        language: 'python',
-        argv: [],
-        resources: {}
-      },
-      create: async (options: IKernel.IOptions): Promise<IKernel> => {
-        const kernel = new BraidKernel(options, settings, serviceWorker?.browsingContextId);
-        kernels.set(kernel.id, kernel);
-        kernel.disposed.connect(() => kernels.delete(kernel.id));
-        return kernel;
-      }
-    });
+    for (const spec of settings.kernels ?? []) {
+      kernelspecs.register({
+        spec: {
+          name: spec.name,
+          display_name: spec.display_name,
+          language: 'python',
+          argv: [],
+          resources: {}
+        },
+        create: async (options: IKernel.IOptions): Promise<IKernel> => {
+          const kernel = new BraidKernel(options, settings, spec.modes, serviceWorker?.browsingContextId);
+          kernels.set(kernel.id, kernel);
+          kernel.disposed.connect(() => kernels.delete(kernel.id));
+          return kernel;
+        }
+      });
+    }
     if (kernelClient) {
       const clearQueue = kernelClient.interrupt.bind(kernelClient);
       kernelClient.interrupt = async (id: string): Promise<void> => {

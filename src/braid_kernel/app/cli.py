@@ -241,14 +241,33 @@ def _build_parser() -> _Parser:
     )  # fmt: skip
     build.add_argument("output", type=Path, metavar="OUTPUT_DIR", help="where the site goes (replaced)")
     build.add_argument(
-        "--deps", type=Path, required=True, metavar="DIR",
-        help="Pyodide and the wheels to ship: a folder made by `python3 dev.py lite-deps DIR` "
-        "(its manifest.json lists them)",
+        "--deps", type=Path, metavar="DIR",
+        help="Pyodide and the wheels to ship, from a folder with a manifest.json (`python3 dev.py "
+        "lite-deps DIR`); by default they are fetched into --cache-dir, once, and reused offline",
     )  # fmt: skip
+    build.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="where fetched Pyodide and wheels are kept (default: ~/.cache/braid-kernel/lite)",
+    )  # fmt: skip
+    build.add_argument(
+        "--index-url", metavar="URL", default=None,
+        help="the package index for the wheels (PEP 691 JSON; default https://pypi.org/simple/)",
+    )  # fmt: skip
+    build.add_argument("--npm-registry", metavar="URL", default=None,
+                       help="the npm registry for Pyodide (default https://registry.npmjs.org/)")  # fmt: skip
+    build.add_argument("--refresh", action="store_true",
+                       help="ask the registries for newer Pyodide and wheels than the cache's")  # fmt: skip
     build.add_argument("--contents", type=Path, action="append", default=[], metavar="PATH",
                        help="a file or folder the site offers in its file browser (repeatable)")  # fmt: skip
     build.add_argument("--modes", type=_modes, default=Mode(0), metavar="MODES",
                        help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
+    build.add_argument("--lazy", action="store_true",
+                       help="with react: lazy mode (a change marks the dependent cells stale)")  # fmt: skip
+    build.add_argument(
+        "--kernel", action="append", default=[], metavar="MODES",
+        help="another kernel to offer, by its modes as in kernelspec names (react-lazy, cache, "
+        "concurrent-react); repeatable",
+    )  # fmt: skip
     return parser
 
 
@@ -398,12 +417,22 @@ def _cmd_list(ns: argparse.Namespace) -> int:
 
 
 def _cmd_lite(ns: argparse.Namespace) -> int:
-    from braid_kernel.app.lite.site import build_site, read_deps
+    from braid_kernel.app.lite import deps
+    from braid_kernel.app.lite.site import build_site, offered_kernels
 
-    pyodide, wheels = read_deps(ns.deps)
-    modes = format_modes(ns.modes) if ns.modes else ""
-    out = build_site(ns.output, pyodide, wheels, contents=ns.contents, modes=modes)
-    print(f"JupyterLite site with braid in {out} (serve it, e.g. python -m http.server -d {out})")
+    if ns.lazy and Mode.REACT not in ns.modes:
+        raise _UsageError(f"{_PROG} lite build: error: --lazy needs the react mode (--modes react)")
+    modes = "-".join(filter(None, [format_modes(ns.modes) if ns.modes else "", "lazy" if ns.lazy else ""]))
+    kernels = offered_kernels([modes, *ns.kernel])  # refuses multi before anything is fetched
+    if ns.deps is not None:
+        manifest = deps.Manifest.read(ns.deps)
+    else:
+        defaults = deps.Sources()
+        sources = deps.Sources(ns.npm_registry or defaults.npm_registry, ns.index_url or defaults.index_url)
+        manifest = deps.ensure(ns.cache_dir, sources, refresh=ns.refresh)
+    out = build_site(ns.output, manifest.pyodide, manifest.wheels, contents=ns.contents, kernels=kernels)
+    names = ", ".join(kernel["display_name"] for kernel in kernels)
+    print(f"JupyterLite site with {names} in {out} (serve it, e.g. python -m http.server -d {out})")
     return 0
 
 

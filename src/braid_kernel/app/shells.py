@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import anyio
+import sniffio
 from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig
@@ -263,10 +264,14 @@ def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -
     """Start :func:`~braid_kernel.features.react.engine.runner.run_stale` in the main shell's task
     group, from any thread: a comm message sent over a subshell is handled on that subshell's
     thread while the main thread blocks.  The task runs in the caller's context, so the cells'
-    output has the comm request as parent."""
+    output has the comm request as parent.  That context also names the loop's async library
+    (called here, in a task): the bridge's callback runs in no task, and on a loop anyio did not
+    start (an in-process kernel's, Pyodide's in JupyterLite) anyio could not tell which one it is."""
+    library = sniffio.current_async_library()
 
     def start() -> None:
         context = contextvars.copy_context()
+        context.run(sniffio.current_async_library_cvar.set, library)
         bridge.call_soon(lambda: context.run(group.start_soon, run_stale, scheduler))
 
     return start

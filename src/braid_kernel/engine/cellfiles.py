@@ -95,7 +95,13 @@ def _is_private_directory(path: Path) -> bool:
         info = os.lstat(path)
     except OSError:
         return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077
+    return stat.S_ISDIR(info.st_mode) and _mine(info.st_uid) and not info.st_mode & 0o077
+
+
+def _mine(uid: int) -> bool:
+    """Whether ``uid`` is this process's user (always, under Pyodide: one user, the page's)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or uid == geteuid()
 
 
 def _remove_if_empty(directory: Path) -> None:
@@ -118,7 +124,7 @@ def ensure_private_directory(directory: Path) -> None:
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafeCellDirectory(f"cell directory {directory} is not a directory (a symlink?): not used")
-    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+    if not _mine(info.st_uid) or info.st_mode & 0o077:
         raise UnsafeCellDirectory(
             f"cell directory {directory} is not private (owner uid {info.st_uid}, "
             f"mode {stat.S_IMODE(info.st_mode):o}): not used"

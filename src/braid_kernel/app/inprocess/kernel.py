@@ -98,13 +98,20 @@ class InProcessKernel:
     names (``"concurrent"``).  ``backend``: the anyio backend the host runs
     (``"asyncio"`` or ``"trio"``); checked against the running loop, which
     is the one used.  ``debugger``: answer ``debug_request`` (debugpy starts
-    threads of its own once a frontend initializes it).
+    threads of its own once a frontend initializes it).  ``react_lazy``: with
+    react, lazy reactive mode (dependents become stale instead of re-running).
     """
 
     def __init__(
-        self, modes: Mode | str = _CHAINED, backend: Backend | str | None = None, *, debugger: bool = False
+        self,
+        modes: Mode | str = _CHAINED,
+        backend: Backend | str | None = None,
+        *,
+        debugger: bool = False,
+        react_lazy: bool = False,
     ) -> None:
         self._modes = parse_modes(modes) if isinstance(modes, str) else modes
+        self._react_lazy = react_lazy
         self._backend = Backend(backend) if isinstance(backend, str) else backend
         self._debugger = debugger
         self._ids = itertools.count(1)
@@ -161,7 +168,12 @@ class InProcessKernel:
     async def __aenter__(self) -> InProcessKernel:
         if self._stack is not None:
             raise BraidError("an InProcessKernel can be entered only once")
-        config = KernelConfig(modes=self._modes, backend=self._host_backend(), debugger=self._debugger)
+        config = KernelConfig(
+            modes=self._modes,
+            backend=self._host_backend(),
+            debugger=self._debugger,
+            react_lazy=self._react_lazy,
+        )
         check_supported(config)
         self._stack = contextlib.AsyncExitStack()
         self._ready, self._main_done, self._wake = anyio.Event(), anyio.Event(), anyio.Event()

@@ -50,13 +50,21 @@ class LiteBridge:
 
     ``await bridge.start()`` enters the kernel on the running loop and returns once it serves;
     :meth:`handle` takes each message from the frontend; ``await bridge.stop()`` (or a
-    ``shutdown_request``) ends it.  ``modes``: a :class:`~braid_kernel.Mode` or dash-joined names.
+    ``shutdown_request``) ends it.  ``modes``: a :class:`~braid_kernel.Mode` or dash-joined names,
+    where ``lazy`` (as in the kernelspec name ``braid-react-lazy``) asks for lazy reactive mode.
     """
 
     def __init__(self, send: SendJson, ask: AskJson | None = None, modes: Mode | str = "") -> None:
         self._send = send
         self._ask = ask
-        self._modes = parse_modes(modes) if isinstance(modes, str) else modes
+        self._lazy = False
+        if isinstance(modes, str):
+            names = [name for name in modes.lower().split("-") if name]
+            self._lazy = "lazy" in names
+            modes = parse_modes("-".join(name for name in names if name != "lazy"))
+        self._modes = modes
+        if self._lazy and Mode.REACT not in self._modes:
+            raise ConfigError("lazy applies to react mode: give the modes react-lazy")
         if Mode.MULTI in self._modes:
             raise ConfigError(
                 "multi mode serves many notebooks from one kernel process; in JupyterLite each "
@@ -79,7 +87,7 @@ class LiteBridge:
         log.addHandler(console)
         log.propagate = False
         try:
-            async with InProcessKernel(self._modes) as kernel:
+            async with InProcessKernel(self._modes, react_lazy=self._lazy) as kernel:
                 input_handler = self._input if self._ask is not None else None
                 self._connection = kernel.connect(self._deliver, input_handler=input_handler)
                 ready.set_result(None)
