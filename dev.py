@@ -12,6 +12,12 @@
     python3 dev.py e2e [ARGS...]   only the browser tests: JupyterLab in headless Chromium
     python3 dev.py screenshots [DIR]  run the browser tests, saving one PNG per scenario in DIR
                                    (default docs/screenshots)
+    python3 dev.py lite-deps [CACHE]  fetch what braid needs under Pyodide (JupyterLite) into CACHE
+                                   (default .lite-cache): Pyodide from npm, the braid wheel, its
+                                   dependencies' wheels (braid_kernel/app/lite/deps.py, as
+                                   `braid-kernel lite build` does); reused when unchanged
+    python3 dev.py lite-extension  rebuild the JupyterLite extension (lite/extension) into
+                                   src/braid_kernel/app/lite/labextension: npm ci, tsc, build
     python3 dev.py labextension    rebuild the JupyterLab extension (labextension/src) into
                                    labextension/prebuilt: npm ci, tsc, jupyter labextension build
 
@@ -162,6 +168,8 @@ def ensure_venv() -> None:
 SYSTEM_TOOLS = (
     ("Xvfb", "xvfb", "the Tk GUI-loop tests (a virtual X display)"),
     ("chromium", "chromium", "the browser tests (tests/e2e)"),
+    ("node", "nodejs", "the Pyodide tests (tests/lite) and the JupyterLite site"),
+    ("npm", "npm", "building the JupyterLab and JupyterLite extensions (labextension, lite-extension)"),
 )
 CHROMIUM = Path("/usr/bin/chromium")  # Playwright drives Debian's build; it never downloads one
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -540,6 +548,34 @@ def cmd_labextension(args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_lite_extension(args: Sequence[str]) -> int:
+    """Rebuild braid's JupyterLite extension (lite/extension) into
+    src/braid_kernel/app/lite/labextension (committed): npm ci, tsc, the @jupyter/builder build."""
+    if args:
+        sys.exit("dev.py: lite-extension takes no arguments")
+    ensure_venv()
+    npm, npx = shutil.which("npm"), shutil.which("npx")
+    if npm is None or npx is None:
+        sys.exit("dev.py: the extension's build needs Node.js >= 18 with npm (apt-get install nodejs npm)")
+    folder = ROOT / "lite" / "extension"
+    steps: list[list[str | Path]] = [
+        [npm, "ci", "--no-audit", "--no-fund"],
+        [npx, "tsc", "--build", "--force"],
+        [venv_bin("jupyter"), "labextension", "build", "."],
+    ]
+    for cmd in steps:
+        if subprocess.call([str(c) for c in cmd], cwd=folder, env=child_env(), stdin=subprocess.DEVNULL):
+            return 1
+    say("built src/braid_kernel/app/lite/labextension (commit it with the sources)")
+    return 0
+
+
+def cmd_lite_deps(args: Sequence[str]) -> int:
+    """lite/deps.py in the venv: braid_kernel.app.lite.deps.ensure with the checkout's cache."""
+    ensure_venv()
+    return run([venv_bin("python"), ROOT / "lite" / "deps.py", *args], env=child_env())
+
+
 # ---------------------------------------------------------------------------- main
 def cmd_diff(args: Sequence[str]) -> int:
     """Run the shared differential runner with this project's sequences and verdicts added."""
@@ -585,6 +621,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "e2e": cmd_e2e,
     "screenshots": cmd_screenshots,
     "labextension": cmd_labextension,
+    "lite-deps": cmd_lite_deps,
+    "lite-extension": cmd_lite_extension,
 }
 
 

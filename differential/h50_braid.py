@@ -67,4 +67,40 @@ SEQUENCES = [
             "signal.getsignal(signal.SIGINT) is h",
         ],
     ),
+    Seq(
+        "braid-run-cell-records",
+        [
+            "def boom():\n    raise ValueError('boom')\nboom()",
+            "x = (",
+            "1 + 1",
+            "h = get_ipython().history_manager\n[(k, h.exceptions[k]['ename'], h.exceptions[k]['evalue']) "
+            "for k in sorted(h.exceptions)]",
+        ],
+    ),
+    Seq(
+        "braid-stream-order",
+        [
+            "import sys, time\nfrom IPython.display import display\n"
+            "print('a', end='')\nsys.stdout.flush()\ndisplay('shown')\nprint('b')\n"
+            "print('e', file=sys.stderr)\nprint('c')",
+            "for i in range(5):\n    print(i)\n    time.sleep(0.1)",
+            Exec("print('x', end='')\nprint('y')\ninput('prompt> ')", stdin=["typed"]),
+        ],
+    ),
+    Seq(
+        "braid-dask-async-client",
+        [
+            Exec(
+                "from dask.distributed import Client, LocalCluster\n"
+                "cluster = await LocalCluster(processes=False, n_workers=1, threads_per_worker=1,\n"
+                "                             dashboard_address=None, asynchronous=True)\n"
+                "client = await Client(cluster, asynchronous=True)\nclient.status",
+                timeout=60,
+            ),
+            "await client.submit(lambda v: v + 1, 1)",
+            "fut = client.submit(lambda v: v * 2, 21)\nawait fut",
+            Exec("await client.close(); await cluster.close(); 'closed'", timeout=30),
+        ],
+        requires=["distributed"],
+    ),
 ]

@@ -35,6 +35,8 @@ OPTIONAL = {
     "ipykernel": "the user's own ipykernel (imported for tqdm's detection when installed)",
     "jedi": "IPython's dependency; only the background warm-up imports it, failures are logged",
     "cryptography": "the remote extra (braid-kernel launch, checked at startup)",
+    "jupyterlite_core": "the lite extra (braid-kernel lite build)",
+    "packaging": "the lite extra (braid-kernel lite build: resolving wheels for Pyodide)",
 }
 
 
@@ -148,7 +150,16 @@ def test_optional_libraries_are_not_declared_dependencies() -> None:
     assert not [module for module in OPTIONAL if providers(module) & declared]
 
 
-@pytest.mark.parametrize(("module", "extra"), [("trio", "trio"), ("uvloop", "uvloop"), ("PySide6", "qt")])
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    [
+        ("trio", "trio"),
+        ("uvloop", "uvloop"),
+        ("PySide6", "qt"),
+        ("jupyterlite_core", "lite"),
+        ("packaging", "lite"),
+    ],
+)
 def test_the_extra_named_for_an_optional_library_provides_it(module: str, extra: str) -> None:
     assert f"the {extra} extra" in OPTIONAL[module]
     assert providers(module) & declared_distributions(extra)

@@ -1,4 +1,5 @@
-"""Every function the kernel replaces process-wide passes for the one it replaces.
+"""Every function the kernel replaces process-wide passes for the one it replaces, and
+uninstalling the kernel's process hooks puts every original back.
 
 For each replacement, installed as the kernel installs it: the same ``__module__``, ``__name__``
 and ``__doc__``; the same signature for ``inspect``; ``pickle`` and ``cloudpickle`` save it by
@@ -15,7 +16,10 @@ import getpass
 import importlib
 import inspect
 import json
+import os
+import pdb
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -28,14 +32,22 @@ from unittest import mock
 import cloudpickle  # type: ignore[import-untyped]
 import comm
 import pytest
+from IPython.core.display_trap import DisplayTrap
 
+from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
+from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
-from braid_kernel.engine.threads import propagate_context_to_threads
+from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.feature import kernel_work
 from braid_kernel.integrations.comms import CommService
+from braid_kernel.process_hooks import Preserved, ProcessHooks, Replace, kernel_hooks
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.debugging import KernelPdb, set_trace
+from braid_kernel.transport.outbox import Outbox
 
 # Where each replacement is installed: (module, attribute path).
 PATCHED = (
@@ -62,18 +74,114 @@ class _Source:
         return f"answer to {prompt}"
 
 
+class _BuiltinTrap:
+    """What IPython's BuiltinTrap does to the builtins, without a shell."""
+
+    def activate(self) -> None:
+        builtins.get_ipython = lambda: None  # type: ignore[attr-defined]
+
+    def deactivate(self) -> None:
+        del builtins.get_ipython  # type: ignore[attr-defined]
+
+
+def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
+    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them (``work``:
+    the distributed feature's, left out where its import hook would blur what is checked)."""
+    outbox = Outbox()
+    return kernel_hooks(
+        streams=(OutStream("stdout", outbox), OutStream("stderr", outbox)),
+        cell_input=CellInput(_Source()),
+        comms=CommService(cast(Publisher, object())),
+        display_trap=DisplayTrap(hook=lambda value: None),
+        builtin_trap=_BuiltinTrap(),
+        debugger=(KernelPdb, set_trace),
+        work=work,
+        interrupter=Interrupter(CellFiles()),
+        thread_interrupts=ThreadInterrupts(),
+        switch_interval=0.001,
+        preserved=Preserved(("BRAID_TEST_PRESERVED",)),
+    )
+
+
 @pytest.fixture(scope="module")
 def installed() -> Iterator[None]:
     """The kernel's replacements, installed as a kernel process installs them."""
-    saved = builtins.input, getpass.getpass, comm.create_comm, comm.get_comm_manager
-    interrupts = ThreadInterrupts()
-    interrupts.install()
-    propagate_context_to_threads()  # for the whole test process, as in tests/engine/test_threads.py
-    CellInput(_Source()).install()
-    CommService(cast(Publisher, object())).install()
+    hooks = _kernel_hooks()
+    hooks.install()
     yield
-    interrupts.uninstall()
-    builtins.input, getpass.getpass, comm.create_comm, comm.get_comm_manager = saved
+    hooks.uninstall()
+
+
+def _process_wide() -> list[Any]:
+    """Everything a kernel's process hooks change, as it is now."""
+    return [
+        sys.stdout,
+        sys.stderr,
+        sys.displayhook,
+        builtins.input,
+        getpass.getpass,
+        threading.Thread.start,
+        ThreadPoolExecutor.submit,
+        comm.create_comm,
+        comm.get_comm_manager,
+        pdb.Pdb,
+        pdb.set_trace,
+        time.sleep,
+        signal.getsignal(signal.SIGINT),
+        sys.getswitchinterval(),
+        sorted(vars(builtins)),
+        list(sys.meta_path),
+        sys.modules["__main__"],
+        os.environ.get("BRAID_TEST_PRESERVED"),
+    ]
+
+
+def test_uninstall_restores_every_original_and_install_changes_each() -> None:
+    before = _process_wide()
+    hooks = _kernel_hooks()
+    hooks.install()
+    try:
+        during = _process_wide()
+        os.environ["BRAID_TEST_PRESERVED"] = "set by the kernel's construction"
+    finally:
+        hooks.uninstall()
+    after = _process_wide()
+    changed = [i for i, (old, new) in enumerate(zip(before, during, strict=True)) if old != new]
+    unchanged_by_design = {16, 17}  # __main__ and the environment are only preserved
+    if "ipykernel.zmqshell" in sys.modules:
+        unchanged_by_design.add(15)  # no import hook needed: tqdm.auto sees ipykernel already
+    assert set(range(len(before))) - unchanged_by_design == set(changed)
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        assert new is old or (type(old) in (float, list) and new == old), f"hook {i} not restored: {new!r}"
+
+
+def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
+    """Dask's ``Future.__init__`` stand-in (distributed cancellation) comes and goes with the
+    kernel's process hooks (an in-process kernel leaves no stand-in behind)."""
+    future_class = pytest.importorskip("distributed.client").Future
+    original = vars(future_class)["__init__"]
+    hooks = _kernel_hooks(kernel_work(dict))
+    hooks.install()
+    try:
+        assert vars(future_class)["__init__"] is not original
+    finally:
+        hooks.uninstall()
+    assert vars(future_class)["__init__"] is original
+
+
+def test_a_hook_that_fails_to_install_undoes_the_ones_before_it() -> None:
+    class Failing:
+        def install(self) -> None:
+            raise RuntimeError("cannot")
+
+        def uninstall(self) -> None:
+            raise AssertionError("never installed")
+
+    original = time.sleep
+    hooks = ProcessHooks([Replace(time, "sleep", print), Failing()])
+    with pytest.raises(RuntimeError, match="cannot"):
+        hooks.install()
+    assert time.sleep is original
 
 
 def _original(replacement: Any) -> Any:

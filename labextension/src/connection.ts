@@ -3,12 +3,16 @@
  *
  * When the notebook's kernel is idle and its kernel_info says `braid-kernel`, a comm with
  * target `braid.dataflow` is opened; the kernel answers with the graph and sends it again after
- * every reactive run.  Other kernels get no comm and no marks.  Besides the graph, the kernel's
- * messages say:
+ * every reactive run.  Other kernels get no comm and no marks.  Besides the graph:
  *
- * - which cells an eager change re-ran (`metadata.braid.reran` of an execute_reply),
- * - which cell was restored from the cache (`metadata.braid.cache == "hit"`),
- * - whether a cell sent to the kernel is still waiting for its turn or running: the request is
+ * - the comm's progress messages (`{progress: {cellId: step}, change}`) say, for every cell the
+ *   kernel runs reactively (the cell sent, the cells a change re-runs, the stale cells run by
+ *   "Run stale"), when it waits (`queued`), runs, and how it ended: re-ran by the change
+ *   (`reran`), restored from the cache (`cached`), or otherwise (`ran`, `error`, ...); `stale`
+ *   in lazy mode.  `change` starts a new change: the labels of the previous one go;
+ * - a cell restored from the cache outside reactive mode says so in its reply
+ *   (`metadata.braid.cache == "hit"`);
+ * - whether a cell sent from this page is still waiting for its turn or running: the request is
  *   sent (waiting), the kernel publishes `execute_input` when the cell starts (running), the
  *   reply ends it.  JupyterLab shows `[*]` for both.
  *
@@ -29,6 +33,20 @@ const IMPLEMENTATION = 'braid-kernel';
 /** The per-cell marks, by cell id. */
 export type RunState = 'waiting' | 'running';
 
+/** What a cell shows after the last change (unless the graph says it is stale, failed...). */
+export type Label = 'reran' | 'cached' | 'stale';
+
+/** A progress message of the dataflow comm. */
+interface IProgress {
+  progress: Record<string, string>;
+  change: boolean;
+}
+
+function isProgress(data: unknown): data is IProgress {
+  const message = data as IProgress;
+  return typeof message === 'object' && message !== null && typeof message.progress === 'object';
+}
+
 export class BraidConnection {
   constructor(readonly panel: NotebookPanel) {
     const context = panel.sessionContext;
@@ -46,6 +64,11 @@ export class BraidConnection {
 
   get graph(): IGraph | null {
     return this._graph;
+  }
+
+  /** Whether `cellId` waits or runs now (known from this page's requests and the kernel). */
+  runState(cellId: string): RunState | undefined {
+    return this._run.get(cellId);
   }
 
   /** Emitted when the graph, a cell's mark or the kernel's kind changes. */
@@ -75,14 +98,9 @@ export class BraidConnection {
         cellStates.set(cell.id, cell.state);
       }
     }
-    for (const id of this._reran) {
+    for (const [id, label] of this._labels) {
       if (!cellStates.has(id)) {
-        cellStates.set(id, 'reran');
-      }
-    }
-    for (const id of this._cached) {
-      if (!cellStates.has(id)) {
-        cellStates.set(id, 'cached');
+        cellStates.set(id, label);
       }
     }
     for (const cell of this.panel.content.widgets) {
@@ -110,8 +128,7 @@ export class BraidConnection {
     this._graph = null;
     this._requests.clear();
     this._run.clear();
-    this._reran = [];
-    this._cached.clear();
+    this._labels.clear();
     kernel?.anyMessage.connect(this._onMessage, this);
     this._changed.emit();
     this.apply();
@@ -133,8 +150,7 @@ export class BraidConnection {
     this._graph = null;
     this._requests.clear();
     this._run.clear();
-    this._reran = [];
-    this._cached.clear();
+    this._labels.clear();
     this.apply();
     this._changed.emit();
   }
@@ -174,7 +190,33 @@ export class BraidConnection {
       this._graph = data;
       this.apply();
       this._changed.emit();
+    } else if (isProgress(data)) {
+      this._onProgress(data);
     }
+  }
+
+  /** The kernel's steps for the cells it runs reactively (see the top of this file). */
+  private _onProgress(data: IProgress): void {
+    if (data.change) {
+      this._labels.clear();
+    }
+    const sent = new Set(this._requests.values());
+    for (const [id, step] of Object.entries(data.progress)) {
+      if (step === 'queued') {
+        this._run.set(id, 'waiting');
+      } else if (step === 'running') {
+        this._run.set(id, 'running');
+      } else if (!sent.has(id)) {
+        this._run.delete(id); // a cell this page sent keeps its mark until its reply
+      }
+      if (step === 'reran' || step === 'cached' || step === 'stale') {
+        this._labels.set(id, step);
+      } else if (step !== 'queued' && step !== 'running') {
+        this._labels.delete(id);
+      }
+    }
+    this.apply();
+    this._changed.emit();
   }
 
   private _onMessage(_: Kernel.IKernelConnection, args: Kernel.IAnyMessageArgs): void {
@@ -214,14 +256,11 @@ export class BraidConnection {
       if (this._run.get(cellId) !== undefined && ![...this._requests.values()].includes(cellId)) {
         this._run.delete(cellId);
       }
-      const braid = (msg.metadata as { braid?: { reran?: unknown; cache?: unknown } }).braid;
-      if (braid && Array.isArray(braid.reran)) {
-        this._reran = braid.reran.filter((k): k is string => typeof k === 'string');
-      }
+      const braid = (msg.metadata as { braid?: { cache?: unknown } }).braid;
       if (braid?.cache === 'hit') {
-        this._cached.add(cellId);
-      } else {
-        this._cached.delete(cellId);
+        this._labels.set(cellId, 'cached');
+      } else if (this._labels.get(cellId) === 'cached') {
+        this._labels.delete(cellId);
       }
       this.apply();
       this._changed.emit();
@@ -236,8 +275,7 @@ export class BraidConnection {
   private _graph: IGraph | null = null;
   private _requests = new Map<string, string>(); // execute_request msg_id -> cell id
   private _run = new Map<string, RunState>();
-  private _reran: string[] = [];
-  private _cached = new Set<string>();
+  private _labels = new Map<string, Label>();
   private _changed = new Signal<this, void>(this);
 }
 

@@ -1,7 +1,9 @@
 /**
  * The side panel drawing the current notebook's dataflow graph as SVG: cells as boxes labelled
  * with their number in the notebook and the names they define, arrows labelled with the names
- * passed, stale cells marked.  Clicking a box scrolls the notebook to that cell.
+ * passed, stale cells marked, and the cells the kernel runs now (or that wait for their turn)
+ * outlined.  It is drawn again whenever the graph or a cell's state changes.  Clicking a box
+ * scrolls the notebook to that cell.
  */
 
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -31,9 +33,19 @@ export class GraphPanel extends Widget {
     if (connection === this._connection) {
       return;
     }
-    this._connection?.changed.disconnect(this.render, this);
+    this._connection?.changed.disconnect(this._changed, this);
     this._connection = connection;
-    connection?.changed.connect(this.render, this);
+    connection?.changed.connect(this._changed, this);
+    this.render();
+  }
+
+  /** Draw again once per animation frame at most: a change can bring a message per cell. */
+  private _changed(): void {
+    this.update();
+  }
+
+  protected onUpdateRequest(msg: Parameters<Widget['processMessage']>[0]): void {
+    super.onUpdateRequest(msg);
     this.render();
   }
 
@@ -95,13 +107,16 @@ export class GraphPanel extends Widget {
       svg.append(group);
     }
     for (const node of placed.nodes) {
+      const run = connection.runState(node.id);
       const group = element('g', {
         class: `braid-Graph-node braid-Graph-node-${node.state}`,
         'data-cell-id': node.id,
-        'data-state': node.state
+        'data-state': node.state,
+        ...(run ? { 'data-run': run } : {})
       });
       const title = element('title', {});
-      title.textContent = node.state === 'ok' ? node.label : `${node.label} (${node.state})`;
+      const status = [node.state === 'ok' ? '' : node.state, run ?? ''].filter(Boolean).join(', ');
+      title.textContent = status ? `${node.label} (${status})` : node.label;
       group.append(title);
       group.append(element('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 6 }));
       const text = element('text', { x: node.x + node.width / 2, y: node.y + node.height / 2 + 4 });

@@ -75,3 +75,8 @@ class DataflowCycle(DataflowError):
 
 class DataflowConflict(DataflowError):
     """A name defined by more than one cell, none of them refining it."""
+
+
+class UnavailableHere(BraidError):
+    """What this platform cannot do: a subshell (a thread) or ``!cmd`` (a process) under
+    Pyodide; the message names what and why."""

@@ -11,12 +11,16 @@ import asyncio
 import builtins
 import getpass
 import os
+import pdb
 import signal
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
+import comm
 import pytest
 import sniffio
 
@@ -155,6 +159,15 @@ def _process_hooks() -> tuple[Any, ...]:
         signal.getsignal(signal.SIGINT),
         sorted(vars(builtins)),
         list(sys.meta_path),
+        threading.Thread.start,
+        ThreadPoolExecutor.submit,
+        comm.create_comm,
+        comm.get_comm_manager,
+        pdb.Pdb,
+        pdb.set_trace,
+        time.sleep,
+        sys.getswitchinterval(),
+        {key: os.environ.get(key) for key in ("MPLBACKEND", "PAGER", "TERM")},
     )
 
 
@@ -164,6 +177,7 @@ def test_entering_and_exiting_restores_the_process_hooks(capsys: pytest.CaptureF
     async def main() -> None:
         async with InProcessKernel() as kernel:
             assert sys.stdout is not before[0] and builtins.input is not before[3]
+            assert threading.Thread.start is not before[9] and comm.create_comm is not before[11]
             if "ipykernel.zmqshell" not in sys.modules:
                 assert sys.meta_path != before[-1]  # the tqdm.auto import hook
             print("host output while the kernel runs")  # no current request: the host's stdout
@@ -202,6 +216,9 @@ async def test_one_kernel_at_a_time_and_each_starts_fresh() -> None:
         with pytest.raises(ConfigError, match="one InProcessKernel at a time"):
             async with InProcessKernel():
                 pass  # pragma: no cover
+        # The refused kernel leaves the running one's shell alone (it used to release it).
+        reply = await first.client().execute("only_in_first + 1")
+        assert reply["status"] == "ok", reply
     async with InProcessKernel() as second:
         reply = await second.client().execute("only_in_first")
         assert reply["ename"] == "NameError"

@@ -30,3 +30,13 @@ def test_wheel_installs_the_prebuilt_extension_under_its_name() -> None:
     name = json.loads((SOURCE / "package.json").read_text(encoding="utf-8"))["name"]
     assert shared["labextension/prebuilt"] == f"share/jupyter/labextensions/{name}"
     assert shared["labextension/install.json"] == f"share/jupyter/labextensions/{name}/install.json"
+
+
+def test_prebuilt_bundle_does_not_depend_on_where_it_was_built() -> None:
+    # Module ids named by relative path (labextension/rspack.config.js): the default ids hash the
+    # container entry's absolute paths, and a rebuild in another checkout would differ.
+    built = json.loads((PREBUILT / "package.json").read_text(encoding="utf-8"))
+    entry = (PREBUILT / built["jupyterlab"]["_build"]["load"]).read_text(encoding="utf-8")
+    assert f'"webpack/container/entry/{built["name"]}"' in entry
+    for chunk in (PREBUILT / "static").glob("*.js"):
+        assert str(SOURCE) not in chunk.read_text(encoding="utf-8"), chunk.name

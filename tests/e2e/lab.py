@@ -2,11 +2,12 @@
 
 :func:`start_lab` runs ``python -m jupyterlab`` on a free loopback port with a random token and a
 world of its own under one temp dir: config, data, runtime, settings and workspaces dirs, a notebook
-root, and the ``braid``, ``braid-concurrent``, ``braid-react``, ``braid-react-lazy``, ``braid-cache`` and
-``braid-multi`` kernelspecs installed (with the project's own CLI) into a prefix that ``JUPYTER_PATH``
-puts first, next to a link to the repository's prebuilt JupyterLab extension (labextension/prebuilt,
-so the tests load the committed build whatever the venv holds);
-``braid-cache`` keeps its store in the temp dir's ``cache`` folder (``--cache-dir``).  Nothing
+root, and the ``braid``, ``braid-concurrent``, ``braid-react``, ``braid-react-lazy``, ``braid-cache``,
+``braid-cache-react``, ``braid-concurrent-react`` and ``braid-multi`` kernelspecs installed (with the
+project's own CLI) into a prefix that ``JUPYTER_PATH`` puts first, next to a link to the
+repository's prebuilt JupyterLab extension (labextension/prebuilt, so the tests load the committed
+build whatever the venv holds); the cache kernelspecs keep their store in the temp dir's ``cache``
+folder (``--cache-dir``).  Nothing
 it starts reaches the network: news, update checks and the PyPI extension manager are turned off
 in the server's config, and the announcements plugin is disabled in the page config.
 
@@ -34,7 +35,16 @@ from pathlib import Path
 import psutil
 
 # `braid-kernel install [MODES] [OPTIONS]`
-KERNELSPECS = ((), ("concurrent",), ("react",), ("react", "--lazy"), ("cache",), ("multi",))
+KERNELSPECS = (
+    (),
+    ("concurrent",),
+    ("react",),
+    ("react", "--lazy"),
+    ("cache",),
+    ("cache-react",),
+    ("concurrent-react",),
+    ("multi",),
+)
 EXTENSION = Path(__file__).resolve().parents[2] / "labextension" / "prebuilt"
 STARTUP_TIMEOUT = 180.0  # a cold JupyterLab start on a busy 2-core machine can take a while
 SHUTDOWN_TIMEOUT = 30.0
@@ -50,7 +60,7 @@ def free_port() -> int:
 def _install_kernelspecs(prefix: Path, cache_dir: Path) -> None:
     for modes in KERNELSPECS:
         cmd = [sys.executable, "-m", "braid_kernel", "install", *modes, "--prefix", str(prefix)]
-        if "cache" in modes:
+        if any("cache" in mode for mode in modes):
             cmd += ["--cache-dir", str(cache_dir)]  # never the user's ~/.cache
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
 

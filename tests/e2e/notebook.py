@@ -29,6 +29,8 @@ DISPLAY_NAMES = {
     "braid-react": "Python 3 (braid: react)",
     "braid-react-lazy": "Python 3 (braid: react, lazy)",
     "braid-cache": "Python 3 (braid: cache)",
+    "braid-cache-react": "Python 3 (braid: cache, react)",
+    "braid-concurrent-react": "Python 3 (braid: concurrent, react)",
     "braid-multi": "Python 3 (braid: multi)",
     "python3": "Python 3 (ipykernel)",
 }

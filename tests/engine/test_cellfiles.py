@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import linecache
 import os
 import random
 import stat
 import struct
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from braid_kernel.engine.cellfiles import HASH_SEED, CellFiles, UnsafeCellDirectory, murmur2
+from braid_kernel.engine.cellfiles import HASH_SEED, CellFiles, UnsafeCellDirectory, choose_cell_dir, murmur2
 
 # Computed with Austin Appleby's reference C implementation (MurmurHash2.cpp, public domain),
 # compiled with gcc on x86-64: (input, seed, hash).
@@ -113,11 +115,76 @@ def test_dumped_cell_is_a_real_file_with_the_code(tmp_path: Path) -> None:
     assert files.is_cell(name)
 
 
-def test_default_directories_are_unguessable_and_not_created_until_a_dump() -> None:
-    first, second = CellFiles(), CellFiles()
-    assert first.directory != second.directory
-    assert first.directory.name.startswith(f"braid_{os.getpid()}_") and len(first.directory.name) > 20
-    assert not first.directory.exists()
+def test_the_cell_directory_is_braid_pid_made_private_at_once(tmp_path: Path) -> None:
+    directory = choose_cell_dir(tmp_path, 4242)
+    assert directory == tmp_path / "braid_4242"  # as ipykernel's ipykernel_<pid>
+    info = directory.lstat()
+    assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+    assert info.st_uid == os.geteuid()
+    assert choose_cell_dir(tmp_path, 4242) == directory  # a second kernel of the same process
+
+
+def test_the_default_cell_directory_is_named_after_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() returns
+    assert CellFiles().directory == tmp_path / f"braid_{os.getpid()}"
+    assert CellFiles().prefix == f"{tmp_path}/braid_{os.getpid()}/"
+
+
+def test_the_directory_is_removed_when_the_kernel_ends_unless_cells_were_dumped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    unused = CellFiles()
+    directory = unused.directory
+    assert directory.is_dir()
+    del unused
+    gc.collect()
+    assert not directory.exists()  # a kernel that never dumped a cell leaves nothing behind
+    used = CellFiles()
+    name = Path(used.dump("a = 1\n"))
+    del used
+    gc.collect()
+    assert name.read_text() == "a = 1\n"  # dumped cells stay, as ipykernel's do
+
+
+def _planted_elsewhere(tmp_path: Path) -> Path:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    return elsewhere
+
+
+@pytest.mark.parametrize("planted", ["open directory", "symlink", "dangling symlink", "file"])
+def test_a_name_taken_by_something_else_gives_a_fresh_private_name(tmp_path: Path, planted: str) -> None:
+    usual = tmp_path / "braid_4242"
+    if planted == "open directory":
+        usual.mkdir()
+        usual.chmod(0o777)
+    elif planted == "symlink":
+        usual.symlink_to(_planted_elsewhere(tmp_path))
+    elif planted == "dangling symlink":
+        usual.symlink_to(tmp_path / "nothing")
+    else:
+        usual.write_text("")
+    directory = choose_cell_dir(tmp_path, 4242)
+    assert directory.parent == tmp_path and directory.name.startswith("braid_4242_")
+    assert len(directory.name) > len("braid_4242_") + 8  # unguessable
+    assert choose_cell_dir(tmp_path, 4242) != directory
+    name = Path(CellFiles(directory=directory).dump("a = 1\n"))
+    assert name.parent == directory and stat.S_IMODE(directory.lstat().st_mode) == 0o700
+    assert not (tmp_path / "nothing").exists()
+    if planted == "symlink":
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another user")
+def test_a_private_directory_of_another_user_gives_a_fresh_name(tmp_path: Path) -> None:
+    usual = tmp_path / "braid_4242"
+    usual.mkdir(mode=0o700)
+    os.chown(usual, 65534, 65534)
+    directory = choose_cell_dir(tmp_path, 4242)
+    assert directory != usual and directory.name.startswith("braid_4242_")
 
 
 def test_dump_creates_a_private_directory_and_private_files(tmp_path: Path) -> None:

@@ -140,6 +140,36 @@ async def test_an_interrupt_while_idle_aborts_nothing(rig: Rig) -> None:
     assert (await rig.run("'runs'", received=sent_before)).status is Status.OK
 
 
+async def test_an_interrupt_between_cells_spares_the_cell_about_to_start(rig: Rig) -> None:
+    """No cell runs when the interrupt is handled (the first has ended, the second has not
+    started): as with ipykernel, nothing is interrupted and the second cell runs."""
+    _share(rig, started=anyio.Event(), go=anyio.Event())
+    outcomes: dict[str, Outcome] = {}
+
+    async def first() -> None:
+        outcomes["first"] = await rig.run("started.set()\nawait go.wait()")
+        rig.scheduler.interrupt()  # no checkpoint since the first cell ended: the second waits
+
+    async def second() -> None:
+        outcomes["second"] = await rig.run("'runs'")
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first)
+            await rig.host.namespace["started"].wait()
+            tg.start_soon(second)
+            while not _waiting(rig):
+                await anyio.sleep(0)
+            rig.host.namespace["go"].set()
+    assert outcomes["first"].status is Status.OK
+    assert outcomes["second"].status is Status.OK
+
+
+def _waiting(rig: Rig) -> bool:
+    """Whether a submitted cell waits for its turn (behind the running one)."""
+    return any(entry.scope is None for entry in rig.scheduler._entries.values())
+
+
 async def test_an_interrupt_spares_the_cells_sent_after_it_arrived(rig: Rig) -> None:
     _share(rig, started=anyio.Event())
     outcomes: dict[str, Outcome] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 
 import pytest
 
@@ -31,6 +32,18 @@ def test_writes_are_queued_under_the_current_request() -> None:
     finally:
         current_request.reset(token)
     assert list(outbox.items) == [(request.msg.header, "stdout", "hello")]
+
+
+def test_flush_asks_the_io_thread_to_send_held_text_now() -> None:
+    outbox = Outbox()
+    try:
+        outbox.take(woken=False)
+        outbox.hold()  # the I/O thread holds stream text back to batch it
+        OutStream("stdout", outbox).flush()
+        assert outbox.flush_requested and not outbox.holding  # and it was woken
+        assert select.select([outbox.wake_fd], [], [], 0)[0]
+    finally:
+        outbox.close()
 
 
 def test_text_outside_any_request_goes_to_the_fallback() -> None:

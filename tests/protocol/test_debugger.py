@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import socket
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -440,30 +438,83 @@ def test_no_debugger_port_accepts_a_session_the_kernel_did_not_open(
     assert k.run(SYNC_CELL).status == "ok"  # no breakpoint left behind
 
 
-def test_dumped_cells_go_to_a_private_directory_and_never_through_a_symlink(
+def _planting_env(tmp_path: Path, planted: str) -> tuple[dict[str, str], Path, Path]:
+    """A kernel environment with its own temp dir where, before the kernel starts (from a
+    ``sitecustomize`` run by its interpreter, which knows the pid), another user's ``braid_<pid>``
+    is planted: a directory open to everyone, or a symlink to one.  Returns the environment,
+    the temp dir and the directory a symlink leads to."""
+    temp, victim_dir, hooks = tmp_path / "tmp", tmp_path / "victim-dir", tmp_path / "hooks"
+    for directory in (temp, victim_dir, hooks):
+        directory.mkdir()
+    temp.chmod(0o1777)
+    victim_dir.chmod(0o777)
+    plant = (
+        f"os.symlink({str(victim_dir)!r}, target)"
+        if planted == "symlink"
+        else "os.mkdir(target); os.chmod(target, 0o777); os.chown(target, 65534, 65534)"
+    )
+    (hooks / "sitecustomize.py").write_text(
+        f"import os\ntarget = os.path.join({str(temp)!r}, f'braid_{{os.getpid()}}')\n{plant}\n"
+    )
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(hooks)}
+    return env, temp, victim_dir
+
+
+def test_cells_are_dumped_in_braid_pid_made_private_at_start(
     debug_kernel: StartDebugKernel, tmp_path: Path
 ) -> None:
-    """Another local user can neither choose the directory the kernel dumps cells in (the old
-    ``/tmp/braid_<pid>``, planted before the first dump) nor make a dump write through a symlink;
-    the names still follow debugInfo's tmpFilePrefix/tmpFileSuffix contract."""
-    k, dap = debug_kernel()
+    """The directory is named as ipykernel names its own (``ipykernel_<pid>``), so tracebacks and
+    debugger paths read alike; the kernel makes it when it starts, private to its user."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    k, dap = debug_kernel(env={**os.environ, "TMPDIR": str(temp)})
+    info = dap.ok("debugInfo")
+    assert info["tmpFilePrefix"] == f"{temp}/braid_{k.pid}/"
+    directory = temp / f"braid_{k.pid}"
+    assert stat.S_IMODE(directory.lstat().st_mode) == 0o700 and directory.lstat().st_uid == os.geteuid()
+    path = Path(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
+    assert path.parent == directory and path.read_text() == SYNC_CELL
+    assert stat.S_IMODE(path.lstat().st_mode) == 0o600
+
+
+def test_a_kernel_that_dumped_no_cell_leaves_no_directory_behind(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    k = start_kernel(env={**os.environ, "TMPDIR": str(temp)})
+    directory = temp / f"braid_{k.pid}"
+    assert (
+        k.value("import tempfile, os\nos.path.isdir(tempfile.gettempdir() + f'/braid_{os.getpid()}')")
+        == "True"
+    )
+    k.close()  # a normal shutdown
+    assert not k.is_alive() and not directory.exists()
+
+
+@pytest.mark.parametrize("planted", ["symlink", "directory of another user"])
+def test_dumped_cells_go_to_a_private_directory_and_never_through_a_symlink(
+    debug_kernel: StartDebugKernel, tmp_path: Path, planted: str
+) -> None:
+    """Another local user who plants ``braid_<pid>`` before the kernel makes it (a directory
+    open to everyone, or a symlink to one) neither reads the dumped cells nor makes a dump write
+    through a symlink: the kernel takes a fresh private name; the names still follow debugInfo's
+    tmpFilePrefix/tmpFileSuffix contract."""
+    if planted != "symlink" and os.geteuid() != 0:
+        pytest.skip("needs root to give a directory to another user")
+    env, temp, victim_dir = _planting_env(tmp_path, planted)
+    k, dap = debug_kernel(env=env)
+    plant = temp / f"braid_{k.pid}"
+    assert plant.is_symlink() or plant.lstat().st_uid == 65534, "the plant was not in place"
+    watched = victim_dir if plant.is_symlink() else plant
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
-    planted = Path(tempfile.gettempdir()) / f"braid_{k.pid}"
-    planted.mkdir(mode=0o777)
-    try:
-        planted.chmod(0o777)
-        info = dap.ok("debugInfo")
-        for code in (SYNC_CELL, FUNCTION_CELL):
-            name = murmur2(code.encode(), info["hashSeed"])
-            (planted / f"{name}{info['tmpFileSuffix']}").symlink_to(victim)
-        path = Path(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
-        assert victim.read_text() == "precious", "the dump wrote through a planted symlink"
-        assert path.parent != planted, f"cells were dumped in the planted {planted}"
-    finally:
-        shutil.rmtree(planted)
+    info = dap.ok("debugInfo")
+    assert info["tmpFilePrefix"].startswith(f"{temp}/braid_{k.pid}_"), info
+    path = Path(dap.ok("dumpCell", code=SYNC_CELL)["sourcePath"])
     assert str(path).startswith(info["tmpFilePrefix"]) and str(path).endswith(info["tmpFileSuffix"])
     assert path.read_text() == SYNC_CELL
+    assert list(watched.iterdir()) == [], "cells were dumped where the other user planted"
     directory = path.parent
     assert stat.S_IMODE(directory.lstat().st_mode) == 0o700 and directory.lstat().st_uid == os.geteuid()
     assert stat.S_IMODE(path.lstat().st_mode) == 0o600

@@ -106,3 +106,19 @@ def test_qtconsole_without_qtconsole_installed_warns(kernel: RunningKernel) -> N
         pytest.skip("qtconsole is installed: the magic would open a window")
     done = kernel.run("%qtconsole")
     assert "Could not start qtconsole" in done.stderr, done.describe()
+
+
+@transports.zmq_only("kernel")
+def test_man_pages_the_manual_page(kernel: RunningKernel, tmp_path: Path) -> None:
+    fake = tmp_path / "man"  # a stand-in for man(1): the page must reach the pager, whatever is installed
+    fake.write_text('#!/bin/sh\necho "MANUAL PAGE OF $1"\n')
+    fake.chmod(0o755)
+    kernel.run(
+        f"import os\nsaved_path = os.environ['PATH']\n"
+        f"os.environ['PATH'] = {str(tmp_path)!r} + ':' + saved_path"
+    )
+    try:
+        page = _payload(kernel.run("%man braidtool"), "page")["data"]
+    finally:
+        kernel.run("os.environ['PATH'] = saved_path")
+    assert isinstance(page, dict) and page["text/plain"].strip() == "MANUAL PAGE OF braidtool", page

@@ -274,6 +274,48 @@ def test_reactive_graphs_are_per_session(multi: RunningKernel, clients: Clients)
     assert quiet_value(multi, "b") == "6"
 
 
+def lazy_cell(client: RoutingClient, code: str, cell_id: str) -> Executed:
+    """Run ``code`` as JupyterLab's cell ``cell_id`` (its id in the request's metadata)."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}}
+    msg = client.kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
+    client.kc.shell_channel.send(msg)
+    done = client.finish(msg["header"]["msg_id"])
+    assert done.status == "ok", done.describe()
+    return done
+
+
+def test_run_stale_from_the_comm_runs_the_senders_stale_cells_only(
+    multi: RunningKernel, clients: Clients
+) -> None:
+    other = clients.new()
+    for client in (multi, other):
+        client.run("%braid react lazy")
+        lazy_cell(client, "a = 1", "one")
+        lazy_cell(client, "b = a + 1", "two")
+        assert lazy_cell(client, "a = 5", "one").reply["metadata"]["braid"]["stale"] == ["two"]
+    opened = other.send(
+        "shell", "comm_open", {"comm_id": "dataflow-b", "target_name": "braid.dataflow", "data": {}}
+    )
+    graph = other.iopub_wait(opened, lambda m: m["msg_type"] == "comm_msg", what="graph on open")
+    assert graph["content"]["data"]["stale"] == ["two"]
+    asked = other.send("shell", "comm_msg", {"comm_id": "dataflow-b", "data": {"request": "run_stale"}})
+    after = other.iopub_wait(
+        asked,
+        lambda m: m["msg_type"] == "comm_msg" and "stale" in m["content"]["data"],
+        what="the graph after the stale cells ran",
+    )
+    assert after["content"]["data"]["stale"] == []
+    steps = [
+        m["content"]["data"]["progress"]
+        for m in other.iopub_by_parent[asked]
+        if m["msg_type"] == "comm_msg" and "progress" in m["content"]["data"]
+    ]
+    assert steps[0] == {"two": "queued"} and steps[-1] == {"two": "reran"}
+    assert quiet_value(other, "b") == "6"
+    assert quiet_value(multi, "b") == "2"  # the other notebook's stale cell did not run
+    assert lazy_cell(multi, "'probe'", "probe").reply["metadata"]["braid"]["stale"] == ["two"]
+
+
 def test_cache_scope_is_per_session(multi: RunningKernel, clients: Clients) -> None:
     other = clients.new()
     code = f"token = '{uuid.uuid4().hex}'"

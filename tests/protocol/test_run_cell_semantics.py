@@ -8,6 +8,7 @@ exception groups and of ``StopIteration``, and ``__future__`` imports that last 
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +51,29 @@ def test_last_execution_result_is_the_cells_execution_result(kernel: RunningKern
         )
         == "(False, 'NameError', False)"
     )
+
+
+def test_failing_cells_exceptions_are_kept_by_execution_count(kernel: RunningKernel, tmp_path: Path) -> None:
+    """As run_cell does, each failing cell's exception goes to ``history_manager.exceptions``
+    under its execution count (IPython 9's ``%notebook`` exports it as the cell's error)."""
+    failed = kernel.execute("raise ValueError('kept for later')")
+    syntax = kernel.execute("1 +")  # an error before execution
+    kernel.run("fine = 1")
+    kernel.execute("print('not stored')\nraise KeyError('silent')", silent=True)
+    stored = json.loads(
+        ast.literal_eval(kernel.value("import json\njson.dumps(get_ipython().history_manager.exceptions)"))
+    )
+    counts = [failed.content["execution_count"], syntax.content["execution_count"]]
+    assert sorted(stored) == [str(n) for n in counts], stored
+    first, second = stored[str(counts[0])], stored[str(counts[1])]
+    assert (first["ename"], first["evalue"]) == ("ValueError", "kept for later")
+    assert first["traceback"] == failed.content["traceback"]  # what the cell showed
+    assert second["ename"] == "SyntaxError"
+    notebook = tmp_path / "exported.ipynb"
+    kernel.run(f"%notebook {notebook}")
+    cells = json.loads(notebook.read_text())["cells"]
+    errors = [out for cell in cells for out in cell["outputs"] if out["output_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["ValueError", "SyntaxError"], errors
 
 
 def test_pre_run_cell_gets_the_cells_info(kernel: RunningKernel) -> None:

@@ -46,3 +46,24 @@ def test_kernel_log_still_goes_to_the_terminal(start_kernel: Callable[..., Runni
     done = k.run("import logging\nlogging.getLogger('braid_kernel').debug('kernel-log-line')")
     assert done.stderr == "", done.describe()
     assert "kernel-log-line" in k.wait_for_log(r"\[braid DEBUG .*kernel-log-line")
+
+
+def test_autoreload_failure_reaches_the_cell(fresh_kernel: RunningKernel) -> None:
+    fresh_kernel.run(
+        "%load_ext autoreload\n%autoreload 2\n"
+        "import pathlib, sys, tempfile\n"
+        "broken_dir = pathlib.Path(tempfile.mkdtemp())\n"
+        "(broken_dir / 'braid_reload_broken.py').write_text('VALUE = 1\\n')\n"
+        "sys.path.insert(0, str(broken_dir))\n"
+        "import braid_reload_broken"
+    )
+    fresh_kernel.run(
+        "import os\n"
+        "broken = broken_dir / 'braid_reload_broken.py'\n"
+        "broken.write_text('VALUE = (\\n')\n"
+        "later = broken.stat().st_mtime + 10\n"
+        "os.utime(broken, (later, later))"
+    )
+    done = fresh_kernel.run("'next cell'")
+    assert "Failed to reload module 'braid_reload_broken'" in done.stderr, done.describe()
+    assert "[autoreload of braid_reload_broken failed" in done.stderr

@@ -7,16 +7,11 @@ import contextvars
 import sys
 import threading
 from collections.abc import Iterator
-from types import SimpleNamespace
-from typing import cast
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from braid_kernel.app.engines import kernel_names
-from braid_kernel.engine.scheduler import Scheduler
-from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace, active_namespace
 
@@ -126,12 +121,15 @@ def test_reset_empties_only_the_isolated_namespace(shell: ZMQInteractiveShell) -
 
 
 def test_reset_keeps_every_name_the_kernel_puts_in_a_namespace(shell: ZMQInteractiveShell) -> None:
-    """``%reset`` in an isolated subshell keeps ``run_on`` as well as ``__task__`` and the chain
-    switch (it used to delete ``run_on``)."""
-    scheduler = cast(Scheduler, SimpleNamespace(unchain=print, chain=print, wait_for=print))
-    names = kernel_names(scheduler, ForeignLoops().run_on)
+    """``%reset`` in an isolated subshell keeps every name pushed by the kernel (the features'
+    ``run_on``, ``__task__``, the chain switch: it used to delete ``run_on``), and only those."""
+    names = {"__task__": print, "__chain_execution__": len, "run_on": repr, "a_new_feature_name": min}
     isolated = IsolatedNamespace(shell)
     isolated.push(names)
     with isolated.activated():
         shell.run_line_magic("reset", "-f")
+    isolated.user_ns["user_value"] = 1
+    with isolated.activated():
+        shell.run_line_magic("reset", "-f")
     assert {name: isolated.user_ns.get(name) for name in names} == names
+    assert "user_value" not in isolated.user_ns

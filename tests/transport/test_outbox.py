@@ -339,3 +339,14 @@ def test_a_wakeup_callback_replaces_the_pipe_and_fires_once_per_take() -> None:
         assert calls == [1, 1]
     finally:
         box.close()
+
+
+def test_while_holding_only_what_is_not_stream_text_wakes_the_drainer(outbox: Outbox) -> None:
+    parent = {"msg_id": "p"}
+    outbox.take()
+    outbox.hold()
+    outbox.stream(parent, "stdout", "joins the held text quietly")
+    assert not readable(outbox.wake_fd)
+    outbox.send(Channel.IOPUB, "display_data", {"data": {}}, parent)
+    assert readable(outbox.wake_fd) and not outbox.holding
+    assert len(outbox.take()) == 2 and not outbox.holding and outbox.asleep

@@ -9,6 +9,8 @@ than the limit or not JSON-shaped with its own error, never another one.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import json
 import math
 from typing import Any
@@ -18,9 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from braid_kernel.errors import UnencodableContent
-from braid_kernel.wire import jsonutil
+from braid_kernel.wire import jsonfast, jsonstd, jsonutil
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.signing import Signer
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+    SEVEN = 7
+
 
 FUZZ = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,3 +138,77 @@ def test_a_self_referencing_value_is_refused_with_the_codecs_own_error() -> None
 def test_an_unknown_object_anywhere_is_refused_with_the_codecs_own_error(value: Any) -> None:
     with pytest.raises(UnencodableContent, match="not JSON serializable"):
         jsonutil.dumps({"v": value, "x": [object()]})
+
+
+# ------------------------------------------------------------ the standard library's encoder
+# Where orjson cannot be installed (Pyodide) jsonstd encodes: the same message must be the same
+# bytes on the wire, whichever encoder wrote it.
+_KEY = (
+    _TEXT
+    | st.integers()  # beyond 64 bits too (the repair pass writes their digits)
+    | st.floats()
+    | st.booleans()
+    | st.none()
+    | st.datetimes(timezones=st.none() | st.just(dt.UTC))
+    | st.dates()
+)
+_RICH_LEAF = (
+    _LEAF
+    | st.floats(min_value=-1e-4, max_value=1e-4)  # where orjson's notation differs from repr
+    | st.binary(max_size=20)
+    | st.datetimes(timezones=st.none() | st.just(dt.UTC) | st.timezones())
+    | st.dates()
+    # whole seconds: orjson 3.13 writes time(0, 0, 0, 10000) as "00:00:00.10000" (a bug not copied)
+    | st.times().map(lambda t: t.replace(microsecond=0))
+    | st.uuids()
+    | st.sampled_from(list(_Colour))
+    | st.frozensets(st.integers(-5, 5), max_size=3)
+)
+_MESSAGE = st.recursive(
+    _RICH_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_KEY, inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@FUZZ
+@given(_MESSAGE)
+def test_the_standard_library_encoder_writes_the_bytes_orjson_writes(value: Any) -> None:
+    assert jsonstd.dumps(value) == jsonfast.dumps(value)
+
+
+@FUZZ
+@given(st.floats())
+def test_every_float_is_written_in_orjsons_notation(value: float) -> None:
+    assert jsonstd.dumps([value]) == jsonfast.dumps([value])
+
+
+@FUZZ
+@given(_VALUE)
+def test_both_decoders_read_what_either_encoder_wrote(value: Any) -> None:
+    data = jsonfast.dumps({"content": value})
+    assert jsonstd.loads(data) == jsonfast.loads(data)
+
+
+@FUZZ
+@given(st.integers(0, jsonutil.MAX_DEPTH + 3), _TEXT, st.booleans())
+def test_both_encoders_refuse_the_same_nesting(depth: int, text: str, dicts: bool) -> None:
+    value = nest(depth, text, dicts)
+    if depth > jsonutil.MAX_DEPTH:
+        for encoder in (jsonstd.dumps, jsonfast.dumps):
+            with pytest.raises(UnencodableContent, match="nested deeper"):
+                encoder(value)
+    else:
+        assert jsonstd.dumps(value) == jsonfast.dumps(value)
+
+
+@FUZZ
+@given(_VALUE)
+def test_both_encoders_refuse_an_unknown_object(value: Any) -> None:
+    for encoder in (jsonstd.dumps, jsonfast.dumps):
+        with pytest.raises(UnencodableContent, match="not JSON serializable"):
+            encoder({"v": value, "x": [object()]})

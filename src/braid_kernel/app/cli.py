@@ -232,6 +232,42 @@ def _build_parser() -> _Parser:
     )  # fmt: skip
     remote_args.add_launcher_options(launch)
     _configure_start(launch)
+    lite = commands.add_parser("lite", allow_abbrev=False, help="braid in JupyterLite")
+    lite_commands = lite.add_subparsers(dest="lite_command", metavar="COMMAND", required=True)
+    build = lite_commands.add_parser(
+        "build", allow_abbrev=False, help="build a static JupyterLite site with braid as its kernel",
+        description="Build a JupyterLite site into OUTPUT_DIR whose default kernel is braid, run by "
+        "Pyodide in the browser, with everything it loads inside the site (no network at run time).",
+    )  # fmt: skip
+    build.add_argument("output", type=Path, metavar="OUTPUT_DIR", help="where the site goes (replaced)")
+    build.add_argument(
+        "--deps", type=Path, metavar="DIR",
+        help="Pyodide and the wheels to ship, from a folder with a manifest.json (`python3 dev.py "
+        "lite-deps DIR`); by default they are fetched into --cache-dir, once, and reused offline",
+    )  # fmt: skip
+    build.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="where fetched Pyodide and wheels are kept (default: ~/.cache/braid-kernel/lite)",
+    )  # fmt: skip
+    build.add_argument(
+        "--index-url", metavar="URL", default=None,
+        help="the package index for the wheels (PEP 691 JSON; default https://pypi.org/simple/)",
+    )  # fmt: skip
+    build.add_argument("--npm-registry", metavar="URL", default=None,
+                       help="the npm registry for Pyodide (default https://registry.npmjs.org/)")  # fmt: skip
+    build.add_argument("--refresh", action="store_true",
+                       help="ask the registries for newer Pyodide and wheels than the cache's")  # fmt: skip
+    build.add_argument("--contents", type=Path, action="append", default=[], metavar="PATH",
+                       help="a file or folder the site offers in its file browser (repeatable)")  # fmt: skip
+    build.add_argument("--modes", type=_modes, default=Mode(0), metavar="MODES",
+                       help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
+    build.add_argument("--lazy", action="store_true",
+                       help="with react: lazy mode (a change marks the dependent cells stale)")  # fmt: skip
+    build.add_argument(
+        "--kernel", action="append", default=[], metavar="MODES",
+        help="another kernel to offer, by its modes as in kernelspec names (react-lazy, cache, "
+        "concurrent-react); repeatable",
+    )  # fmt: skip
     return parser
 
 
@@ -380,6 +416,26 @@ def _cmd_list(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lite(ns: argparse.Namespace) -> int:
+    from braid_kernel.app.lite import deps
+    from braid_kernel.app.lite.site import build_site, offered_kernels
+
+    if ns.lazy and Mode.REACT not in ns.modes:
+        raise _UsageError(f"{_PROG} lite build: error: --lazy needs the react mode (--modes react)")
+    modes = "-".join(filter(None, [format_modes(ns.modes) if ns.modes else "", "lazy" if ns.lazy else ""]))
+    kernels = offered_kernels([modes, *ns.kernel])  # refuses multi before anything is fetched
+    if ns.deps is not None:
+        manifest = deps.Manifest.read(ns.deps)
+    else:
+        defaults = deps.Sources()
+        sources = deps.Sources(ns.npm_registry or defaults.npm_registry, ns.index_url or defaults.index_url)
+        manifest = deps.ensure(ns.cache_dir, sources, refresh=ns.refresh)
+    out = build_site(ns.output, manifest.pyodide, manifest.wheels, contents=ns.contents, kernels=kernels)
+    names = ", ".join(kernel["display_name"] for kernel in kernels)
+    print(f"JupyterLite site with {names} in {out} (serve it, e.g. python -m http.server -d {out})")
+    return 0
+
+
 def _dispatch(argv: list[str]) -> int:
     try:
         ns, extras = _build_parser().parse_known_args(argv)
@@ -395,6 +451,7 @@ def _dispatch(argv: list[str]) -> int:
         "install": _cmd_install,
         "uninstall": _cmd_uninstall,
         "list": _cmd_list,
+        "lite": _cmd_lite,
     }
     try:
         return handlers[ns.command](ns)

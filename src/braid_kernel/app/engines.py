@@ -9,8 +9,7 @@ is built once by the kernel from what every engine shares, and handed to whoever
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.engine.cell import Cell
@@ -19,8 +18,8 @@ from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.modes import Mode
 from braid_kernel.engine.scheduler import Ending, Scheduler
+from braid_kernel.features.base import KernelNames
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
-from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.react.engine.runner import ReactiveRunner
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.host import IPythonHost
@@ -29,10 +28,10 @@ from braid_kernel.shell.host import IPythonHost
 class Engines:
     """Builds engines from the kernel's shared parts.
 
-    ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
+    ``names``: the names the features put in every namespace, bound to its shell's scheduler
+    (see :meth:`kernel_names`); ``fd_capture``: a kernel process's capture of fds 1 and 2 (None in-process);
     ``interrupter``: a kernel process's SIGINT handling (None in-process), which takes SIGINT
-    back after each main-thread cell that installed a handler of its own;
-    ``foreign``: the kernel's loops of the other async backend (``run_on``); ``on_end``: told how
+    back after each main-thread cell that installed a handler of its own; ``on_end``: told how
     each cell ended (distributed cancellation)."""
 
     def __init__(
@@ -40,17 +39,17 @@ class Engines:
         config: KernelConfig,
         publisher: Publisher,
         *,
+        names: KernelNames,
         fd_capture: FdCapture | None,
         interrupter: Interrupter | None,
-        foreign: ForeignLoops,
         on_end: Callable[[Cell, Ending], None] | None = None,
     ) -> None:
         self.modes = config.modes
         self.react_lazy = config.react_lazy
         self.publisher = publisher
+        self._names = names
         self.fd_capture = fd_capture
         self.interrupter = interrupter
-        self.foreign = foreign
         self.on_end = on_end
 
     def build(self, host: IPythonHost, cache: CellCache) -> tuple[Scheduler, ExecuteHandler]:
@@ -68,20 +67,11 @@ class Engines:
         session), with the kernel's names in that namespace."""
         scheduler, execute = self.build(host, cache)
         if host.namespace is not None:
-            host.namespace.push(self.names(scheduler))
+            host.namespace.push(self.kernel_names(scheduler))
         return scheduler, execute
 
-    def names(self, scheduler: Scheduler) -> dict[str, object]:
-        """:func:`kernel_names` for a shell's ``scheduler``, with this kernel's ``run_on``."""
-        return kernel_names(scheduler, self.foreign.run_on)
-
-
-def kernel_names(scheduler: Scheduler, run_on: Callable[..., Awaitable[Any]]) -> dict[str, object]:
-    """The names the kernel puts in a namespace, bound to its shell's scheduler: the run-time
-    chain switch (kept from akernel, so its users' notebooks keep working) and ``run_on``."""
-    return {
-        "__unchain_execution__": scheduler.unchain,
-        "__chain_execution__": scheduler.chain,
-        "__task__": scheduler.wait_for,
-        "run_on": run_on,  # await run_on("trio"|"asyncio", fn, *args): the other backend on demand
-    }
+    def kernel_names(self, scheduler: Scheduler) -> dict[str, object]:
+        """The names the kernel puts in a shell's namespace (hidden from ``%who``, kept by
+        ``%reset``), bound to that shell's ``scheduler``: the features' (the chain switch kept from
+        akernel, ``run_on``, ...)."""
+        return dict(self._names(scheduler))

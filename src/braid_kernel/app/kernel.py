@@ -22,9 +22,10 @@ from collections.abc import Callable
 from typing import TextIO
 
 from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.core import KernelCore
 from braid_kernel.app.loops import run_main
 from braid_kernel.app.parent import ParentWatch
+from braid_kernel.app.root import build_kernel
+from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.features.debugger.engine import untraced
@@ -32,91 +33,80 @@ from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.setup import use_working_directory
+from braid_kernel.transport.zmq_io import IOThread
 
 log = logging.getLogger("braid_kernel")
 
 SHUTDOWN_GRACE = 3.0  # seconds a blocked main thread gets before the process exits anyway
-EXIT_THREAD_FAILED = 70  # exit status when a kernel thread gave up (EX_SOFTWARE)
+# A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to receive,
+# route and send a request) it waits for the switch interval.  1 ms instead of Python's 5 ms keeps
+# the kernel answering within a few ms; it costs nothing while the other threads sleep (no thread
+# asks for the GIL, so none is handed over).
+GIL_SWITCH_INTERVAL = 0.001  # seconds
 WARM_UP_IDLE = 0.25  # seconds without requests before the background warm-up starts
 
 
-class Kernel(KernelCore):
-    """Everything one kernel process runs; :meth:`run` blocks until shutdown."""
-
-    exit_ends_kernel = True  # exit() ends the process, as ipykernel's does (the frontend restarts it)
+class Kernel:
+    """Everything one kernel process runs, around the :class:`KernelParts` it holds;
+    :meth:`run` blocks until shutdown."""
 
     def __init__(self, config: KernelConfig, transport: Transport) -> None:
         capture = None
         if os.name == "posix" and config.capture_fd:  # fd-level output (C code, os.system) to cells
             capture = FdCapture(transport.outbox, RunningCells(), transport.lifeline.give_up)
-        super().__init__(
+        self.shutdown = Shutdown(
+            grace=SHUTDOWN_GRACE, force_exit=functools.partial(_exit_process, transport.io)
+        )
+        self.parts = parts = build_kernel(
             config,
             transport.outbox,
+            shutdown=self.shutdown,
             session=transport.session,
-            kernel_info=transport.kernel_info,
             profile=True,
             fd_capture=capture,
             interrupts=True,
+            exit_ends_kernel=True,  # exit() ends the process, as ipykernel's does (the frontend restarts it)
         )
-        use_working_directory(self.shell.config)
+        use_working_directory(parts.shell.config)
+        self.config = config
         self.transport = transport
-        self.info = transport.info
-        self._io = transport.io
         self.control = ControlThread(
-            SyncDispatcher(self.publisher, self.control_handlers()), transport.lifeline.give_up
+            SyncDispatcher(parts.publisher, parts.control_handlers), transport.lifeline.give_up
         )
-        self._router = self.router(transport.codec, self.control, transport.backlog)
-        self._exiting = threading.Event()
-        self._exit_status = 0
-        transport.lifeline.connect(self.fail)
-
-    # ------------------------------------------------------------ lifecycle
-    def stop(self) -> None:
-        """Begin shutdown (any thread): stop the loops; exit even if a cell blocks."""
-        if self._exiting.is_set():
-            return
-        self._exiting.set()
-        super().stop()
-        timer = threading.Timer(SHUTDOWN_GRACE, self._force_exit)
-        timer.daemon = True
-        timer.start()
-
-    def fail(self, reason: str) -> None:
-        """A kernel thread gave up (see :mod:`~braid_kernel.transport.supervisor`): shut down
-        with a clear message rather than hang, so the frontend sees the kernel die and offers a
-        restart (JupyterLab restarts it at once)."""
-        log.critical("%s: the kernel shuts down; restart it", reason)
-        self._exit_status = EXIT_THREAD_FAILED
-        self.stop()
-
-    def _force_exit(self) -> None:
-        log.warning("main thread still busy %.0fs after shutdown: exiting", SHUTDOWN_GRACE)
-        self._io.stop()
-        os._exit(self._exit_status)
+        self._router = parts.router(transport.codec, self.control, transport.backlog)
+        transport.lifeline.connect(self.shutdown.fail)
 
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
-        self._install_io_hooks()
+        parts = self.parts
+        out, err = _capture_fds(parts.fd_capture)
+        # Installed for the process's lifetime (the process ends with them).
+        parts.process_hooks(out, err, parts.stdin, fds=(1, 2), switch_interval=GIL_SWITCH_INTERVAL).install()
+        parts.startup()  # the user's startup files and extensions, as IPython runs them
         self.control.start()
         self._watch_parent()
-        self.shells.install_interrupts()
         try:
-            run_main(self.config, functools.partial(self.shells.serve_main, self.on_main_shell_ready))
+            run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
         finally:
-            self.subshells.delete_all()
-            self.release()
+            parts.subshells.delete_all()
+            parts.release()
             self.control.stop()
-            if self.fd_capture is not None:
-                self.fd_capture.uninstall()
+            if parts.fd_capture is not None:
+                parts.fd_capture.uninstall()
             self.transport.stop()
-        return self._exit_status
+        return self.shutdown.status
 
-    def on_main_shell_ready(self) -> None:
+    def stop(self) -> None:
+        """Begin shutdown (any thread; the remote launcher's ``{"shutdown": 1}``): stop the main
+        shell; the process exits after the grace period even if a cell blocks."""
+        self.shutdown.request()
+
+    def _on_main_shell_ready(self) -> None:
         """Route requests to the shells once the main shell takes them; what
         arrived during startup is routed first, in order (no startup race)."""
         self.transport.gate.open(self._router)
-        host = IPythonHost(self.shell, self.cell_files)
-        router, publisher = self._router, self.publisher
+        host = IPythonHost(self.parts.shell, self.parts.cell_files)
+        router, publisher = self._router, self.parts.publisher
 
         def quiet_for() -> float:  # seconds the kernel has been idle
             return 0.0 if publisher.busy else time.monotonic() - router.last_request
@@ -126,14 +116,16 @@ class Kernel(KernelCore):
 
     def _watch_parent(self) -> None:
         """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
-        watch = ParentWatch.from_environment(os.environ, self.stop)
+        watch = ParentWatch.from_environment(os.environ, self.shutdown.request)
         if watch is not None:
             untraced(watch.thread)  # kernel machinery: not listed by the debugger
             watch.start()
 
-    def _install_io_hooks(self) -> None:
-        out, err = _capture_fds(self.fd_capture)
-        self.install_io_hooks(out, err, self.stdin, fds=(1, 2))
+
+def _exit_process(io: IOThread, status: int) -> None:
+    """The last resort of a shutdown whose main thread stays blocked."""
+    io.stop()
+    os._exit(status)
 
 
 def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | None]:

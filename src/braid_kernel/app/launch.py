@@ -21,18 +21,15 @@ from typing import TYPE_CHECKING
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.sockets import Transport
-from braid_kernel.app.support import check_supported, supported_features
+from braid_kernel.app.support import check_supported
 from braid_kernel.errors import BraidError, ConfigError
 from braid_kernel.pythons import untested_python
-from braid_kernel.shell.kernel_info import kernel_info_content
 from braid_kernel.wire.connection import ConnectionInfo
 
 if TYPE_CHECKING:
     from braid_kernel.app.kernel import Kernel
 
 log = logging.getLogger("braid_kernel")
-
-GIL_SWITCH_INTERVAL = 0.001  # seconds (Python's default: 0.005)
 
 
 def configure_kernel_log(level: str) -> logging.Logger:
@@ -52,18 +49,14 @@ def configure_kernel_log(level: str) -> logging.Logger:
 
 def prepare_process(config: KernelConfig) -> None:
     """Process-wide settings every kernel process starts with: its log, ``sys.argv`` as cells see
-    it, the GIL switch interval; warns on an untested Python."""
+    it; warns on an untested Python.  (The GIL switch interval is one of the kernel's process
+    hooks: :meth:`~braid_kernel.app.kernel.Kernel.run`.)"""
     configure_kernel_log(config.log_level)
     # Cells see the launcher's arguments as ipykernel's do (``[program, "-f", CONNECTION_FILE, ...]``):
     # without the ``start`` command, which argparse code in notebooks (``parse_known_args()``)
     # would take for a positional argument.
     if sys.argv[1:2] in (["start"], ["launch"]):
         del sys.argv[1]
-    # A cell spinning in pure Python holds the GIL; every time the I/O thread needs it back (to
-    # receive, route and send a request) it waits for the switch interval.  1 ms instead of
-    # Python's 5 ms keeps the kernel answering within a few ms; it costs nothing while the other
-    # threads sleep (no thread asks for the GIL, so none is handed over).
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     untested = untested_python()
     if untested is not None:
         log.warning("%s", untested)
@@ -77,8 +70,7 @@ def serve(
     ``on_built`` is called with the kernel once it is built, before it serves (the remote
     launcher announces the kernel from there); the exit code is :meth:`Kernel.run`'s.
     """
-    content = kernel_info_content(supported_features(config), config.debugger)
-    transport = Transport(info, uuid.uuid4().hex, content)
+    transport = Transport(info, uuid.uuid4().hex)
     transport.start()
     try:
         # The heavy part (IPython, the engine) is imported only now.

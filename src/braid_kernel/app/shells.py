@@ -1,21 +1,17 @@
-"""The shells of a kernel: the main one and its subshells, built alike.
+"""The shells of a kernel: the main one, and how every shell is built.
 
 Each shell is a dispatcher serving an inbox on an event loop, with its own
 scheduler and execution count.  The main shell runs on the main thread;
-subshells run on their own threads (see
-:mod:`braid_kernel.routing.subshells`) and share the main namespace, unless
-created isolated: then they run with their own
-:class:`~braid_kernel.shell.namespaces.IsolatedNamespace` (variables,
-``In``/``Out``, input history, completer).
+subshells, built by :meth:`ShellFactory.build` too, are served by the subshells feature
+(:mod:`braid_kernel.features.subshells`) on their own threads.
 
 In multi mode the main shell serves many client sessions, each isolated
 (:mod:`braid_kernel.features.multi.shell.sessions`): its requests are routed by the header's
 ``session`` and an interrupt_request reaches the sender's session only.
 
-Interrupts reach every shell: the main thread through SIGINT
-(:class:`~braid_kernel.engine.interrupt.Interrupter`), each subshell through
-its loop (awaiting cells are cancelled) and, when its thread runs cell code,
-:class:`~braid_kernel.engine.threadinterrupt.ThreadInterrupts`.
+Interrupts reach the main thread through SIGINT
+(:class:`~braid_kernel.engine.interrupt.Interrupter`), or, in-process, its loop (awaiting cells
+are cancelled).
 """
 
 from __future__ import annotations
@@ -27,25 +23,24 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import anyio
+import sniffio
 from anyio.abc import TaskGroup
 
-from braid_kernel.app.config import KernelConfig, SubshellNamespace
+from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.engines import Engines
-from braid_kernel.engine.cell import ErrorInfo
+from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.interrupt import Interrupter
-from braid_kernel.engine.scheduler import INTERRUPTED, Scheduler
-from braid_kernel.engine.threadinterrupt import ThreadInterrupts
+from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.cache.engine import CellCache
-from braid_kernel.features.react.engine.runner import ReactiveRunner, StaleRun
+from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
 from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService
-from braid_kernel.routing.comm_forward import forward_to_main
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply
 from braid_kernel.routing.inbox import ShellInbox
@@ -56,25 +51,11 @@ from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
-from braid_kernel.wire.message import COMM_MESSAGES
 
 if TYPE_CHECKING:
     from braid_kernel.features.multi.shell.sessions import SessionManager
 
 log = logging.getLogger("braid_kernel")
-
-DELETED = "the subshell was deleted"
-_DELETED_ERROR = ErrorInfo("KeyboardInterrupt", DELETED, [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {DELETED}"])
-
-
-class _Running:
-    """A serving subshell: what an interrupt or a stop needs to reach it."""
-
-    def __init__(self, bridge: LoopBridge, scheduler: Scheduler, scope: anyio.CancelScope) -> None:
-        self.bridge = bridge
-        self.scheduler = scheduler
-        self.scope = scope
-        self.thread = threading.current_thread()
 
 
 class _Main:
@@ -97,7 +78,8 @@ class ShellFactory:
 
     ``sessions``: multi mode's sessions (None in other modes); ``interrupter``: a kernel
     process's SIGINT handling (None in-process: interrupts then cancel awaiting cells only);
-    ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running)."""
+    ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running);
+    ``shutdown``: the kernel's end, which stops the main shell."""
 
     def __init__(
         self,
@@ -114,6 +96,7 @@ class ShellFactory:
         sessions: SessionManager | None,
         interrupter: Interrupter | None,
         exit_kernel: Callable[[], None] | None,
+        shutdown: Shutdown,
     ) -> None:
         self.config = config
         self.shell = shell
@@ -127,9 +110,8 @@ class ShellFactory:
         self.sessions = sessions
         self._interrupter = interrupter
         self._exit_kernel = exit_kernel
+        self._shutdown = shutdown
         self._main: _Main | None = None
-        self._subshells: dict[str, _Running] = {}
-        self._threads = ThreadInterrupts()
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         return {
@@ -142,7 +124,7 @@ class ShellFactory:
             **self.comms.shell_handlers(),
         }
 
-    def _build(
+    def build(
         self, main: bool, namespace: IsolatedNamespace | None = None
     ) -> tuple[Scheduler, dict[str, Handler]]:
         """A shell's scheduler and request handlers (its dispatcher is built from them once)."""
@@ -151,7 +133,7 @@ class ShellFactory:
         return scheduler, self.handlers(execute)
 
     async def serve_main(self, on_ready: Callable[[], None]) -> None:
-        """Serve the main shell until the kernel stops (runs on the main thread); ``on_ready``
+        """Serve the main shell until shutdown is requested (runs on the main thread); ``on_ready``
         is called on its loop once it takes requests (a transport opens then)."""
         inbox = ShellInbox()
         sessions = self.sessions
@@ -163,12 +145,12 @@ class ShellFactory:
             cancel_cells = sessions.interrupt_everyone
             scheduler = None
         else:
-            scheduler, handlers = self._build(main=True)
+            scheduler, handlers = self.build(main=True)
             # Names kept from akernel so its users' notebooks keep working; hidden from %who.
-            self.shell.push(self.engines.names(scheduler), interactive=False)
+            self.shell.push(self.engines.kernel_names(scheduler), interactive=False)
             cancel_cells = functools.partial(_cancel_cells, scheduler)
         dispatcher = AsyncDispatcher(self.publisher, handlers)
-        with anyio.CancelScope() as scope:
+        with anyio.CancelScope() as scope, self._shutdown.stops(lambda: inbox.bridge.call_soon(scope.cancel)):
             self._main = _Main(inbox.bridge, scope, cancel_cells)
             if self._interrupter is not None:
                 self._interrupter.attach(inbox.bridge, cancel_cells)
@@ -184,29 +166,6 @@ class ShellFactory:
                 await dispatcher.serve(inbox.receive)
                 tg.cancel_scope.cancel()
 
-    async def serve_subshell(self, sid: str, inbox: ShellInbox, *, isolated: bool = False) -> None:
-        """Serve one subshell (on its own thread) until it is deleted; with
-        ``isolated``, in a namespace of its own."""
-        namespace = None
-        if isolated:
-            session = getattr(self.shell.history_manager, "session_number", 0)
-            namespace = IsolatedNamespace(self.shell, session=int(session or 0))
-        scheduler, handlers = self._build(main=False, namespace=namespace)
-        if namespace is None:  # the notebook's comms: their callbacks run on the main loop when it is free
-            for name in COMM_MESSAGES:
-                handlers[name] = forward_to_main(handlers[name], self._main_bridge, self._main_blocked)
-        dispatcher = AsyncDispatcher(self.publisher, handlers)
-        with anyio.CancelScope() as scope, self._threads.registered():
-            self._subshells[sid] = _Running(inbox.bridge, scheduler, scope)
-            try:
-                if namespace is None:
-                    await dispatcher.serve(inbox.receive)
-                else:
-                    with namespace.activated():  # every request task inherits it
-                        await dispatcher.serve(inbox.receive)
-            finally:
-                self._subshells.pop(sid, None)
-
     def call_on_main(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
         """``kernel.io_loop.add_callback``: call ``callback(*args, **kwargs)`` soon on the main
         shell's loop (any thread; dropped, with a warning, when the main shell does not serve).
@@ -218,87 +177,46 @@ class ShellFactory:
         ):
             log.warning("kernel.io_loop.add_callback(%r): the main shell is not running; dropped", callback)
 
-    def _main_bridge(self) -> LoopBridge | None:
+    def main_bridge(self) -> LoopBridge | None:
         return self._main.bridge if self._main is not None else None
 
-    def _main_blocked(self) -> bool:
+    def main_blocked(self) -> bool:
         """Whether the main thread runs a cell's synchronous code right now."""
-        return self._main is not None and self._runs_cell_code(self._main.thread)
+        return self._main is not None and self.runs_cell_code(self._main.thread)
 
-    def _runs_cell_code(self, thread: threading.Thread) -> bool:
+    def runs_cell_code(self, thread: threading.Thread) -> bool:
         """Whether ``thread`` is inside a cell's code right now (blocking or computing)."""
         if self._interrupter is None:
             return False
         return self._interrupter.in_cell_code(sys._current_frames().get(thread.ident or -1))
 
-    def subshell_server(self, namespace: object = None) -> Callable[[str, ShellInbox], Awaitable[None]]:
-        """How to serve a new subshell whose create_subshell_request asked for
-        ``namespace`` (``"shared"``, ``"isolated"``, or None for the kernel's
-        ``--subshell-namespace``); ValueError for anything else."""
-        if namespace is None:
-            choice = self.config.subshell_namespace
-        else:
-            try:
-                choice = SubshellNamespace(namespace)
-            except ValueError:
-                options = " or ".join(repr(n.value) for n in SubshellNamespace)
-                raise ValueError(f"namespace must be {options}, not {namespace!r}") from None
-        return functools.partial(self.serve_subshell, isolated=choice is SubshellNamespace.ISOLATED)
-
-    def cancel_subshell(self, sid: str) -> None:
-        """End the cells a subshell runs or queues because it is being deleted
-        (any thread): each gets an error or aborted reply."""
-        running = self._subshells.get(sid)
-        if running is not None:
-            self._interrupt(running, _DELETED_ERROR, DELETED)
-
-    def install_interrupts(self) -> None:
-        """Take over SIGINT and ``time.sleep`` before the event loop starts (main thread; a
-        kernel process, which has an interrupter)."""
-        if self._interrupter is not None:
-            self._interrupter.install()
-            self._threads.install()
+    @property
+    def multi(self) -> bool:
+        """Multi mode: an interrupt_request is for the sender's session only (no subshell's)."""
+        return self.sessions is not None
 
     def interrupt(self, request: Request) -> None:
         """An interrupt_request (any thread): in multi mode, the sender's session's cells
-        only; otherwise every shell's."""
+        only; otherwise the main shell's (the caller interrupts the subshells too)."""
         at = request.received  # what ran when the interrupt arrived is what it stops
         session = self.sessions.lookup(request) if self.sessions is not None else None
         if self.sessions is None:
-            self.interrupt_all(at)
+            self.interrupt_main(at)
         elif session is not None and self._main is not None:
             scheduler = session.scheduler
             self._main.bridge.call_soon(lambda: scheduler.interrupt(at=at))  # its awaiting and queued cells
             if self._interrupter is not None:  # its cell, if one blocks the main thread
                 self._interrupter.interrupt(only=session.namespace.user_ns, at=at)
 
-    def interrupt_all(self, at: float | None = None) -> None:
-        """Interrupt the main shell and every subshell (any thread): the cells whose
-        requests arrived by ``at`` (time.monotonic(), default now)."""
+    def interrupt_main(self, at: float | None = None) -> None:
+        """Interrupt the main shell (any thread): the cells whose requests arrived by ``at``
+        (time.monotonic(), default now)."""
         at = time.monotonic() if at is None else at
-        for running in list(self._subshells.values()):
-            self._interrupt(running, at=at)
         if self._interrupter is not None:
             self._interrupter.interrupt(at=at)
         elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
             cancel_cells = self._main.cancel_cells
             self._main.bridge.call_soon(lambda: cancel_cells(at))
-
-    def _interrupt(
-        self, running: _Running, error: ErrorInfo | None = None, reason: str = "", at: float | None = None
-    ) -> None:
-        """Cancel a subshell's awaiting cells; KeyboardInterrupt in its thread
-        if that runs cell code right now (blocking or computing) of a cell whose
-        request arrived by ``at`` (default now; later requests are not aborted)."""
-        at = time.monotonic() if at is None else at
-        running.bridge.call_soon(lambda: running.scheduler.interrupt(error or INTERRUPTED, at))
-        if self._runs_cell_code(running.thread) and running.scheduler.running_by(at):
-            self._threads.interrupt(running.thread, reason)
-
-    def stop_main(self) -> None:
-        """Stop serving the main shell (any thread)."""
-        if self._main is not None:
-            self._main.bridge.call_soon(self._main.scope.cancel)
 
 
 def _exit_after(execute: ExecuteHandler, exit_kernel: Callable[[], None]) -> Handler:
@@ -343,21 +261,20 @@ def _call_logged(
 
 
 def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
-    """Start :func:`_run_stale` in the main shell's task group, from any thread: a comm message
-    sent over a subshell is handled on that subshell's thread while the main thread blocks.  The
-    task runs in the caller's context, so the cells' output has the comm request as parent."""
+    """Start :func:`~braid_kernel.features.react.engine.runner.run_stale` in the main shell's task
+    group, from any thread: a comm message sent over a subshell is handled on that subshell's
+    thread while the main thread blocks.  The task runs in the caller's context, so the cells'
+    output has the comm request as parent.  That context also names the loop's async library
+    (called here, in a task): the bridge's callback runs in no task, and on a loop anyio did not
+    start (an in-process kernel's, Pyodide's in JupyterLite) anyio could not tell which one it is."""
+    library = sniffio.current_async_library()
 
     def start() -> None:
         context = contextvars.copy_context()
-        bridge.call_soon(lambda: context.run(group.start_soon, _run_stale, scheduler))
+        context.run(sniffio.current_async_library_cvar.set, library)
+        bridge.call_soon(lambda: context.run(group.start_soon, run_stale, scheduler))
 
     return start
-
-
-async def _run_stale(scheduler: Scheduler) -> None:
-    """A ``braid.dataflow`` comm's ``run_stale`` request: every stale cell, in the scheduler's
-    turn (a chained cell running now finishes first)."""
-    await scheduler.run(StaleRun("%braid run stale", "", 0, "<run stale>", False, received=time.monotonic()))
 
 
 def _cancel_cells(scheduler: Scheduler, at: float) -> None:

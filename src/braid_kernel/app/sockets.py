@@ -20,7 +20,6 @@ from braid_kernel.transport.supervisor import Lifeline
 from braid_kernel.transport.zmq_io import IOThread
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
-from braid_kernel.wire.message import JsonDict
 from braid_kernel.wire.signing import Signer
 
 
@@ -30,7 +29,6 @@ class Transport:
 
     info: ConnectionInfo
     session: str
-    kernel_info: JsonDict
     outbox: Outbox = field(default_factory=Outbox)
     ctx: zmq.Context[zmq.Socket[bytes]] = field(default_factory=zmq.Context)
     lifeline: Lifeline = field(default_factory=Lifeline)  # where kernel threads that gave up report

@@ -10,14 +10,6 @@ from braid_kernel.errors import ConfigError
 SUPPORTED_MODES = Mode.CONCURRENT | Mode.CACHE | Mode.REACT | Mode.MULTI
 
 
-def supported_features(config: KernelConfig) -> list[str]:
-    """kernel_info's ``supported_features`` for ``config``."""
-    features = ["kernel subshells"]
-    if config.debugger:
-        features.append("debugger")
-    return features
-
-
 def check_supported(config: KernelConfig) -> None:
     """Refuse, before anything starts, what this kernel cannot run here."""
     unsupported = config.modes & ~SUPPORTED_MODES

@@ -7,14 +7,17 @@ in it.  JupyterLab computes ``prefix + murmur2(code, seed) + suffix`` from the
 ``debugInfo`` reply, so the hash is MurmurHash2 (32-bit) with a seed the
 kernel announces.
 
-Cell files go to a private directory: its name is random (``braid_<pid>_<random>``
-in the system temp dir, fixed when the kernel starts because the debugger announces
-it as ``tmpFilePrefix``), it is created on the first dump with mode 0700 and used
-only while it is a real directory of this user that no one else can enter, and
-every dump writes a new file and renames it into place, so that a symlink planted
-at a cell's name is replaced, never followed.  (A predictable ``/tmp/braid_<pid>``
-made with ``exist_ok`` let another local user read every dumped cell, or make a
-dump overwrite any file of the kernel's user.)
+Cell files go to a private directory, named as ipykernel names its own
+(``ipykernel_<pid>``): ``braid_<pid>`` in the system temp dir.  The name is fixed when the
+kernel starts (the debugger announces it as ``tmpFilePrefix``), so the directory is made
+then, with mode 0700 and ``os.mkdir`` (which never follows a symlink and fails on any name
+already taken).  If the name is taken by anything but a private directory of this user (a
+directory planted by another user, a symlink, a file), the kernel uses a fresh, unguessable
+``braid_<pid>_<random>`` instead, made on the first dump.  Every dump checks again that the
+directory is a real directory of this user that no one else can enter, and writes a new file
+renamed into place, so that a symlink planted at a cell's name is replaced, never followed.
+(``/tmp/braid_<pid>`` made with ``exist_ok`` and used as found let another local user read
+every dumped cell, or make a dump overwrite any file of the kernel's user.)
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import os
 import secrets
 import stat
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +69,44 @@ class UnsafeCellDirectory(OSError):
 
 
 def default_cell_dir() -> Path:
-    """A fresh, unguessable directory name for cell files (nothing is created until a dump)."""
-    return Path(tempfile.gettempdir()) / f"braid_{os.getpid()}_{secrets.token_hex(8)}"
+    """The directory for this process's cell files (see the module docstring)."""
+    return choose_cell_dir(Path(tempfile.gettempdir()), os.getpid())
+
+
+def choose_cell_dir(parent: Path, pid: int) -> Path:
+    """``parent/braid_<pid>``, made now with mode 0700, or already a private directory of this
+    user (an earlier kernel of this process); otherwise (the name taken by something else, or
+    ``parent`` not writable) a fresh ``parent/braid_<pid>_<random>``, not yet created."""
+    usual = parent / f"braid_{pid}"
+    try:
+        os.mkdir(usual, 0o700)
+    except FileExistsError:
+        if _is_private_directory(usual):
+            return usual
+    except OSError:
+        pass
+    else:
+        return usual
+    return parent / f"braid_{pid}_{secrets.token_hex(8)}"
+
+
+def _is_private_directory(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and _mine(info.st_uid) and not info.st_mode & 0o077
+
+
+def _mine(uid: int) -> bool:
+    """Whether ``uid`` is this process's user (always, under Pyodide: one user, the page's)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or uid == geteuid()
+
+
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (cells were dumped), or already gone
+        os.rmdir(directory)
 
 
 def ensure_private_directory(directory: Path) -> None:
@@ -84,7 +124,7 @@ def ensure_private_directory(directory: Path) -> None:
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafeCellDirectory(f"cell directory {directory} is not a directory (a symlink?): not used")
-    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+    if not _mine(info.st_uid) or info.st_mode & 0o077:
         raise UnsafeCellDirectory(
             f"cell directory {directory} is not private (owner uid {info.st_uid}, "
             f"mode {stat.S_IMODE(info.st_mode):o}): not used"
@@ -105,9 +145,14 @@ def write_private_file(path: Path, text: str) -> None:
         raise
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class CellFiles:
-    """Names cells and registers their source for tracebacks and debuggers."""
+    """Names cells and registers their source for tracebacks and debuggers.
+
+    The directory is made when the kernel starts (see the module docstring); it is removed again
+    when the kernel ends (or this object goes) if no cell was dumped there, so kernels that never
+    debug leave nothing behind.
+    """
 
     directory: Path = field(default_factory=default_cell_dir)
     suffix: str = ".py"
@@ -116,6 +161,10 @@ class CellFiles:
     # tracebacks then show the few lines around the error that ipykernel shows; the debugger
     # cannot tell cells apart, as in ipykernel.
     shared_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.directory.name.startswith("braid_"):  # made by default_cell_dir, not given
+            weakref.finalize(self, _remove_if_empty, self.directory)
 
     @property
     def prefix(self) -> str:

@@ -18,7 +18,7 @@ A signal that lands just before the main thread enters a blocking call
 returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
 ``RESEND_INTERVAL`` until the handler acknowledges it; the re-sent copies
 (none when the first one was handled in time) that arrive within
-``DUPLICATE_WINDOW`` of the last send are ignored.  Any other SIGINT is a new
+``DUPLICATE_WINDOW`` of the handled one are ignored.  Any other SIGINT is a new
 interrupt, however soon it follows: ``kill -INT`` aimed at the next cell is
 never taken for a copy.  When the
 user's code has installed a SIGINT handler of its own (or pdb left its one),
@@ -58,7 +58,7 @@ class Interrupter:
         self._main_ident = threading.main_thread().ident
         self._acknowledged = threading.Event()
         self._spare_copies = 0  # re-sent copies of the last interrupt that may still arrive
-        self._last_sent = -DUPLICATE_WINDOW
+        self._handled_at = -DUPLICATE_WINDOW  # when the handler last took an interrupt
         self._lock = threading.Lock()
         self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
         self._at: float | None = None  # when the interrupt being delivered arrived
@@ -98,7 +98,7 @@ class Interrupter:
             sent = 0
             try:
                 while time.monotonic() < deadline:
-                    self._spare_copies, self._last_sent = sent, time.monotonic()
+                    self._spare_copies = sent
                     sent += 1
                     signal.pthread_kill(self._main_ident, signal.SIGINT)
                     if not self._is_ours(signal.getsignal(signal.SIGINT)):
@@ -112,7 +112,7 @@ class Interrupter:
         """True for a re-sent copy of an interrupt the handler has already taken."""
         if not self._acknowledged.is_set() or self._spare_copies <= 0:
             return False
-        if now - self._last_sent >= DUPLICATE_WINDOW:
+        if now - self._handled_at >= DUPLICATE_WINDOW:
             self._spare_copies = 0
             return False
         self._spare_copies -= 1
@@ -135,6 +135,7 @@ class Interrupter:
         now = time.monotonic()
         if self._is_spare_copy(now):
             return  # a re-sent copy of an interrupt already handled
+        self._handled_at = now
         only, at = self._only, self._at if self._at is not None else now
         self._acknowledged.set()
         if self.in_cell_code(frame, only):

@@ -215,10 +215,12 @@ class Scheduler:
         the cancelled cells report ``error``.  ``at`` (time.monotonic(), default now)
         is when the interrupt arrived: cells whose requests arrived later are neither
         cancelled nor aborted, even if this runs later on a loop that was busy, and
-        when no cell ran or waited by then (an idle kernel) nothing changes."""
+        when no cell ran by then nothing changes: as with ipykernel's SIGINT, a kernel
+        between cells (idle, or about to start one that arrived just before the
+        interrupt) is not interrupted, and the waiting cell runs."""
         at = time.monotonic() if at is None else at
         hit = [entry for entry in self._entries.values() if entry.cell.received <= at]
-        if not hit:
+        if not any(entry.scope is not None for entry in hit):
             return
         self.abort_queued(before=at)
         for entry in hit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import getpass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from braid_kernel.engine.standin import stand_in
@@ -43,9 +44,10 @@ class CellInput:
         del stream
         return self._ask(prompt, True)
 
-    def install(self) -> None:
-        """Replace ``builtins.input`` and ``getpass.getpass`` process-wide, by functions that
-        pass for the originals (see :mod:`~braid_kernel.engine.standin`)."""
+    def functions(self) -> tuple[Callable[..., str], Callable[..., str]]:
+        """The ``input`` and ``getpass.getpass`` the kernel installs (see
+        :mod:`braid_kernel.process_hooks`): functions that pass for the originals (see
+        :mod:`~braid_kernel.engine.standin`)."""
 
         @stand_in(builtins.input)
         def input(prompt: object = "", /) -> str:
@@ -55,5 +57,4 @@ class CellInput:
         def getpass_(prompt: str = "Password: ", stream: Any = None) -> str:
             return self.getpass(prompt, stream)
 
-        builtins.input = input
-        getpass.getpass = getpass_
+        return input, getpass_

@@ -217,11 +217,14 @@ class OutStream(io.TextIOBase):
             self.write(line)
 
     def flush(self) -> None:
-        """Text is queued for sending as soon as it is written; once the kernel has forked,
-        what its children wrote before this call is routed first (the display hooks flush
-        before publishing, as IPython's do, so a child's text comes before a cell's result)."""
+        """Send the text written so far now rather than batched with later text, as in
+        ipykernel; once the kernel has forked, what its children wrote before this call is
+        routed first (the display hooks flush before publishing, as IPython's do, so a child's
+        text comes before a cell's result)."""
         if self._has_forked and not self._forked and self._children is not None:
             self._children.catch_up()
+        if not self._forked:  # a forked child writes straight to its descriptor
+            self._outbox.flush_streams()
 
     def _orphan(self, text: str) -> None:
         if self._fallback is not None:

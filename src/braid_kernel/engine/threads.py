@@ -34,20 +34,14 @@ import sniffio
 
 from braid_kernel.engine.standin import stand_in
 
-_installed = False
 _PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep  # as code objects name their files
 
 
-def propagate_context_to_threads() -> None:
-    """Install the patches (idempotent)."""
-    global _installed  # noqa: PLW0603 - patching the stdlib is process-wide by nature
-    if _installed:
-        return
-    _installed = True
-    original_start = threading.Thread.start
-    original_submit = ThreadPoolExecutor.submit
+def context_start(original: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
+    """A ``Thread.start`` that runs the new thread in a copy of the starting thread's context
+    (and reports its uncaught exception there); it passes for ``original``."""
 
-    @stand_in(original_start)
+    @stand_in(original)
     def start(self: threading.Thread) -> None:
         context = contextvars.copy_context()
         run = self.run
@@ -58,14 +52,34 @@ def propagate_context_to_threads() -> None:
             self._invoke_excepthook = lambda thread: context.run(  # type: ignore[attr-defined]
                 _report_uncaught, report, thread
             )
-        original_start(self)
+        original(self)
 
-    @stand_in(original_submit)
+    return start
+
+
+def context_submit(original: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:
+    """A ``ThreadPoolExecutor.submit`` that runs ``fn`` in a copy of the submitting thread's
+    context; it passes for ``original``."""
+
+    @stand_in(original)
     def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return original_submit(self, contextvars.copy_context().run, _outside_any_loop, fn, *args, **kwargs)
+        return original(self, contextvars.copy_context().run, _outside_any_loop, fn, *args, **kwargs)
 
-    threading.Thread.start = start  # type: ignore[method-assign]
-    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign,assignment]
+    return submit
+
+
+# The code of every start context_start makes: how propagate_context_to_threads knows one is
+# installed (the stand-in carries no mark of its own, to pass for the original).
+_START_CODE = context_start(threading.Thread.start).__code__
+
+
+def propagate_context_to_threads() -> None:
+    """Install both patches for good (idempotent); a kernel installs them with the rest of its
+    process hooks instead (:mod:`braid_kernel.process_hooks`), and removes them."""
+    if getattr(threading.Thread.start, "__code__", None) is _START_CODE:
+        return
+    threading.Thread.start = context_start(threading.Thread.start)  # type: ignore[method-assign,assignment]
+    ThreadPoolExecutor.submit = context_submit(ThreadPoolExecutor.submit)  # type: ignore[method-assign]
 
 
 def _outside_any_loop(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

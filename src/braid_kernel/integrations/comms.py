@@ -14,6 +14,7 @@ its :class:`CommService` with makes ``current`` return the calling session's man
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import comm
@@ -91,11 +92,11 @@ class CommService:
         scoped = self._scope.current() if self._scope is not None else None
         return scoped if scoped is not None else self.manager
 
-    def install(self) -> None:
-        """Make ``comm.create_comm`` / ``comm.get_comm_manager`` use this kernel."""
+    def factories(self) -> tuple[Callable[..., BaseComm], Callable[[], CommManager]]:
+        """The ``comm.create_comm`` / ``comm.get_comm_manager`` that make the ``comm`` package use
+        this kernel: functions that pass for comm's own (see braid_kernel.engine.standin)."""
         comm_class = type("BraidComm", (KernelComm,), {"publisher": self.publisher})
 
-        # functions that pass for comm's own (see braid_kernel.engine.standin)
         @stand_in(comm.create_comm, qualname="create_comm")  # comm's own is comm._create_comm
         def create_comm(*args: Any, **kwargs: Any) -> BaseComm:
             made: BaseComm = comm_class(*args, **kwargs)
@@ -105,8 +106,12 @@ class CommService:
         def get_comm_manager() -> CommManager:
             return self.current()
 
-        comm.create_comm = create_comm
-        comm.get_comm_manager = get_comm_manager
+        return create_comm, get_comm_manager
+
+    def install(self) -> None:
+        """Make the ``comm`` package use this kernel for good (a kernel installs the factories
+        with its other process hooks instead: :mod:`braid_kernel.process_hooks`)."""
+        comm.create_comm, comm.get_comm_manager = self.factories()
 
     def shell_handlers(self) -> dict[str, Handler]:
         """Handlers for messages that run comm callbacks (user code): on the shell."""

@@ -65,11 +65,10 @@ def _import_jupyter_marker() -> None:
         log.debug("ipykernel is not installed: tqdm.auto will draw text progress bars")
 
 
-def install_jupyter_detection() -> ImportTrigger | None:
-    """Install the trigger that makes ``tqdm.auto`` see a Jupyter kernel; None when ipykernel's
-    module is already imported (nothing to do)."""
+def jupyter_detection() -> ImportTrigger | None:
+    """The trigger that makes ``tqdm.auto`` see a Jupyter kernel, not installed yet (see
+    :mod:`braid_kernel.process_hooks`); None when ipykernel's module is already imported (nothing
+    to do)."""
     if JUPYTER_MARKER in sys.modules:
         return None
-    trigger = ImportTrigger({"tqdm.autonotebook": _import_jupyter_marker})
-    trigger.install()
-    return trigger
+    return ImportTrigger({"tqdm.autonotebook": _import_jupyter_marker})

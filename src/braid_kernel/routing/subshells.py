@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import anyio
 
-from braid_kernel.errors import UnknownSubshell
+from braid_kernel.errors import UnavailableHere, UnknownSubshell
+from braid_kernel.routing import platform
 from braid_kernel.routing.inbox import ShellInbox
 from braid_kernel.routing.router import ShellRegistry
 
@@ -66,7 +67,11 @@ class SubshellManager:
 
     def create(self, serve: Serve | None = None) -> str:
         """Start a subshell (served by ``serve``, else the manager's) and
-        return its id once it accepts requests."""
+        return its id once it accepts requests.  Raises :class:`UnavailableHere` where no
+        thread can start, and whatever ``Thread.start`` raised otherwise (the subshell is then
+        not registered: nothing waits to join a thread that never ran)."""
+        if not platform.CAN_START_THREADS:
+            raise UnavailableHere(f"subshells each run on a thread of their own; {platform.NO_THREADS}")
         sid = uuid.uuid4().hex
         ready = threading.Event()
         entry = _Subshell(
@@ -79,7 +84,12 @@ class SubshellManager:
         )
         with self._lock:
             self._subshells[sid] = entry
-        entry.thread.start()
+        try:
+            entry.thread.start()
+        except BaseException:
+            with self._lock:
+                self._subshells.pop(sid, None)
+            raise
         ready.wait()
         return sid
 

@@ -1,8 +1,9 @@
 """``pdb.set_trace()`` and ``breakpoint()`` open IPython's debugger, as in ipykernel.
 
-:func:`use_ipython_debugger` points the ``pdb`` module's ``Pdb`` and ``set_trace`` at
-:class:`KernelPdb`: IPython's interruptible debugger (``ipdb>`` prompt, coloured source
-context, completion; an interrupt while it waits for a command ends the debugging session).
+The kernel's process hooks (:mod:`braid_kernel.process_hooks`) point the ``pdb`` module's
+``Pdb`` and ``set_trace`` at :class:`KernelPdb` and :func:`set_trace`: IPython's interruptible
+debugger (``ipdb>`` prompt, coloured source context, completion; an interrupt while it waits
+for a command ends the debugging session).
 It is created with ``nosigint=True``: pdb's ``continue`` would otherwise install its own SIGINT
 handler, and the kernel's next interrupt would re-enter the debugger instead of interrupting
 the cell.  ``breakpoint()`` goes through ``pdb.set_trace`` unless ``PYTHONBREAKPOINT`` says
@@ -11,7 +12,6 @@ otherwise.
 
 from __future__ import annotations
 
-import pdb
 import sys
 from types import FrameType
 from typing import Any
@@ -33,9 +33,3 @@ def set_trace(frame: FrameType | None = None, header: str | None = None) -> None
     if header is not None:
         debugger.message(header)
     debugger.set_trace(frame or sys._getframe().f_back)
-
-
-def use_ipython_debugger() -> None:
-    """Make ``pdb.Pdb``/``pdb.set_trace`` (and so ``breakpoint()``) IPython's debugger (process-wide)."""
-    pdb.Pdb = KernelPdb  # type: ignore[misc]
-    pdb.set_trace = set_trace

@@ -19,18 +19,11 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.routing.context import current_request
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-from braid_kernel.shell.tracebacks import (
-    contains_group,
-    group_traceback,
-    plain_traceback,
-    show_error,
-    user_frames,
-)
+from braid_kernel.shell.tracebacks import format_traceback, show_error, user_frames
 from braid_kernel.wire.message import JsonDict
 
 _PACKAGE_DIR = str(Path(braid_kernel.__file__).parent) + os.sep
 log = logging.getLogger("braid_kernel.shell")
-EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"  # IPython's words
 
 
 class IPythonHost:
@@ -57,6 +50,7 @@ class IPythonHost:
         self.namespace = namespace
         self.history: list[tuple[int, str]] = []  # a shared subshell's own input history
         self._records: dict[int, ExecutionResult] = {}  # running cells' IPython records, by id(cell)
+        self._shown: dict[int, ErrorInfo] = {}  # the error each running cell showed, by id(cell)
         # IPython's input transformation is pure text in, text out and costs
         # ~100 us per cell: remember recent results (re-run cells, benchmarks).
         self._transform = functools.lru_cache(maxsize=256)(shell.transform_cell)
@@ -114,10 +108,14 @@ class IPythonHost:
     def show_error(self, exc: BaseException, compiled: bool = True) -> ErrorInfo:
         cell = current_cell.get()
         cell_file = cell.filename if cell is not None else "<braid>"
-        return show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled, cell_file)
+        info = show_error(self.shell, exc, self._user_frames(exc.__traceback__), compiled, cell_file)
+        if cell is not None and id(cell) in self._records:
+            self._shown[id(cell)] = info
+        return info
 
     def after_cell(self, cell: Cell, error: BaseException | None, result: Any, compiled: bool = True) -> None:
         record = self._records.pop(id(cell), None)
+        shown = self._shown.pop(id(cell), None)
         if record is None:  # not started by before_cell (cannot happen through the runner)
             return
         if compiled:
@@ -130,30 +128,29 @@ class IPythonHost:
         self.shell.last_execution_result = record
         if cell.silent:
             return
+        if error is not None and cell.store_history and self.main:
+            self._store_exception(cell.execution_count, error, shown)
         self.shell.events.trigger("post_execute")
         self.shell.events.trigger("post_run_cell", record)
+
+    def _store_exception(self, execution_count: int, error: BaseException, shown: ErrorInfo | None) -> None:
+        """Record the cell's exception by execution count, as ``run_cell`` does (IPython 9's
+        ``%notebook`` exports it as the cell's error output): the traceback the cell showed, or
+        the one IPython would have shown when none was (a custom handler, an interrupt)."""
+        exceptions = getattr(self.shell.history_manager, "exceptions", None)
+        if exceptions is None:  # IPython before 9 keeps none
+            return
+        if shown is None or not shown.traceback:
+            stb = format_traceback(self.shell, error, self._user_frames(error.__traceback__))
+            shown = ErrorInfo(type(error).__name__, str(error), [str(line) for line in stb])
+        exceptions[execution_count] = shown.content()
 
     def display_result(self, value: Any) -> None:
         self.shell.displayhook(value)
 
     def format_error(self, exc: BaseException) -> ErrorInfo:
         etype, tb = type(exc), self._user_frames(exc.__traceback__)
-        render = getattr(exc, "_render_traceback_", None)
-        stb: list[str]
-        try:
-            if callable(render):
-                stb = list(render())
-            elif isinstance(exc, SyntaxError):
-                stb = self.shell.SyntaxTB.structured_traceback(etype, exc, tb)
-            elif isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
-                stb = [EXIT_NOTE, *self.shell.InteractiveTB.get_exception_only(etype, exc)]
-            elif contains_group(exc):
-                stb = group_traceback(exc, tb)
-            else:
-                stb = self.shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0)
-        except Exception:  # e.g. a _render_traceback_ that fails
-            log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
-            stb = plain_traceback(exc, tb)
+        stb = format_traceback(self.shell, exc, tb)
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, tb  # for %tb, %debug
         return ErrorInfo(etype.__name__, str(exc), [str(line) for line in stb])
 

@@ -23,6 +23,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import default
 
 from braid_kernel.engine.cell import current_cell
+from braid_kernel.errors import UnavailableHere
+from braid_kernel.routing import platform
 from braid_kernel.routing.context import current_request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.braid_magic import BraidCommands
@@ -188,6 +190,17 @@ class ZMQInteractiveShell(InteractiveShell):  # type: ignore[misc]
         cell = current_cell.get()
         if cell is not None:
             cell.add_payload({"source": "set_next_input", "text": s, "replace": bool(replace)})
+
+    if not platform.CAN_START_PROCESSES:  # elsewhere IPython's own, untouched (its var_expand
+        # counts stack frames, so a wrapper around them would expand {names} in the wrong frame)
+
+        def system(self, cmd: str) -> None:
+            """``!cmd`` where no process can start (Pyodide): an error that says so."""
+            raise UnavailableHere(f"!{cmd} is unavailable: {platform.NO_PROCESSES}")
+
+        def getoutput(self, cmd: str, split: bool = True, depth: int = 0) -> Any:
+            """``x = !cmd`` where no process can start: the same error as :meth:`system`."""
+            raise UnavailableHere(f"!{cmd} is unavailable: {platform.NO_PROCESSES}")
 
     def _showtraceback(self, etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
         """Tracebacks shown by magics and formatters go out as ``error`` messages

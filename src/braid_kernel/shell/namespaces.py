@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 
 HistoryEntry = tuple[int, int, Any]
 
-# Names the kernel puts in a namespace for the user (app.engines.kernel_names); %reset keeps them.
-_KERNEL_NAMES = ("__unchain_execution__", "__chain_execution__", "__task__", "run_on")
-
 active_namespace: ContextVar[IsolatedNamespace | None] = ContextVar("braid_active_namespace", default=None)
 
 
@@ -74,6 +71,7 @@ class IsolatedNamespace:
         self.output_reprs: dict[int, str] = {}
         self.entries: list[tuple[int, str, str]] = []  # (count, code, raw) in order
         self.hidden: dict[str, Any] = {}
+        self._kernel_names: dict[str, Any] = {}  # what push() added: %reset puts it back
         self.user_ns: dict[str, Any] = self._seed()
         self._completer: IPCompleter | None = None
 
@@ -108,7 +106,6 @@ class IsolatedNamespace:
 
     def reset(self) -> None:
         """Forget every variable and the history; keep the kernel's names."""
-        kept = {name: self.user_ns[name] for name in _KERNEL_NAMES if name in self.user_ns}
         self.user_ns.clear()
         self.hidden.clear()
         self.inputs[:] = [""]
@@ -116,10 +113,12 @@ class IsolatedNamespace:
         self.output_reprs.clear()
         self.entries.clear()
         self.user_ns.update(self._seed())
-        self.push(kept)
+        self.push(self._kernel_names)
 
     def push(self, names: dict[str, Any]) -> None:
-        """Add kernel names (hidden from ``%who``)."""
+        """Add kernel names (the features' ``__task__``, ``run_on``, ...: hidden from ``%who``,
+        put back by :meth:`reset`)."""
+        self._kernel_names.update(names)
         self.user_ns.update(names)
         self.hidden.update(names)
 

@@ -27,7 +27,8 @@ def build_shell(
     config: Config | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
-    swap its display hook, display publisher, pager and compiler for the kernel's.
+    swap its display hook, display publisher, pager and compiler for the kernel's (installed
+    process-wide, with IPython's builtins, by :mod:`braid_kernel.process_hooks`).
     ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
     """
     # Figures render inline unless the user chose a backend.
@@ -42,11 +43,10 @@ def build_shell(
     shell.compile = CellCompiler(cell_files)
     hook = CellDisplayHook(shell=shell, cache_size=shell.cache_size, publisher=publisher)
     shell.displayhook = hook
+    # Cells do not run through run_cell, whose display trap would be active around them: the
+    # kernel's process hooks keep it entered (sys.displayhook is the hook) for the kernel's
+    # lifetime, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
     shell.display_trap.hook = hook
-    sys.displayhook = hook
-    # Cells do not run through run_cell, whose display trap would be active around them: keep it
-    # entered for good, so a nested run_cell (``%%capture``) leaves a capturing displayhook alone.
-    shell.display_trap.__enter__()
     shell.display_pub = RequestDisplayPublisher(shell=shell, publisher=publisher)
     shell.set_hook("show_in_pager", page_to_payload, 99)
     notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by jupyter_server
@@ -58,7 +58,6 @@ def build_shell(
     shell.history_manager.db_cache_size = HISTORY_BATCH
     shell.braid = BraidCommands()
     shell.register_magic_function(shell.braid, "line_cell", "braid")
-    shell.builtin_trap.activate()  # exit, quit, get_ipython, display as builtins
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.
     shell.config.setdefault("IPKernelApp", Config())

@@ -34,6 +34,8 @@ from braid_kernel.engine.cell import ErrorInfo
 
 #: IPython's own words when its formatter fails (``InteractiveShell.showtraceback``).
 FORMATTER_FAILED = "Unexpected exception formatting exception. Falling back to standard exception"
+#: IPython's own words before a ``SystemExit`` (``run_code`` shows it exception-only).
+EXIT_NOTE = "An exception has occurred, use %tb to see the full traceback.\n"
 
 log = logging.getLogger("braid_kernel.shell")
 
@@ -111,6 +113,33 @@ def group_traceback(exc: BaseException, tb: TracebackType | None) -> list[str]:
     return ["".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n")]
 
 
+def rendered_by_braid(exc: BaseException) -> bool:
+    """Whether the kernel renders ``exc`` itself (an exception group without its own renderer,
+    which IPython's formatter cannot show) rather than IPython's formatter."""
+    return contains_group(exc) and not hasattr(exc, "_render_traceback_")
+
+
+def format_traceback(shell: Any, exc: BaseException, tb: TracebackType | None) -> list[str]:
+    """The traceback IPython's ``showtraceback`` would show for ``exc`` (with ``tb`` from
+    :func:`user_frames`), without showing it: no custom handler, no ``%pdb``.  A formatter
+    that fails gives Python's plain traceback."""
+    etype = type(exc)
+    try:
+        render = getattr(exc, "_render_traceback_", None)
+        if callable(render):
+            return list(render())
+        if isinstance(exc, SyntaxError):
+            return list(shell.SyntaxTB.structured_traceback(etype, exc, tb))
+        if isinstance(exc, SystemExit):  # IPython shows no stack for it (run_code)
+            return [EXIT_NOTE, *shell.InteractiveTB.get_exception_only(etype, exc)]
+        if rendered_by_braid(exc):
+            return group_traceback(exc, tb)
+        return list(shell.InteractiveTB.structured_traceback(etype, exc, tb, tb_offset=0))
+    except Exception:  # e.g. a _render_traceback_ that fails
+        log.warning("the traceback formatter failed; showing a plain traceback", exc_info=True)
+        return plain_traceback(exc, tb)
+
+
 def show_error(
     shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool, cell_file: str
 ) -> ErrorInfo:
@@ -151,13 +180,13 @@ def _show(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bo
         shell.CustomTB(etype, exc, tb)
     elif not compiled and isinstance(exc, SyntaxError):
         shell.showsyntaxerror()
-    elif contains_group(exc) and not hasattr(exc, "_render_traceback_"):
-        shell._showtraceback(etype, exc, group_traceback(exc, tb))
+    elif rendered_by_braid(exc):
+        shell._showtraceback(etype, exc, format_traceback(shell, exc, tb))
         if shell.call_pdb:
             shell.debugger(force=True)
     else:
         # tb_offset=0: ``tb`` starts at the cell's frame (IPython's would start at run_code's).
-        # SystemExit: no stack, as run_code shows it ("An exception has occurred, use %tb...").
+        # SystemExit: no stack, as run_code shows it (IPython writes EXIT_NOTE before it).
         shell.showtraceback(
             (etype, exc, tb),
             tb_offset=0,

@@ -35,11 +35,13 @@ the mark while a queue is full can leave that subscriber stalled for good.
 from __future__ import annotations
 
 import threading
-
-import zmq
+from typing import TYPE_CHECKING
 
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.wire.channels import Channel
+
+if TYPE_CHECKING:  # the in-process kernel uses the Backlog without ZeroMQ (Pyodide has none)
+    import zmq
 
 #: Frames in one request: identities, delimiter, signature, four JSON frames and the buffers.
 REQUEST_MAX_FRAMES = 4096
@@ -76,6 +78,8 @@ def receive_bounded(sock: zmq.Socket[bytes], max_frames: int, max_bytes: int) ->
     still unread are then discarded one by one without copying them, so the kernel
     never holds the message a second time.
     """
+    import zmq  # here, not at the top: the Backlog below serves kernels without ZeroMQ too
+
     frames = [sock.recv(zmq.NOBLOCK)]
     size = len(frames[0])
     while sock.getsockopt(zmq.RCVMORE):

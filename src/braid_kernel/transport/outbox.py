@@ -5,7 +5,9 @@ plus, when the I/O thread is asleep, one byte written to a wake-up pipe, so a
 ``print`` costs next to nothing.  Draining turns items into signed frames on
 the I/O thread, which also coalesces consecutive stream writes with the same
 parent and stream name into one ``stream`` message: a loop of 100,000 prints
-becomes a few dozen messages, in order, with nothing lost.
+becomes a few dozen messages, in order, with nothing lost.  While the I/O
+thread holds stream text back to batch it (:attr:`Outbox.holding`), only what
+is not stream text wakes it (and :meth:`Outbox.flush_streams`).
 
 Because every message goes through the one FIFO, a cell's stream text always
 reaches the client before the display data, reply or ``idle`` status it
@@ -53,7 +55,6 @@ Frames = list[bytes]
 # 4096 messages per subscriber (transport.limits), one that stops reading holds ~130 MB of it.
 # (16 Ki made kbench stream_throughput ~14% slower: more, smaller messages.)
 MAX_STREAM_CHUNK = 32 << 10
-PARTIAL_LINE_HOLD = 0.005  # seconds the drainer may wait for the rest of a line (see partial_tail)
 
 
 class Outbox:
@@ -77,6 +78,10 @@ class Outbox:
             os.set_blocking(self._read_fd, False)
             os.set_blocking(self._write_fd, False)
         self.asleep = True
+        # The drainer holds stream text back (see transport.batching): stream writes, which wake
+        # it only when ``asleep``, join that text quietly; any other post wakes it.
+        self.holding = False
+        self.flush_requested = False  # sys.stdout.flush() asked for held text to go out now
         # The drainer's thread ident: its own posts need no wake-up (it drains after handling
         # what it received), and skipping the pipe write saves a GIL round trip per request
         # while a cell holds the GIL.
@@ -90,14 +95,25 @@ class Outbox:
     def post(self, item: Item) -> None:
         """Queue an item (any thread, also from signal handlers)."""
         self.items.append(item)
-        if self.asleep:
+        if self.asleep or self.holding:
             self.wake()
 
     def wake(self) -> None:
         """Wake the I/O thread unless a wake-up is already pending (or it is the caller)."""
-        if self.asleep and threading.get_ident() != self.drainer:
-            self.asleep = False
+        if (self.asleep or self.holding) and threading.get_ident() != self.drainer:
+            self.asleep = self.holding = False
             self.post_wakeup()
+
+    def hold(self) -> None:
+        """(I/O thread, after :meth:`take`) Stream text is held: let only other posts wake it."""
+        self.holding = True
+        self.asleep = False
+
+    def flush_streams(self) -> None:
+        """Ask for held stream text to go out now (``sys.stdout.flush()``)."""
+        self.flush_requested = True
+        if self.holding:
+            self.wake()
 
     def post_wakeup(self) -> None:
         """Make the wake-up pipe readable (a full pipe already is), or call ``wakeup``."""
@@ -138,6 +154,7 @@ class Outbox:
         if woken and self._read_fd >= 0:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._read_fd, 4096)
+        self.holding = False
         self.asleep = True  # before popping: a post after this line wakes us again
         items = []
         pop = self.items.popleft
@@ -159,8 +176,9 @@ def partial_tail(items: list[Item]) -> int:
 
     ``print(x)`` writes ``x`` and then ``"\n"``: a drainer woken between the two would send two
     messages, and nbclient (papermill, nbconvert) would save two outputs for one line.  The I/O
-    thread holds such a tail back for at most :data:`PARTIAL_LINE_HOLD`, so the line's end joins
-    it; what follows a partial line in the FIFO is never held, so order is kept.
+    thread holds such a tail back a moment more when its batching interval ends (see
+    :mod:`~braid_kernel.transport.batching`), so the line's end joins it; what follows a partial
+    line in the FIFO is never held, so order is kept.
     """
     n = len(items)
     last = items[-1] if n else None

@@ -32,6 +32,7 @@ from collections.abc import Callable
 import zmq
 
 from braid_kernel.errors import MessageTooLarge
+from braid_kernel.transport.batching import StreamBatcher
 from braid_kernel.transport.heap import HeapTrimmer
 from braid_kernel.transport.limits import (
     IOPUB_HWM,
@@ -43,13 +44,11 @@ from braid_kernel.transport.limits import (
     receive_bounded,
 )
 from braid_kernel.transport.outbox import (
-    PARTIAL_LINE_HOLD,
     Frames,
     Item,
     Outbox,
     Outgoing,
     iter_encoded,
-    partial_tail,
 )
 from braid_kernel.transport.supervisor import GiveUp, log_give_up, supervise
 from braid_kernel.transport.throttle import ThrottledLog
@@ -157,8 +156,7 @@ class IOThread:
         self._sockets: dict[Channel, zmq.Socket[bytes]] = {}
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._held: list[Item] = []  # stream text ending mid-line, waiting for the rest
-        self._held_since = 0.0
+        self._batcher = StreamBatcher()  # stream text held back to be sent in fewer messages
         self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
         self._on_give_up = on_give_up
         self._drops = ThrottledLog(log)
@@ -205,8 +203,11 @@ class IOThread:
         self._ready.set()
         self._outbox.drainer = threading.get_ident()
         poller = zmq.Poller()
-        for sock in self._sockets.values():
-            poller.register(sock, zmq.POLLIN)
+        # Control first: poll reports ready sockets in this order, and requests are stamped as they
+        # are read, so an interrupt_request and an execute_request sent right after it that arrive
+        # together keep their order (the cell is not taken for one queued before the interrupt).
+        for channel in sorted(self._sockets, key=lambda c: c is not Channel.CONTROL):
+            poller.register(self._sockets[channel], zmq.POLLIN)
         poller.register(self._outbox.wake_fd, zmq.POLLIN)
         try:
             supervise("I/O", lambda: self._loop(poller), self._on_give_up)
@@ -224,9 +225,9 @@ class IOThread:
         self._send_unsent()  # after a restart: what the failed run had encoded
         while not self._stopping.is_set():
             timeout = None
-            if self._held:  # send the partial line when the rest does not come in time
-                left = self._held_since + PARTIAL_LINE_HOLD - time.monotonic()
-                timeout = max(0, math.ceil(left * 1000))  # ms
+            left = self._batcher.next_look(time.monotonic())
+            if left is not None:  # held stream text: look again when its time is up
+                timeout = 0 if self._outbox.flush_requested else math.ceil(left * 1000)  # ms
             if self._heap.due is not None:  # a trim deferred by its rate limit (see transport.heap)
                 wait = self._heap.run_due()
                 if wait is not None:
@@ -311,21 +312,14 @@ class IOThread:
             self._send(Channel.IOPUB, [topic, *frames] if topic else frames)
 
     def _flush(self, woken: bool = True, hold: bool = True) -> None:
-        items = self._outbox.take(woken)
-        holding = bool(self._held)
-        if holding:
-            items[:0] = self._held
-            self._held = []
+        outbox = self._outbox
+        if outbox.flush_requested:  # read before taking: the flush covers what was written before
+            outbox.flush_requested = hold = False
+        items = self._batcher.split(outbox.take(woken), time.monotonic(), hold)
+        if self._batcher.held:
+            outbox.hold()
         if not items:
             return
-        cut = partial_tail(items) if hold else len(items)
-        if cut < len(items):
-            now = time.monotonic()
-            if not holding:
-                self._held_since = now
-            if now - self._held_since < PARTIAL_LINE_HOLD:
-                self._held = items[cut:]
-                del items[cut:]
         # Encode, then send, a few MiB at a time: encoding everything first would hold a copy
         # of all a cell printed (one loop of prints can queue hundreds of MB); sending each message
         # as it is encoded hands the GIL to the printing thread between every two (each send

@@ -1,120 +1,28 @@
-"""JSON for the wire: orjson, with the few conversions Jupyter content needs.
+"""JSON for the wire: orjson where it is installed, the standard library where it cannot be.
 
-Message content comes from user code (display data, comm payloads), so the
-encoder accepts what Jupyter clients accept: dates become ISO strings, bytes
-become base64, numpy scalars and arrays become numbers and lists, sets become
-lists, and dict keys are stringified.
+:func:`dumps` turns message parts into UTF-8 JSON bytes, with the conversions Jupyter content
+needs (dates as ISO strings, bytes as base64, numpy values, sets, non-string keys) and a repair
+of what JSON cannot carry (a lone surrogate becomes U+FFFD, an integer beyond 64 bits keeps its
+digits); what still cannot be encoded raises :class:`~braid_kernel.errors.UnencodableContent`.
+:func:`loads` parses JSON bytes (``ValueError`` when they are not JSON), decoding bytes that are
+not UTF-8 with U+FFFD in their place.
 
-Every message must go out, so :func:`dumps` repairs what JSON cannot carry
-instead of refusing it: a lone surrogate (what ``surrogateescape`` gives for a
-file name that is not UTF-8) becomes U+FFFD, a surrogate pair the character
-it encodes, and an integer beyond 64 bits is written with all its digits (as
-the standard library would).  The repair is a second pass that runs only
-when orjson refuses the first, so ordinary messages cost one orjson call.
-What still cannot be encoded — an object of an unknown type, nesting deeper
-than :data:`MAX_DEPTH` — is an :class:`~braid_kernel.errors.UnencodableContent`
-(a ``TypeError``) that the caller reports.
+:mod:`~braid_kernel.wire.jsonfast` (orjson) is the fast path; where orjson has no wheel (Pyodide,
+pyproject leaves it out under ``sys_platform == "emscripten"``) :mod:`~braid_kernel.wire.jsonstd`
+writes the same bytes for the same message with the standard library (tests/wire compare the two).
 """
 
 from __future__ import annotations
 
-import base64
-from typing import Any
+from braid_kernel.wire.jsonconv import MAX_DEPTH, repair_text
 
-import orjson
+try:
+    from braid_kernel.wire.jsonfast import dumps, loads
 
-from braid_kernel.errors import UnencodableContent
+    ENCODER = "orjson"
+except ImportError:  # no orjson: the standard library, same bytes
+    from braid_kernel.wire.jsonstd import dumps, loads
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+    ENCODER = "json"
 
-MAX_DEPTH = 254
-"""Containers nested deeper than this are refused (orjson's own limit)."""
-
-_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # orjson's integer range
-
-
-def _default(obj: Any) -> Any:
-    if isinstance(obj, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(obj)).decode("ascii")
-    if isinstance(obj, set | frozenset):
-        return list(obj)
-    tolist = getattr(obj, "tolist", None)  # numpy arrays orjson cannot take natively
-    if callable(tolist) and getattr(obj, "ndim", False):
-        return tolist()
-    item = getattr(obj, "item", None)  # numpy scalar types orjson does not know
-    if callable(item):
-        return item()
-    if callable(tolist):
-        return tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def dumps(obj: Any) -> bytes:
-    """Serialize to UTF-8 JSON bytes, repairing text JSON cannot carry (see the module
-    docstring); raises :class:`~braid_kernel.errors.UnencodableContent`."""
-    try:
-        return orjson.dumps(obj, default=_default, option=_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError: a surrogate, a huge int, an unknown type, depth
-        pass
-    try:
-        return orjson.dumps(_repair(obj, 0), default=_repair_default, option=_OPTIONS)
-    except (TypeError, RecursionError) as exc:
-        raise UnencodableContent(str(exc)) from exc
-
-
-def loads(data: bytes | memoryview) -> Any:
-    """Parse JSON bytes; raises ``orjson.JSONDecodeError`` (a ``ValueError``).
-
-    Bytes that are not valid UTF-8 are decoded with U+FFFD in their place, as jupyter_client
-    decodes: it sends a lone surrogate (text from ``surrogateescape``, in a cell's code) as the
-    raw byte it stands for, and the request must still run.
-    """
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        try:
-            bytes(data).decode("utf-8")
-        except UnicodeDecodeError:
-            return orjson.loads(bytes(data).decode("utf-8", "replace"))
-        raise
-
-
-# ------------------------------------------------------------ the repair pass
-def repair_text(text: str) -> str:
-    """``text`` as UTF-8 can carry it: each lone surrogate becomes U+FFFD, a surrogate pair
-    the character it stands for."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
-
-
-def _repair(obj: Any, depth: int) -> Any:
-    """A copy of ``obj`` orjson can encode, as far as text and integers go; values of other
-    types are left for orjson (and :func:`_repair_default`)."""
-    if isinstance(obj, str):
-        return repair_text(obj)
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return obj if _INT_MIN <= obj <= _INT_MAX else orjson.Fragment(str(int(obj)))
-    if isinstance(obj, dict | list | tuple):
-        if depth >= MAX_DEPTH:
-            raise UnencodableContent(f"content nested deeper than {MAX_DEPTH} levels")
-        if isinstance(obj, dict):
-            return {_repair_key(k): _repair(v, depth + 1) for k, v in obj.items()}
-        return [_repair(v, depth + 1) for v in obj]
-    return obj
-
-
-def _repair_key(key: Any) -> Any:
-    if isinstance(key, str):
-        return repair_text(key)
-    if isinstance(key, int) and not isinstance(key, bool) and not _INT_MIN <= key <= _INT_MAX:
-        return str(int(key))
-    return key
-
-
-def _repair_default(obj: Any) -> Any:
-    return _repair(_default(obj), 0)
+__all__ = ("ENCODER", "MAX_DEPTH", "dumps", "loads", "repair_text")

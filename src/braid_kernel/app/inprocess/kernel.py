@@ -1,6 +1,6 @@
 """The kernel in-process: driven from Python on the host's event loop, without ZeroMQ.
 
-:class:`InProcessKernel` is the same :class:`~braid_kernel.app.core.KernelCore`
+:class:`InProcessKernel` holds the same :class:`~braid_kernel.app.root.KernelParts`
 a kernel process runs — IPython shell, handlers, scheduler, modes, comms,
 display, stdin — with the in-memory transport in place of the ZeroMQ
 threads::
@@ -25,7 +25,7 @@ start.  What needs a thread in a kernel process and has none here:
 Entering takes over the process-wide hooks (``sys.stdout``/``sys.stderr``,
 ``input``, ``sys.displayhook``, IPython's builtins, ``__main__``, the ``comm``
 factories) and exiting puts them back (see
-:mod:`~braid_kernel.app.inprocess.process_state`); output the host itself
+:mod:`braid_kernel.process_hooks`); output the host itself
 writes meanwhile still reaches the host's streams, because streams route by
 the current request (a ContextVar).  IPython allows one shell per process, so
 one in-process kernel runs at a time (a second raises
@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import sys
 import threading
 import uuid
 from types import TracebackType
@@ -48,17 +49,19 @@ import sniffio
 from anyio.abc import TaskGroup
 
 from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.core import KernelCore
 from braid_kernel.app.inprocess.connection import Connection, Send
-from braid_kernel.app.inprocess.process_state import ProcessState
 from braid_kernel.app.inprocess.stdin import InProcessInput, InputHandler
+from braid_kernel.app.root import KernelParts, build_kernel
+from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.support import check_supported
 from braid_kernel.engine.modes import Backend, Mode, parse_modes
 from braid_kernel.errors import BraidError, ConfigError
+from braid_kernel.process_hooks import Preserved, ProcessHooks
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.control import InlineControl
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.routing.loopbridge import LoopBridge
+from braid_kernel.shell.ipshell import CHILD_ENVIRONMENT
 from braid_kernel.shell.lease import lease_shell, reattach_inline_figures, release_shell
 from braid_kernel.transport.memory import MemoryTransport
 from braid_kernel.transport.outbox import Outbox
@@ -75,6 +78,8 @@ log = logging.getLogger("braid_kernel")
 EXIT_GRACE = 5.0  # seconds the main shell gets to end its cells when the kernel exits
 _CHAINED = Mode(0)
 _NO_KEY = b""  # nothing to authenticate in-process: messages never leave the process
+# Environment variables the kernel's shell sets (matplotlib's backend, what child processes see).
+_ENVIRONMENT = ("MPLBACKEND", *CHILD_ENVIRONMENT)
 
 
 class _Stopped:
@@ -93,30 +98,39 @@ class InProcessKernel:
     names (``"concurrent"``).  ``backend``: the anyio backend the host runs
     (``"asyncio"`` or ``"trio"``); checked against the running loop, which
     is the one used.  ``debugger``: answer ``debug_request`` (debugpy starts
-    threads of its own once a frontend initializes it).
+    threads of its own once a frontend initializes it).  ``react_lazy``: with
+    react, lazy reactive mode (dependents become stale instead of re-running).
     """
 
     def __init__(
-        self, modes: Mode | str = _CHAINED, backend: Backend | str | None = None, *, debugger: bool = False
+        self,
+        modes: Mode | str = _CHAINED,
+        backend: Backend | str | None = None,
+        *,
+        debugger: bool = False,
+        react_lazy: bool = False,
     ) -> None:
         self._modes = parse_modes(modes) if isinstance(modes, str) else modes
+        self._react_lazy = react_lazy
         self._backend = Backend(backend) if isinstance(backend, str) else backend
         self._debugger = debugger
         self._ids = itertools.count(1)
         self._connections: dict[bytes, Connection] = {}
         self._stack: contextlib.AsyncExitStack | None = None
-        self._state: ProcessState | None = None
-        self._core: KernelCore | None = None
+        self._preserved: Preserved | None = None
+        self._hooks: ProcessHooks | None = None
+        self._leased = False  # this kernel created the process's IPython shell
+        self._parts: KernelParts | None = None
         self._tg: TaskGroup | None = None
         self._stopped = False
 
     # ------------------------------------------------------------ public API
     @property
-    def core(self) -> KernelCore:
-        """The running kernel's core (shell, publisher, handlers); inside ``async with`` only."""
-        if self._core is None:
+    def parts(self) -> KernelParts:
+        """The running kernel's parts (shell, publisher, handlers); inside ``async with`` only."""
+        if self._parts is None:
             raise BraidError("the in-process kernel is not running: use it inside `async with`")
-        return self._core
+        return self._parts
 
     @property
     def stopped(self) -> bool:
@@ -125,7 +139,7 @@ class InProcessKernel:
 
     def connect(self, send: Send, *, input_handler: InputHandler | None = None) -> Connection:
         """Attach a frontend that pushes message dicts (the callback form); see :class:`Connection`."""
-        if self._core is None or self._stopped:
+        if self._parts is None or self._stopped:
             raise BraidError("the in-process kernel is not running: connect inside `async with`")
         identity = f"inprocess-{next(self._ids)}".encode()
         connection = Connection(
@@ -147,18 +161,23 @@ class InProcessKernel:
 
     def stop(self) -> None:
         """Stop the main shell (cancelling its cells); requests after this get error replies."""
-        if self._core is not None:
-            self._core.stop()
+        if self._parts is not None:
+            self._parts.shutdown.request()
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> InProcessKernel:
         if self._stack is not None:
             raise BraidError("an InProcessKernel can be entered only once")
-        config = KernelConfig(modes=self._modes, backend=self._host_backend(), debugger=self._debugger)
+        config = KernelConfig(
+            modes=self._modes,
+            backend=self._host_backend(),
+            debugger=self._debugger,
+            react_lazy=self._react_lazy,
+        )
         check_supported(config)
         self._stack = contextlib.AsyncExitStack()
         self._ready, self._main_done, self._wake = anyio.Event(), anyio.Event(), anyio.Event()
-        self._state = ProcessState.capture()
+        self._preserved = Preserved(_ENVIRONMENT)  # before the shell exists
         try:
             self._build(config)
             self._tg = await self._stack.enter_async_context(anyio.create_task_group())
@@ -189,26 +208,29 @@ class InProcessKernel:
         return host
 
     def _build(self, config: KernelConfig) -> None:
-        lease_shell()
+        lease_shell()  # ConfigError when the process has a shell already (another kernel's)
+        self._leased = True
         bridge = LoopBridge.for_current_loop()
         outbox = Outbox(wakeup=lambda: bridge.call_soon(self._wake_pump))
-        self._core = core = KernelCore(config, outbox)
-        reattach_inline_figures(core.shell)
-        codec = WireCodec(Signer(_NO_KEY), core.session, "braid")
-        control = InlineControl(SyncDispatcher(core.publisher, core.control_handlers()))
-        self._transport = MemoryTransport(codec, outbox, core.router(codec, control).on_frames)
+        self._parts = parts = build_kernel(config, outbox, shutdown=Shutdown())
+        reattach_inline_figures(parts.shell)
+        codec = WireCodec(Signer(_NO_KEY), parts.session, "braid")
+        control = InlineControl(SyncDispatcher(parts.publisher, parts.control_handlers))
+        self._transport = MemoryTransport(codec, outbox, parts.router(codec, control).on_frames)
         self._client_codec = WireCodec(Signer(_NO_KEY), uuid.uuid4().hex, "client")
-        assert self._state is not None
-        self._input = InProcessInput(core.stdin, self._input_handler, core.session, threading.get_ident())
-        core.install_io_hooks(self._state.stdout, self._state.stderr, self._input)
+        self._input = InProcessInput(parts.stdin, self._input_handler, parts.session, threading.get_ident())
+        # Text written outside any request (the host's own) goes to the host's streams.
+        self._hooks = parts.process_hooks(sys.stdout, sys.stderr, self._input, preserved=self._preserved)
+        self._hooks.install()
+        parts.startup()
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
             with anyio.CancelScope(shield=True):
-                if self._core is not None and self._ready.is_set():
-                    self._core.stop()
+                if self._parts is not None and self._ready.is_set():
+                    self._parts.shutdown.request()
                     self._input.release_all()
                     with anyio.move_on_after(EXIT_GRACE):
                         await self._main_done.wait()
@@ -226,32 +248,35 @@ class InProcessKernel:
     def _release(self) -> None:
         for connection in list(self._connections.values()):
             connection.close()
-        core, self._core = self._core, None
+        parts, self._parts = self._parts, None
         self._stopped = True
         try:
-            if core is not None:
-                core.subshells.delete_all()
-                core.release()
-                release_shell(core.shell)
-                core.outbox.close()
-            elif self._state is not None:
+            if parts is not None:
+                parts.subshells.delete_all()
+                parts.release()  # the features' threads (run_on's loops)
+                release_shell(parts.shell)
+                parts.outbox.close()
+            elif self._leased:
                 with contextlib.suppress(Exception):  # the lease may have failed half-way
                     from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
                     if ZMQInteractiveShell.initialized():
                         release_shell(ZMQInteractiveShell.instance())
         finally:
-            if self._state is not None:
-                self._state.restore()
+            if self._hooks is not None:
+                self._hooks.uninstall()  # every process-wide patch, the preserved state last
+            elif self._preserved is not None:  # the build failed before the hooks were made
+                self._preserved.uninstall()
 
     # ------------------------------------------------------------ tasks
     async def _serve_main(self) -> None:
-        assert self._core is not None
+        assert self._parts is not None
+        parts = self._parts
         try:
-            await self._core.shells.serve_main(self._ready.set)
+            await parts.shells.serve_main(self._ready.set)
         finally:
             self._stopped = True
-            self._core.registry.add(None, _Stopped())
+            parts.registry.add(None, _Stopped())
             self._main_done.set()
 
     def _wake_pump(self) -> None:

@@ -12,8 +12,7 @@ import re
 
 from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
-from braid_kernel.shell.braid_magic import BraidCommands, usage_error
-from braid_kernel.shell.ipshell import ZMQInteractiveShell
+from braid_kernel.shell.braid_magic import usage_error
 
 CACHE_USAGE = "cache [on|off|info|clear]"
 NOCACHE_USAGE = "nocache"
@@ -64,15 +63,3 @@ class CacheCommands:
         raise usage_error(
             NOCACHE_USAGE, "write %%braid nocache (or # braid: nocache) as the first line of the cell"
         )
-
-
-def install_cache_commands(shell: ZMQInteractiveShell, cache: CellCache) -> None:
-    """Register the subcommands on ``shell.braid`` and the ``%%braid nocache`` transformer."""
-    handlers = CacheCommands(cache)
-    commands: BraidCommands | None = shell.braid
-    if commands is not None:
-        commands.add("cache", handlers.cache_command, CACHE_USAGE, "cache mode: on, off, info, clear")
-        commands.add(
-            "nocache", handlers.nocache_command, NOCACHE_USAGE, "%%braid nocache: run a cell uncached"
-        )
-    shell.input_transformers_cleanup.insert(0, opt_out_marker)

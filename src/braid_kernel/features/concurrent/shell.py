@@ -7,7 +7,7 @@ subshell), found through :data:`braid_kernel.engine.scheduler.current_scheduler`
 from __future__ import annotations
 
 from braid_kernel.engine.scheduler import Scheduler, current_scheduler
-from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.shell.braid_magic import usage_error
 
 MODE_USAGE = "mode [concurrent|chained]"
 CANCEL_USAGE = "cancel N [N...]"
@@ -50,8 +50,3 @@ def braid_cancel(args: list[str], cell: str | None) -> None:
         running = ", ".join(map(str, scheduler.running_counts())) or "none"
         listed = ", ".join(map(str, missing))
         print(f"%braid cancel: no running or waiting cell [{listed}] (running now: {running})")
-
-
-def register_scheduler_commands(commands: BraidCommands) -> None:
-    commands.add("mode", braid_mode, MODE_USAGE, "run the next cells concurrently or chained")
-    commands.add("cancel", braid_cancel, CANCEL_USAGE, "cancel running or waiting cells by number")

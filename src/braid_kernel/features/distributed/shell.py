@@ -8,13 +8,13 @@ kernels do; without argument it shows the setting.
 from __future__ import annotations
 
 from braid_kernel.features.distributed.engine import DistributedWork
-from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.shell.braid_magic import Subcommand, usage_error
 
 USAGE = "cancel-work [on|off]"
 
 
-def register_work_commands(commands: BraidCommands, work: DistributedWork) -> None:
-    """Add ``%braid cancel-work`` acting on the kernel's ``work``."""
+def cancel_work_command(work: DistributedWork) -> Subcommand:
+    """``%braid cancel-work``, acting on the kernel's ``work``."""
 
     def cancel_work(args: list[str], cell: str | None) -> None:
         del cell
@@ -29,4 +29,6 @@ def register_work_commands(commands: BraidCommands, work: DistributedWork) -> No
             raise usage_error(USAGE, f"expected 'on' or 'off', got {' '.join(args)!r}")
         work.enabled = args[0] == "on"
 
-    commands.add("cancel-work", cancel_work, USAGE, "interrupts cancel the cell's Dask futures (default on)")
+    return Subcommand(
+        "cancel-work", cancel_work, USAGE, "interrupts cancel the cell's Dask futures (default on)"
+    )

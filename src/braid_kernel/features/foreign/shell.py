@@ -22,7 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from braid_kernel.engine.compiler import compile_cell, run_code
 from braid_kernel.features.foreign.engine import ForeignLoops
 
-__all__ = ("ForeignLoopMagics", "await_foreign_magics", "register_foreign_magics")
+__all__ = ("ForeignLoopMagics", "await_foreign_magics")
 
 # What IPython turns `%trio ...` / `%%trio` into; the call gets an `await` in front.
 _MAGIC_CALL = re.compile(r"(?<!await )get_ipython\(\)\.run_(?:line|cell)_magic\('(?:trio|asyncio)',")
@@ -65,10 +65,3 @@ class ForeignLoopMagics(Magics):  # type: ignore[misc]
             return await value if inspect.isawaitable(value) else value
 
         return self._loops.run_on(backend, execute)
-
-
-def register_foreign_magics(shell: InteractiveShell, loops: ForeignLoops) -> None:
-    """Give ``shell`` the ``%trio`` / ``%asyncio`` magics (running on ``loops``), awaited where a
-    cell uses them."""
-    shell.register_magics(ForeignLoopMagics(shell, loops))
-    shell.input_transformers_post.append(await_foreign_magics)

@@ -3,7 +3,7 @@
 The kernel's GUI host is fixed at startup (``--loop tk|qt``), so these never start a loop:
 ``%gui tk`` / ``%matplotlib tk`` succeed when the kernel hosts Tk and otherwise fail with what to
 do instead; ``%gui`` alone says what is possible.  Inline figures and ipympl widgets
-(``%matplotlib widget``) need no GUI loop and work in every kernel.  :func:`register_gui` gives
+(``%matplotlib widget``) need no GUI loop and work in every kernel.  :mod:`.feature` gives
 the shell its :class:`HostedGui` (the checks ``enable_gui``/``enable_matplotlib`` run, see
 :class:`~braid_kernel.shell.ipshell.GuiPolicy`) and replaces IPython's ``%gui``.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from braid_kernel.engine.modes import GuiLoop
+from braid_kernel.routing import platform
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 __all__ = (
@@ -21,7 +21,6 @@ __all__ = (
     "check_gui_request",
     "check_matplotlib_request",
     "describe_gui",
-    "register_gui",
 )
 
 _NO_LOOP = (None, "", "inline", "agg", "widget", "ipympl", "nbagg")
@@ -35,6 +34,11 @@ def check_gui_request(gui: str | None, host: str | None) -> None:
     wanted = _TOOLKIT_OF.get(str(gui))
     if wanted is not None and wanted == host:
         return
+    if platform.IN_BROWSER:
+        raise RuntimeError(
+            f"GUI event loop {gui!r} is not available in the browser (Pyodide has no Tk or Qt). "
+            "Use %matplotlib inline or %matplotlib widget here."
+        )
     running = f"this kernel hosts the {host} event loop" if host else "this kernel runs no GUI event loop"
     install = f"braid-kernel install --loop {wanted}" if wanted else "braid-kernel install --loop tk|qt"
     raise RuntimeError(
@@ -104,11 +108,3 @@ class GuiMagics(Magics):  # type: ignore[misc]
         self.shell.enable_gui(name)
         if name not in _NO_LOOP:
             print(f"GUI event loop {self.host} is running (the kernel's host).")
-
-
-def register_gui(shell: ZMQInteractiveShell, loop: GuiLoop | None) -> None:
-    """Tell ``shell`` which GUI loop hosts the kernel (``loop``; None: none), so ``%gui`` and
-    ``%matplotlib`` accept only what runs here, and replace IPython's ``%gui``."""
-    host = loop.value if loop is not None else None
-    shell.gui_policy = HostedGui(host)
-    shell.register_magics(GuiMagics(shell, host))

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from types import BuiltinFunctionType, FrameType, FunctionType, ModuleType
 from typing import Any, Generic, TypeVar
 
+from braid_kernel.routing import platform
+
 log = logging.getLogger("braid_kernel.sessions")
 
 S = TypeVar("S")
@@ -181,6 +183,9 @@ class MainThreadSampler:
         self.thread = threading.Thread(target=self._run, name="braid-session-sampler", daemon=True)
 
     def start(self) -> None:
+        if not platform.CAN_START_THREADS:  # Pyodide: no time charged, no "holding" warnings
+            log.info("session sampler not started: %s", platform.NO_THREADS)
+            return
         self.thread.start()
 
     def stop(self) -> None:

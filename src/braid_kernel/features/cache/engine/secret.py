@@ -46,7 +46,8 @@ def secret_file(environ: Mapping[str, str]) -> Path:
 def check_private(info: os.stat_result, what: str, *, writable_only: bool = False) -> None:
     """Refuse (:class:`UntrustedCache`) a file or directory owned by another user, or open to group
     or others (only write access counts with ``writable_only``)."""
-    if info.st_uid != os.geteuid():
+    geteuid = getattr(os, "geteuid", None)  # Pyodide has none: one user, the page's
+    if geteuid is not None and info.st_uid != geteuid():
         raise UntrustedCache(f"{what} is owned by another user (uid {info.st_uid})")
     mask = 0o022 if writable_only else 0o077
     if info.st_mode & mask:
@@ -65,6 +66,12 @@ def load_secret(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not hasattr(os, "link"):  # Pyodide: one process, no hard links; made in place, private
+        with contextlib.suppress(FileExistsError):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(secrets.token_hex(_SECRET_BYTES) + "\n")
+        return _read(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cache-secret-")  # mode 0600
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:

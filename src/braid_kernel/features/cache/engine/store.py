@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from braid_kernel.features.cache.engine.secret import UntrustedCache, check_private, load_secret
+from braid_kernel.routing import platform
 from braid_kernel.units import format_size
 
 __all__ = ("CacheStore", "StoreStats")
@@ -151,6 +152,8 @@ class CacheStore:
             descriptor = os.open(name, _READ, dir_fd=directory)
             with os.fdopen(descriptor, "rb") as file:
                 data = file.read()
+                with contextlib.suppress(OSError):  # most recently used; through the descriptor
+                    os.utime(file.fileno())  # (no symlink to follow, and Pyodide has no lutime)
         except FileNotFoundError:
             return None
         except UntrustedCache:
@@ -162,8 +165,6 @@ class CacheStore:
         if payload is None:
             self.discard(key, "corrupt or not authentic (truncated, altered, or not written by you)")
             return None
-        with contextlib.suppress(OSError):
-            os.utime(name, dir_fd=directory, follow_symlinks=False)  # most recently used
         return payload
 
     def _verify(self, key: str, data: bytes) -> memoryview | None:
@@ -186,7 +187,8 @@ class CacheStore:
 
     # ------------------------------------------------------------ writing
     def put(self, key: str, payload: bytes) -> None:
-        """Store ``payload`` under ``key`` (written by the writer thread), evicting old entries to
+        """Store ``payload`` under ``key`` (written by the writer thread, or at once where no
+        thread can start), evicting old entries to
         stay within the limit.  Raises ``ValueError`` if the entry alone exceeds the limit or the
         store is refused (not private)."""
         if self.refused is not None:
@@ -197,6 +199,9 @@ class CacheStore:
                 f"the entry takes {format_size(size)}, more than the cache limit of {format_size(self.limit)}"
             )
         self._name(key)  # a bad key fails here, not in the writer
+        if not platform.CAN_START_THREADS:  # Pyodide: no writer thread, the cell's thread writes
+            self._write(key, payload)
+            return
         with self._lock:
             self._pending[key] = payload
             if self._writer is None or not self._writer.is_alive():

@@ -18,6 +18,7 @@ from typing import Any
 
 import braid_kernel.features.debugger.engine.requests as req  # not `from . import`: that imports the package
 from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.routing import platform
 
 from .adapter import Message
 from .errors import DebuggerError
@@ -104,6 +105,8 @@ class Debugger:
         try:
             if handler is None:
                 raise DebuggerError(f"not a DAP request: command is {command!r}")
+            if not platform.CAN_START_THREADS:  # debugpy serves from threads of its own
+                raise DebuggerError(f"the debugger is not available: {platform.NO_THREADS}")
             return handler(request)
         except DebuggerError as exc:
             return req.failure(request, next(self._seq), str(exc))

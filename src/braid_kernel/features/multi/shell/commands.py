@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Protocol
 
-from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.shell.braid_magic import usage_error
 from braid_kernel.units import format_size
 
 if TYPE_CHECKING:
@@ -100,9 +100,3 @@ class SessionCommands:
             raise usage_error(
                 SESSION_USAGE, f"expected name NAME, attach NAME or reset, got {' '.join(args)!r}"
             )
-
-
-def register_session_commands(commands: BraidCommands, control: SessionControl | None) -> None:
-    handlers = SessionCommands(control)
-    commands.add("sessions", handlers.sessions, SESSIONS_USAGE, "list the sessions of a multi-mode kernel")
-    commands.add("session", handlers.session, SESSION_USAGE, "name, attach to or reset this session")

@@ -13,10 +13,16 @@ directory, threads, and a cell blocking the main thread holds up every session).
 
 Sessions are freed when idle longer than ``--session-idle-timeout``, and a session no client
 uses any more (after ``%braid session attach``) is freed once its requests end.
+
+Each session's ``braid.dataflow`` comm serves that session's graph; its ``run_stale`` request
+runs the session's stale cells in the session's scheduler, as a task of the manager's own task
+group (:meth:`SessionManager.serve_background`), counted as a request of the session.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import gc
 import inspect
 import logging
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 from comm.base_comm import BaseComm, CommManager
 
 from braid_kernel.engine.cellfiles import CellFiles
@@ -43,7 +50,7 @@ from braid_kernel.features.multi.engine import (
     idle_longer_than,
 )
 from braid_kernel.features.react.engine.graph import DataflowGraph
-from braid_kernel.features.react.engine.runner import ReactiveRunner
+from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
 from braid_kernel.features.react.shell.dataflow import TARGET as DATAFLOW_TARGET
 from braid_kernel.features.react.shell.dataflow import DataflowTarget
 from braid_kernel.integrations.comms import CommService, KernelCommManager
@@ -158,6 +165,7 @@ class SessionManager:
         self._build = build
         self.table = table
         self._sampler: MainThreadSampler | None = None
+        self._tasks: TaskGroup | None = None  # the sessions' own work (stale runs), while serving
 
     # ------------------------------------------------------------ sessions
     def lookup(self, request: Request) -> Session | None:
@@ -185,11 +193,11 @@ class SessionManager:
         comms.targets = (
             self.comms.manager.targets
         )  # targets are process-wide, like the modules registering them
+        activity = Activity.starting(_now())
+        session = Session(client, namespace, scheduler, execute, comms, cache, None, activity)
         runner = scheduler.runner
-        dataflow = DataflowTarget(runner) if isinstance(runner, ReactiveRunner) else None
-        session = Session(
-            client, namespace, scheduler, execute, comms, cache, dataflow, Activity.starting(_now())
-        )
+        if isinstance(runner, ReactiveRunner):
+            session.dataflow = DataflowTarget(runner, functools.partial(self._start_stale_run, session))
         session.handlers = {
             "execute_request": execute,
             "complete_request": requests.complete,
@@ -272,6 +280,28 @@ class SessionManager:
 
         self.comms.manager.register_target(DATAFLOW_TARGET, opened)
 
+    def _start_stale_run(self, session: Session) -> None:
+        """The session's ``braid.dataflow`` comm asked to run its stale cells (main loop): start
+        them in the session's scheduler, in the comm request's context (their output is parented
+        to it)."""
+        tasks = self._tasks
+        if tasks is None:
+            raise RuntimeError("the kernel does not serve sessions (it is starting or stopping)")
+        contextvars.copy_context().run(tasks.start_soon, self._run_stale, session)
+
+    async def _run_stale(self, session: Session) -> None:
+        activity = session.activity
+        activity.begin(_now())
+        try:
+            with session.activated():
+                await run_stale(session.scheduler)
+        except Exception:  # never take the manager's task group (and the kernel) down with it
+            log.exception("session %s: running the stale cells failed", session.short_id)
+        finally:
+            activity.end(_now())
+            if session.detached and activity.requests == 0:
+                self.free(session)
+
     # ------------------------------------------------------------ interrupts
     def interrupt_everyone(self, at: float) -> None:
         """Cancel the awaiting cells of every session (a raw SIGINT arrived ``at``; main loop)."""
@@ -280,19 +310,23 @@ class SessionManager:
 
     # ------------------------------------------------------------ background work
     async def serve_background(self) -> None:
-        """Watch the main thread and free idle sessions until cancelled (main loop)."""
+        """Watch the main thread, free idle sessions and run the sessions' stale runs until
+        cancelled (main loop)."""
         self._sampler = MainThreadSampler(self._sampled_owner, self.cell_files.is_cell)
         self._sampler.start()
         try:
-            timeout = self.idle_timeout
-            if timeout is None:
-                await anyio.sleep_forever()
-                return
-            period = max(0.05, min(timeout / 4, REAP_EVERY_MAX))
-            while True:
-                await anyio.sleep(period)
-                self.reap(timeout)
+            async with anyio.create_task_group() as tasks:
+                self._tasks = tasks
+                timeout = self.idle_timeout
+                if timeout is None:
+                    await anyio.sleep_forever()
+                    return
+                period = max(0.05, min(timeout / 4, REAP_EVERY_MAX))
+                while True:
+                    await anyio.sleep(period)
+                    self.reap(timeout)
         finally:
+            self._tasks = None
             self._sampler.stop()
 
     def reap(self, timeout: float) -> list[Session]:

@@ -32,6 +32,10 @@ depending on what ran, and the dependents of deleted cells, become *stale* inste
 The reply adds ``stale``: every stale cell, in dependency order.  A stale cell stops being stale
 when it runs (by hand, or through :meth:`ReactiveRunner.run_stale_after` / a :class:`StaleRun`,
 which run every stale cell in dependency order); its dependents stay stale until they run.
+
+**Progress**: besides the graph listeners (told after every reactive run), progress listeners
+hear each cell's step as it happens (queued, running, ran / re-ran / restored from the cache /
+failed..., stale; see :mod:`~braid_kernel.features.react.engine.progress`), keyed by cell.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ import builtins
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import anyio
@@ -49,11 +54,12 @@ from braid_kernel.engine.analysis import CellNames, analyse
 from braid_kernel.engine.cell import Cell, Outcome, Status
 from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.runner import CellRunner
-from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.engine.scheduler import Scheduler, current_scheduler
 from braid_kernel.engine.streams import tap_output_streams
 from braid_kernel.errors import DataflowError
 from braid_kernel.features.react.engine.compose import Part
 from braid_kernel.features.react.engine.graph import DataflowGraph
+from braid_kernel.features.react.engine.progress import Progress, ProgressListener
 from braid_kernel.features.react.engine.slot import OutputSlot, Send, SlotMode
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.publisher import Publisher
@@ -80,6 +86,13 @@ class StaleRun(Cell):
     cell and an interrupt stops it), it runs every stale cell in dependency order."""
 
 
+async def run_stale(scheduler: Scheduler) -> Outcome:
+    """Run every stale cell of ``scheduler``'s reactive runner, in the scheduler's turn (a
+    chained cell running now finishes first): the ``braid.dataflow`` comm's ``run_stale``."""
+    stale_run = StaleRun("%braid run stale", "", 0, "<run stale>", False, received=time.monotonic())
+    return await scheduler.run(stale_run)
+
+
 @dataclass(slots=True)
 class _Plan:
     """One propagation: who ran, who failed, what to tell the triggering cell."""
@@ -91,6 +104,8 @@ class _Plan:
     waiting: list[str] = field(default_factory=list)
     own_outcome: Outcome | None = None
     own_waiting_for: list[str] = field(default_factory=list)
+    announced: bool = False  # progress listeners were told this change started
+    pending: set[str] = field(default_factory=set)  # queued or running, not ended
 
 
 class ReactiveRunner(CellRunner):
@@ -108,6 +123,7 @@ class ReactiveRunner(CellRunner):
         self.owner: dict[str, str] = {}  # name -> the cell whose value the namespace holds
         self.shown: set[str] = set()  # cells that have a display to update
         self.listeners: list[Callable[[], object]] = []  # told after every reactive run
+        self.progress_listeners: list[ProgressListener] = []  # told each cell's step as it happens
         self.enabled = False
         self.lazy = False
         self._stale_after: set[int] = set()  # id() of the cells that asked for run_stale_after
@@ -195,9 +211,12 @@ class ReactiveRunner(CellRunner):
         return Outcome(Status.OK)
 
     def _mark_stale(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            if key in self.graph.nodes:
-                self.states[key] = CellState.STALE
+        marked = [key for key in keys if key in self.graph.nodes]
+        for key in marked:
+            self.states[key] = CellState.STALE
+        if marked:
+            marked.sort(key=lambda k: self.graph.nodes[k].position)
+            self._progress(dict.fromkeys(marked, Progress.STALE))
 
     def run_stale_after(self, cell: Cell | None) -> None:
         """Ask for every stale cell to run, in dependency order, once ``cell`` (the one
@@ -233,6 +252,13 @@ class ReactiveRunner(CellRunner):
                 listener()
             except Exception:
                 log.warning("a dataflow listener failed", exc_info=True)
+
+    def _progress(self, states: Mapping[str, Progress], change: bool = False) -> None:
+        for listener in list(self.progress_listeners):
+            try:
+                listener(states, change)
+            except Exception:
+                log.warning("a dataflow progress listener failed", exc_info=True)
 
     @staticmethod
     def key_of(cell: Cell, names: CellNames) -> str:
@@ -289,19 +315,39 @@ class ReactiveRunner(CellRunner):
         self, plan: _Plan, affected: set[str], cell: Cell, scope: anyio.CancelScope, request: Request | None
     ) -> None:
         order = self.graph.order(affected)
+        if order:
+            plan.pending.update(order)
+            self._progress(dict.fromkeys(order, Progress.QUEUED), change=not plan.announced)
+            plan.announced = True
+        try:
+            await self._run_in_order(plan, order, cell, scope, request)
+        finally:  # interrupted: the cells that did not end
+            left = [key for key in order if key in plan.pending]
+            plan.pending.difference_update(left)
+            if left:
+                self._progress(dict.fromkeys(left, Progress.CANCELLED))
+
+    async def _run_in_order(
+        self,
+        plan: _Plan,
+        order: list[str],
+        cell: Cell,
+        scope: anyio.CancelScope,
+        request: Request | None,
+    ) -> None:
         scheduler = current_scheduler.get()
         if scheduler is None or scheduler.chained or len(set(order) - {plan.own}) < 2:
             for key in order:
-                await self._run_node(plan, key, cell, scope, request)
+                await self._step(plan, key, cell, scope, request)
             return
-        preds = self.graph.dependencies(affected)
+        preds = self.graph.dependencies(set(order))
         done = {key: anyio.Event() for key in order}
 
         async def run_after(key: str) -> None:
             for pred in preds[key]:
                 await done[pred].wait()
             try:
-                await self._run_node(plan, key, cell, scope, request)
+                await self._step(plan, key, cell, scope, request)
             finally:
                 done[key].set()
 
@@ -309,9 +355,17 @@ class ReactiveRunner(CellRunner):
             for key in order:
                 group.start_soon(run_after, key)
 
-    async def _run_node(
+    async def _step(
         self, plan: _Plan, key: str, own_cell: Cell, scope: anyio.CancelScope, request: Request | None
     ) -> None:
+        ended = await self._run_node(plan, key, own_cell, scope, request)
+        plan.pending.discard(key)
+        self._progress({key: ended})
+
+    async def _run_node(
+        self, plan: _Plan, key: str, own_cell: Cell, scope: anyio.CancelScope, request: Request | None
+    ) -> Progress:
+        """Run one cell of the plan (or skip it, or show it waits for a name); how it ended."""
         own = key == plan.own
         upstream_failed = sorted(self.graph.providers_of(key) & plan.failed)
         if own:
@@ -327,7 +381,7 @@ class ReactiveRunner(CellRunner):
             self.states[key] = CellState.SKIPPED
             note = f"not re-run: cell {', '.join(upstream_failed)} failed"
             slot.show([Part({"text/plain": note}, {"braid": {"skipped": True}})])
-            outcome = Outcome(Status.OK)
+            outcome, ended = Outcome(Status.OK), Progress.SKIPPED
         elif missing:
             slot.show([Part({"text/plain": "None"}, {"braid": {"waiting_for": missing}})])
             self.states[key] = CellState.WAITING
@@ -336,22 +390,25 @@ class ReactiveRunner(CellRunner):
                 plan.own_waiting_for = missing
             else:
                 plan.reran.append(key)
-            outcome = Outcome(Status.OK)
+            outcome, ended = Outcome(Status.OK), Progress.MISSING
         else:
             if not own:
                 plan.reran.append(key)
             tap_output_streams("react", True)  # cheap when they do; also streams installed after enable()
+            self._progress({key: Progress.RUNNING})
             try:
                 with tapping(slot):
                     outcome = await self.inner.run(cell, scope)
             finally:
                 slot.close()  # also when interrupted: what the cell printed stays shown
             self._after_run(plan, key, outcome)
+            ended = _ended(cell, outcome, own)
         slot.close()
         if slot.shown:
             self.shown.add(key)
         if own:
             plan.own_outcome = outcome
+        return ended
 
     def _after_run(self, plan: _Plan, key: str, outcome: Outcome) -> None:
         node = self.graph.nodes.get(key)
@@ -392,6 +449,16 @@ class ReactiveRunner(CellRunner):
 
     def keys(self) -> Iterable[str]:
         return self.graph.nodes.keys()
+
+
+def _ended(cell: Cell, outcome: Outcome, own: bool) -> Progress:
+    """The step a cell that ran (or was restored from the cache) ended with."""
+    if outcome.status is not Status.OK:
+        return Progress.FAILED
+    braid = cell.metadata.get("braid")
+    if isinstance(braid, dict) and braid.get("cache") == "hit":
+        return Progress.CACHED
+    return Progress.RAN if own else Progress.RERAN
 
 
 def _sender(publisher: Publisher, request: Request | None) -> Send:

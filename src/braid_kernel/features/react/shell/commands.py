@@ -12,7 +12,7 @@ from braid_kernel.engine.cell import current_cell
 from braid_kernel.engine.scheduler import current_scheduler
 from braid_kernel.features.react.engine.picture import graph_svg, graph_text
 from braid_kernel.features.react.engine.runner import ReactiveRunner
-from braid_kernel.shell.braid_magic import BraidCommands, usage_error
+from braid_kernel.shell.braid_magic import usage_error
 
 REACT_USAGE = "react [on|lazy|off]"
 RUN_USAGE = "run stale"
@@ -75,9 +75,3 @@ def braid_graph(args: list[str], cell: str | None) -> GraphPicture:
         raise usage_error(GRAPH_USAGE, f"takes no arguments, got {' '.join(args)!r}")
     runner = _reactive(GRAPH_USAGE)
     return GraphPicture(graph_svg(runner.graph, runner.states), graph_text(runner.graph, runner.states))
-
-
-def register_react_commands(commands: BraidCommands) -> None:
-    commands.add("react", braid_react, REACT_USAGE, "switch reactive mode on, to lazy, or off")
-    commands.add("run", braid_run, RUN_USAGE, "run the cells lazy reactive mode marked stale")
-    commands.add("graph", braid_graph, GRAPH_USAGE, "show the reactive dependency graph")

@@ -8,24 +8,36 @@ and mutated names and state (``ok``, ``stale``, ``waiting``, ``error``, ``skippe
 source, target and the names it passes, the ids of the cells whose output is not up to date, and
 whether reactive mode is lazy.
 
+As a change goes through the graph, each cell's step follows at once, as
+``{"progress": {cell id: step, ...}, "change": bool}``: ``queued``, ``running``, then ``ran``,
+``reran``, ``cached``, ``error``, ``skipped``, ``missing`` or ``cancelled``; ``stale`` in lazy
+mode (see :mod:`~braid_kernel.features.react.engine.progress`).  ``change`` is true on the first
+message of a new change (a cell run, or stale cells run): the page drops the labels of the
+previous one.
+
 The message ``{"request": "run_stale"}`` runs every stale cell in dependency order, as
 ``%braid run stale`` does: the shell's scheduler runs a
 :class:`~braid_kernel.features.react.engine.runner.StaleRun` in its turn (``run_stale``, given by the
-composition root; without it the comm answers with an error), their output goes to their
-displays and the new graph follows as after any reactive run.
+composition root, or per session in multi mode; without it, or when it fails, the comm answers
+with an error), their output goes to their displays and the new graph follows as after any
+reactive run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from comm.base_comm import BaseComm, CommManager
 
 from braid_kernel.features.react.engine.picture import graph_data
+from braid_kernel.features.react.engine.progress import Progress
 from braid_kernel.features.react.engine.runner import ReactiveRunner
 
 TARGET = "braid.dataflow"
+
+log = logging.getLogger("braid_kernel.react")
 
 
 class DataflowTarget:
@@ -36,6 +48,7 @@ class DataflowTarget:
         self.run_stale = run_stale
         self.open_comms: dict[str, BaseComm] = {}
         runner.listeners.append(self.push)
+        runner.progress_listeners.append(self.progress)
 
     def register(self, manager: CommManager) -> None:
         manager.register_target(TARGET, self.opened)
@@ -58,7 +71,11 @@ class DataflowTarget:
         if request == "graph":
             comm.send(self.snapshot())
         elif request == "run_stale" and self.run_stale is not None:
-            self.run_stale()
+            try:
+                self.run_stale()
+            except Exception as exc:
+                log.warning("running the stale cells failed", exc_info=True)
+                comm.send({"error": f"running the stale cells failed: {exc}"})
         elif request == "run_stale":
             comm.send({"error": "running stale cells from a comm is not available in this kernel"})
         else:
@@ -70,6 +87,13 @@ class DataflowTarget:
             snapshot = self.snapshot()
             for comm in list(self.open_comms.values()):
                 comm.send(snapshot)
+
+    def progress(self, states: Mapping[str, Progress], change: bool) -> None:
+        """Send cells' steps to every open comm (as they happen)."""
+        if self.open_comms:
+            data = {"progress": {key: step.value for key, step in states.items()}, "change": change}
+            for comm in list(self.open_comms.values()):
+                comm.send(data)
 
     def snapshot(self) -> dict[str, Any]:
         return {**graph_data(self.runner.graph, self.runner.states), "lazy": self.runner.lazy}
