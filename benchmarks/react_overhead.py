@@ -56,9 +56,9 @@ def lattice(layers: int) -> list[tuple[str, str]]:
 
 
 async def measure(cells: list[tuple[str, str]]) -> tuple[int, float]:
-    host = FakeHost()
     outbox = Outbox()
-    reactive = ReactiveRunner(StubRunner(host, Publisher(outbox)), host, enabled=True)
+    host = FakeHost(Publisher(outbox))
+    reactive = ReactiveRunner(StubRunner(host, host.publisher), host, enabled=True)
     scheduler = Scheduler(reactive)
     for index, (key, code) in enumerate(cells):
         name = code.split(" = ")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import anyio
@@ -214,3 +215,23 @@ async def test_on_end_tells_how_each_cell_that_ran_ended() -> None:
         (4, Ending.CANCELLED),
         (5, Ending.INTERRUPTED),
     ]
+
+
+async def test_finished_cells_leave_no_event_behind() -> None:
+    """A finished cell keeps nothing in the scheduler: ``__task__(N)`` for it returns at once
+    as for an unknown number, and no event is made for a cell nobody waits for."""
+    rig = Rig(chained=False)
+    _share(rig)
+    rig.host.namespace["__task__"] = rig.scheduler.wait_for
+    gc.collect()
+    before = _events_alive()
+    with anyio.fail_after(WAIT):
+        for _ in range(20):
+            assert (await rig.run("await anyio.sleep(0)")).status is Status.OK
+        assert (await rig.run("await __task__(1)\n'waited'")).result == "waited"
+    gc.collect()
+    assert _events_alive() <= before
+
+
+def _events_alive() -> int:
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, anyio.Event))

@@ -78,6 +78,14 @@ def test_connect_info_prints_the_connection_file(kernel: RunningKernel) -> None:
     assert f"$> jupyter <app> --existing {name}\n" in help_text, done.stdout
 
 
+def test_jupyter_core_is_imported_only_once_connect_info_needs_it(fresh_kernel: RunningKernel) -> None:
+    """Startup does not pay for jupyter_core and platformdirs (~3 ms): only %connect_info uses them."""
+    loaded = "'jupyter_core' in __import__('sys').modules"
+    assert fresh_kernel.value(loaded) == "False"
+    fresh_kernel.run("%connect_info")
+    assert fresh_kernel.value(loaded) == "True"
+
+
 def test_subshell_magic_names_the_subshell(kernel: RunningKernel) -> None:
     done = kernel.run("%subshell")
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())

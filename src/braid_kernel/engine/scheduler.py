@@ -12,6 +12,11 @@ cells whose requests arrived before it; while idle it changes nothing.
 
 Each cell starts in the context the cells finished before it left (see
 :mod:`braid_kernel.engine.carry`).
+
+The scheduler keeps nothing of a finished cell: ``await __task__(N)`` returns at
+once for a cell that finished and for one it never saw alike, so only the cells
+running or waiting are looked up by number, and a cell's :class:`Done` makes an
+event only for a task that waits for it (in concurrent mode, rarely anyone).
 """
 
 from __future__ import annotations
@@ -23,12 +28,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import anyio
+import anyio.lowlevel
 
 from braid_kernel.engine.carry import ContextCarry
 from braid_kernel.engine.cell import Cell, ErrorInfo, Outcome, Status, current_cell
 from braid_kernel.engine.runner import CellRunner
 
-DONE_HISTORY = 10_000
 ABORT_RULES_KEPT = 32
 INTERRUPTED = ErrorInfo(
     "KeyboardInterrupt",
@@ -54,13 +59,39 @@ class _AbortRule:
         return entry.seq >= self.from_seq and entry.cell.received < self.before
 
 
+class Done:
+    """Whether a cell has finished, awaitable; the event behind it is made by the first
+    task that waits (an ``anyio.Event`` holds a deque: ~0.9 kB per cell otherwise)."""
+
+    __slots__ = ("_event", "finished")
+
+    def __init__(self) -> None:
+        self.finished = False
+        self._event: anyio.Event | None = None
+
+    def set(self) -> None:
+        self.finished = True
+        if self._event is not None:
+            self._event.set()
+
+    async def wait(self) -> None:
+        """Return once the cell has finished (a checkpoint when it already has, as
+        ``anyio.Event.wait``)."""
+        if self.finished:
+            await anyio.lowlevel.checkpoint()
+            return
+        if self._event is None:
+            self._event = anyio.Event()
+        await self._event.wait()
+
+
 @dataclass(slots=True)
 class _Entry:
     seq: int
     cell: Cell
-    done: anyio.Event = field(default_factory=anyio.Event)
+    done: Done = field(default_factory=Done)
     scope: anyio.CancelScope | None = None
-    previous: anyio.Event | None = None
+    previous: Done | None = None
     cancelled: ErrorInfo | None = None  # set by cancel(): how the cell is reported
     alone: bool = False  # cancelled by %braid cancel (not by an interrupt of every cell)
 
@@ -95,7 +126,7 @@ class Scheduler:
         self._abort_rules: list[_AbortRule] = []
         self._last: _Entry | None = None
         self._entries: dict[int, _Entry] = {}
-        self._done_by_count: dict[int, anyio.Event] = {}  # the last DONE_HISTORY cells
+        self._waiting_by_count: dict[int, Done] = {}  # cells not finished, by execution count
         self._context = ContextCarry()  # ContextVars from cell to cell
 
     async def run(self, cell: Cell, on_start: Callable[[], None] | None = None) -> Outcome:
@@ -117,26 +148,30 @@ class Scheduler:
             current_scheduler.reset(token)
             entry.done.set()
             del self._entries[entry.seq]
+            self._forget(entry)
 
     def _remember(self, entry: _Entry) -> None:
         if entry.cell.store_history:
-            self._done_by_count[entry.cell.execution_count] = entry.done
-            if len(self._done_by_count) > DONE_HISTORY:
-                del self._done_by_count[next(iter(self._done_by_count))]
+            self._waiting_by_count[entry.cell.execution_count] = entry.done
+
+    def _forget(self, entry: _Entry) -> None:
+        count = entry.cell.execution_count
+        if self._waiting_by_count.get(count) is entry.done:  # not a later cell given the same number
+            del self._waiting_by_count[count]
 
     async def wait_for(self, execution_count: int | None = None) -> None:
         """``await __task__()``: wait for the cell submitted before the calling
         cell, or for the cell with ``execution_count``; returns at once when
         that cell has finished or is unknown."""
-        event: anyio.Event | None
+        done: Done | None
         if execution_count is None:
             cell = current_cell.get()
             entry = next((e for e in self._entries.values() if e.cell is cell), None)
-            event = entry.previous if entry is not None else None
+            done = entry.previous if entry is not None else None
         else:
-            event = self._done_by_count.get(execution_count)
-        if event is not None:
-            await event.wait()
+            done = self._waiting_by_count.get(execution_count)
+        if done is not None:
+            await done.wait()
 
     def chain(self) -> None:
         """``__chain_execution__()``: cells submitted from now on wait for their predecessor."""

@@ -148,7 +148,12 @@ class AsyncDispatcher(_Bookkeeping):
                 self.unknown(request)
                 return
             try:
-                self.finish(request, await call_handler(handler, request))
+                # call_handler inlined: one coroutine less for every request in flight
+                # (~0.2 kB each, for as long as its cell runs)
+                result = handler(request)
+                if inspect.isawaitable(result):
+                    result = await result
+                self.finish(request, result)
             except Exception as exc:
                 self.fail(request, exc)
         finally:

@@ -28,7 +28,6 @@ from IPython.core.magics.code import CodeMagics, MacroToEdit
 from IPython.display import Javascript, display
 from IPython.utils import openpy
 from IPython.utils.process import arg_split
-from jupyter_core.paths import jupyter_runtime_dir
 
 from braid_kernel.engine.cell import current_cell
 from braid_kernel.routing.context import current_request
@@ -113,6 +112,9 @@ class KernelMagics(Magics):  # type: ignore[misc]
         except OSError as exc:
             warnings.warn(f"Could not get connection info: {exc!r}", stacklevel=2)
             return
+        # Imported here: jupyter_core and platformdirs cost ~3 ms of every kernel's startup.
+        from jupyter_core.paths import jupyter_runtime_dir
+
         short = str(self._connection_file)
         if Path(jupyter_runtime_dir()) == self._connection_file.parent:
             short = self._connection_file.name
