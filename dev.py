@@ -34,6 +34,7 @@ the venv's interpreter (the private ``_show-notebook`` command).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import json
@@ -315,9 +316,19 @@ class Outcome:
         return "PASS" if self.code == 0 else "FAIL"
 
 
+def test_ipython_dir() -> str:
+    """A fresh IPython directory for one test run: kernels started by the tests record their
+    history there, not in the user's profile (whose history would also leak into history searches
+    the conformance tests expect to find only their own cells in)."""
+    path = tempfile.mkdtemp(prefix="braid-test-ipython-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def test_steps(pytest_args: Sequence[str]) -> list[Step]:
-    python, env = venv_bin("python"), child_env()
-    conformance_env = child_env(KERNEL_NAME=KERNEL)
+    ipython_dir = test_ipython_dir()
+    python, env = venv_bin("python"), child_env(IPYTHONDIR=ipython_dir)
+    conformance_env = child_env(KERNEL_NAME=KERNEL, IPYTHONDIR=ipython_dir)
     no_conformance = "" if CONFORMANCE.is_dir() else f"{CONFORMANCE} not found"
     return [
         Step("ruff check", [venv_bin("ruff"), "check", "."], env),
@@ -329,7 +340,11 @@ def test_steps(pytest_args: Sequence[str]) -> list[Step]:
             "conformance", [python, "-m", "pytest", "-n", "2", CONFORMANCE], conformance_env, no_conformance
         ),
         install_step("pytest arguments given (`python3 dev.py install-check` runs it)" * bool(pytest_args)),
-        e2e_step([], "pytest arguments given (`python3 dev.py e2e` runs them)" * bool(pytest_args)),
+        e2e_step(
+            [],
+            "pytest arguments given (`python3 dev.py e2e` runs them)" * bool(pytest_args),
+            IPYTHONDIR=ipython_dir,
+        ),
     ]
 
 

@@ -190,6 +190,32 @@ async def test_an_interrupt_spares_the_cells_sent_after_it_arrived(rig: Rig) -> 
     assert outcomes["later"].status is Status.OK
 
 
+async def test_the_interrupted_cells_error_spares_cells_sent_after_the_interrupt(rig: Rig) -> None:
+    """stop_on_error aborts what was queued behind the interrupted cell when the interrupt
+    arrived, not the cell the user sent once it had (still waiting while the first unwinds)."""
+    _share(rig, started=anyio.Event())
+    outcomes: dict[str, Outcome] = {}
+
+    async def submit(name: str, code: str, received: float | None = None) -> None:
+        fields = {} if received is None else {"received": received}
+        outcomes[name] = await rig.run(code, **fields)
+
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(submit, "sleeper", "started.set()\nawait anyio.sleep(60)")
+            await rig.host.namespace["started"].wait()
+            queued_before = time.monotonic()
+            arrived = time.monotonic()  # the interrupt arrives ...
+            tg.start_soon(submit, "queued", "'queued before the interrupt'", queued_before)
+            tg.start_soon(submit, "later", "'sent after the interrupt'")  # ... then this is sent
+            while sum(entry.scope is None for entry in rig.scheduler._entries.values()) < 2:
+                await anyio.sleep(0)
+            rig.scheduler.interrupt(at=arrived)
+    assert outcomes["sleeper"].status is Status.ERROR
+    assert outcomes["queued"].status is Status.ABORTED
+    assert outcomes["later"].status is Status.OK
+
+
 async def test_on_end_tells_how_each_cell_that_ran_ended() -> None:
     """Finished (ok or error), interrupted (cancelled scope or KeyboardInterrupt raised in the
     code), cancelled alone by ``%braid cancel``; an aborted cell never ran, so is not reported."""

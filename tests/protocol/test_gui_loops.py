@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -87,17 +88,22 @@ def _assert_interrupted(done: Executed) -> None:
 
 @pytest.mark.parametrize(("name", "backend"), [("braid-tk", "asyncio"), ("braid-trio-tk", "trio")])
 def test_tk_after_callbacks_fire_while_a_cell_awaits(
-    gui_kernel: Callable[[str], RunningKernel], name: str, backend: str
+    gui_kernel: Callable[[str], RunningKernel], name: str, backend: str, tmp_path: Path
 ) -> None:
+    release = tmp_path / "release"  # the cell awaits until the test has its answers
     k = gui_kernel(name)
     k.run(TK_TICKER)
     assert _ticks_during_await(k, backend) >= 3, "the Tk loop did not run while the cell awaited"
-    cell = k.execute_request(f"print('awaiting', flush=True)\n{SLEEP[backend].format(s=2)}")
+    wait = (
+        f"import os, {backend}\nwhile not os.path.exists({str(release)!r}):\n    await {backend}.sleep(0.01)"
+    )
+    cell = k.execute_request(f"print('awaiting', flush=True)\n{wait}")
     k.stream_until(cell, "awaiting")
     assert k.kernel_info()["implementation"] == "braid-kernel"
     complete = k.request("complete_request", {"code": "tic", "cursor_pos": 3})
     assert "ticks" in complete["content"]["matches"]
     assert not k.has_reply(cell)
+    release.touch()
     assert k.reply(cell)["content"]["status"] == "ok"
 
 

@@ -94,6 +94,7 @@ class _Entry:
     previous: Done | None = None
     cancelled: ErrorInfo | None = None  # set by cancel(): how the cell is reported
     alone: bool = False  # cancelled by %braid cancel (not by an interrupt of every cell)
+    interrupted_at: float | None = None  # when the interrupt that cancelled it arrived
 
 
 class Ending(enum.Enum):
@@ -200,7 +201,8 @@ class Scheduler:
         if self._on_end is not None:
             self._on_end(entry.cell, _ending(entry, outcome))
         if outcome.status is Status.ERROR and entry.cell.stop_on_error:
-            self.abort_queued(after=entry.seq)
+            # after an interrupt, the cells sent once it had arrived were meant to run
+            self.abort_queued(after=entry.seq, before=entry.interrupted_at)
         return outcome
 
     def abort_queued(self, after: int = -1, before: float | None = None) -> None:
@@ -226,6 +228,7 @@ class Scheduler:
         for entry in hit:
             if entry.scope is not None:
                 entry.cancelled = entry.cancelled or error
+                entry.interrupted_at = at
                 entry.scope.cancel()
 
     def running_by(self, at: float) -> bool:
