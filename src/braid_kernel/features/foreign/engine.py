@@ -127,7 +127,7 @@ class ForeignLoop:
         future = self._portal.start_task_soon(job.main)
         try:
             result, error = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
-        except anyio.get_cancelled_exc_class():
+        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):  # an interrupt, either way
             future.cancel()  # the portal cancels the job's scope on its own loop
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(job.finished.wait, CANCEL_GRACE)
