@@ -9,8 +9,8 @@ Scenarios, as a user meets them: top-level await, a widget slider, ``input()`` a
 page, an interrupt from the toolbar; braid's JupyterLab extension in lazy mode (stale marks, Run
 stale, the graph panel); an eager reactive update in place; a cache hit; what the browser cannot
 do (``!cmd``, ``%gui tk``) refused with a message.  The page never reaches beyond the loopback
-server, and asks it for nothing it does not have.  No JupyterLab server is involved (the ``lab``
-fixture of the other e2e tests is not used).
+server, and asks it for nothing it does not have.  The pages come from the e2e suite's one
+Chromium (the ``browser`` fixture); no JupyterLab server serves them.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from pathlib import Path
 import pytest
 
 from lite import deps
-from tests.e2e.browser import CHROMIUM, CLOSED_NETWORK_FLAGS, VIEWPORT_SIZE, missing_browser
+from tests.e2e.browser import VIEWPORT_SIZE, missing_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 if not missing_browser():
-    from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, ViewportSize, expect
 
     from tests.e2e.notebook import Notebook
     from tests.e2e.test_reactive_ui import LAZY_CELLS, edit
@@ -120,35 +120,29 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(site_url: str) -> Iterator[Page]:
+def page(site_url: str, browser: Browser) -> Iterator[Page]:
+    """A page of the e2e suite's one Chromium (its own Playwright, started once per session:
+    a second sync Playwright cannot run beside it); the browser resolves no name but loopback."""
     width, height = VIEWPORT_SIZE
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*CLOSED_NETWORK_FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-            timeout=120_000,
+    context = browser.new_context(viewport=ViewportSize(width=width, height=height))
+    try:
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        external: list[str] = []
+        local = re.compile(
+            rf"^(data:|blob:|about:|{re.escape(site_url)}|{re.escape(site_url.replace('http', 'ws'))})"
         )
-        try:
-            context = browser.new_context(viewport=ViewportSize(width=width, height=height))
-            context.set_default_timeout(60_000)
-            page = context.new_page()
-            external: list[str] = []
-            local = re.compile(
-                rf"^(data:|blob:|about:|{re.escape(site_url)}|{re.escape(site_url.replace('http', 'ws'))})"
-            )
-            page.on("request", lambda req: None if local.match(req.url) else external.append(req.url))
-            missing.clear()
-            warnings: list[str] = []
-            page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
-            yield page
-            assert not external, f"the page reached beyond the loopback server: {external}"
-            assert not missing, f"the page asked the site for what it does not have: {missing}"
-            unsatisfied = [text for text in warnings if text.startswith("Unsatisfied version")]
-            assert not unsatisfied, unsatisfied  # the extensions accept the JupyterLab packages of the site
-            context.close()
-        finally:
-            browser.close()
+        page.on("request", lambda req: None if local.match(req.url) else external.append(req.url))
+        missing.clear()
+        warnings: list[str] = []
+        page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
+        yield page
+        assert not external, f"the page reached beyond the loopback server: {external}"
+        assert not missing, f"the page asked the site for what it does not have: {missing}"
+        unsatisfied = [text for text in warnings if text.startswith("Unsatisfied version")]
+        assert not unsatisfied, unsatisfied  # the extensions accept the JupyterLab packages of the site
+    finally:
+        context.close()
 
 
 def test_a_notebook_runs_on_braid_in_jupyterlite(page: Page, site_url: str) -> None:
