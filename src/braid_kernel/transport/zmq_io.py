@@ -203,11 +203,8 @@ class IOThread:
         self._ready.set()
         self._outbox.drainer = threading.get_ident()
         poller = zmq.Poller()
-        # Control first: poll reports ready sockets in this order, and requests are stamped as they
-        # are read, so an interrupt_request and an execute_request sent right after it that arrive
-        # together keep their order (the cell is not taken for one queued before the interrupt).
-        for channel in sorted(self._sockets, key=lambda c: c is not Channel.CONTROL):
-            poller.register(self._sockets[channel], zmq.POLLIN)
+        for sock in self._sockets.values():
+            poller.register(sock, zmq.POLLIN)
         poller.register(self._outbox.wake_fd, zmq.POLLIN)
         try:
             supervise("I/O", lambda: self._loop(poller), self._on_give_up)
