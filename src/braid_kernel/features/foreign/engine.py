@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import CancelledError, Future
 from functools import partial
@@ -129,8 +130,7 @@ class ForeignLoop:
             result, error = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):  # an interrupt, either way
             future.cancel()  # the portal cancels the job's scope on its own loop
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(job.finished.wait, CANCEL_GRACE)
+            await _unwound(job)
             raise
         except CancelledError:  # cancelled over there, not by our caller
             why = "the kernel closed it" if self._closing else "the code was cancelled there"
@@ -173,6 +173,16 @@ class _Job:
             return None, exc
         finally:
             self.finished.set()
+
+
+async def _unwound(job: _Job) -> None:
+    """Wait (shielded, up to ``CANCEL_GRACE``) until a cancelled job has unwound; a second
+    interrupt arriving meanwhile does not cut the wait short (the first one is re-raised)."""
+    deadline = time.monotonic() + CANCEL_GRACE
+    with anyio.CancelScope(shield=True):
+        while not job.finished.is_set() and time.monotonic() < deadline:
+            with contextlib.suppress(KeyboardInterrupt):
+                await anyio.to_thread.run_sync(job.finished.wait, max(0.0, deadline - time.monotonic()))
 
 
 def _raised_by_the_code() -> bool:
