@@ -35,7 +35,7 @@ import pytest
 from IPython.core.display_trap import DisplayTrap
 
 from braid_kernel.engine.cellfiles import CellFiles
-from braid_kernel.engine.interrupt import Interrupter
+from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
@@ -128,6 +128,7 @@ def _process_wide() -> list[Any]:
         pdb.set_trace,
         time.sleep,
         signal.getsignal(signal.SIGINT),
+        signal.getsignal(WAKE_SIGNAL),
         sys.getswitchinterval(),
         sorted(vars(builtins)),
         list(sys.meta_path),
@@ -147,9 +148,9 @@ def test_uninstall_restores_every_original_and_install_changes_each() -> None:
         hooks.uninstall()
     after = _process_wide()
     changed = [i for i, (old, new) in enumerate(zip(before, during, strict=True)) if old != new]
-    unchanged_by_design = {16, 17}  # __main__ and the environment are only preserved
+    unchanged_by_design = {17, 18}  # __main__ and the environment are only preserved
     if "ipykernel.zmqshell" in sys.modules:
-        unchanged_by_design.add(15)  # no import hook needed: tqdm.auto sees ipykernel already
+        unchanged_by_design.add(16)  # no import hook needed: tqdm.auto sees ipykernel already
     assert set(range(len(before))) - unchanged_by_design == set(changed)
     for i, (old, new) in enumerate(zip(before, after, strict=True)):
         assert new is old or (type(old) in (float, list) and new == old), f"hook {i} not restored: {new!r}"

@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import comm
 
-from braid_kernel.engine.interrupt import Interrupter
+from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.engine.threads import context_start, context_submit
@@ -136,21 +136,23 @@ class Preserved:
 
 
 class SigintHandler:
-    """The kernel's SIGINT handler (:class:`~braid_kernel.engine.interrupt.Interrupter`); the
-    previous handler back on uninstall.  Main thread only, as ``signal.signal``."""
+    """The kernel's SIGINT handler and its wake-up signal's
+    (:class:`~braid_kernel.engine.interrupt.Interrupter`); the previous handlers back on
+    uninstall.  Main thread only, as ``signal.signal``."""
 
     def __init__(self, interrupter: Interrupter) -> None:
         self._interrupter = interrupter
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
-        self._previous = signal.getsignal(signal.SIGINT)
+        self._previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, WAKE_SIGNAL)}
         self._interrupter.install()
 
     def uninstall(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        self._previous = None
+        for sig, handler in self._previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+        self._previous = {}
 
 
 class SwitchInterval:

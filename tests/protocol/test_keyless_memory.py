@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -214,20 +215,31 @@ def _peer_of(
     return next(sock for sock, mon in peers if mon is monitor)
 
 
-def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: RunningKernel) -> None:
+LINES, GATE_EVERY = 450, 50  # the cell prints LINES lines of 1 MiB, waiting for the reader every GATE_EVERY
+
+
+def test_a_subscriber_that_never_reads_costs_a_bounded_queue(
+    fresh_kernel: RunningKernel, tmp_path: Path
+) -> None:
     """A cell prints 450 MB while one IOPub subscriber reads everything and another reads nothing.
 
     The reader gets every byte; the kernel keeps 4096 messages of 32 Ki characters queued for the
     other (see ``transport.limits``): it used to keep all of it (+900 MB, with a copy made to
     coalesce it).
-    The test client's own IOPub channel is stopped: it would be a third, slower, subscriber.
+    The test client's own IOPub channel is stopped: it would be a third, slower, subscriber.  The
+    cell waits (on a FIFO) for the reader to have received each 50 MB it printed: the reader is
+    then never more than ~1,600 messages behind, so its own queue (4096) never fills however
+    slowly this process is scheduled, while the stalled subscriber's fills and overflows.
     """
+    fifo = tmp_path / "gate"
+    os.mkfifo(fifo)
     fresh_kernel.kc.stop_channels()
     ctx = zmq.Context.instance()
     stalled, reader = ctx.socket(zmq.SUB), ctx.socket(zmq.SUB)
     stalled.rcvhwm, stalled.rcvbuf = 1, 4096
-    reader.rcvhwm = 0  # its ZeroMQ thread takes everything the kernel sends, however slow this loop
+    reader.rcvhwm = 0  # its ZeroMQ thread takes everything the kernel sends
     shell = RawChannel(fresh_kernel)
+    gate: int | None = None
     try:
         for sock in (stalled, reader):
             sock.linger = 0
@@ -236,9 +248,16 @@ def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: Runni
             assert sock.poll(20_000), "no iopub_welcome"
         peak = PeakMemory(fresh_kernel.pid)
         peak.reset()
-        code = 'line = "x" * (1 << 20)\nfor _ in range(450): print(line)'
+        code = (
+            f"import os, sys\ngate = os.open({str(fifo)!r}, os.O_RDONLY)\nline = 'x' * (1 << 20)\n"
+            f"for i in range({LINES}):\n    print(line)\n"
+            f"    if i % {GATE_EVERY} == {GATE_EVERY - 1}:\n"
+            "        sys.stdout.flush()\n        os.read(gate, 1)\n"
+            "os.close(gate)"
+        )
         msg_id = shell.send("execute_request", {"code": code, "silent": False})
-        received = 0
+        gate = os.open(fifo, os.O_WRONLY)  # returns once the cell has opened its end
+        received = opened = 0
         while True:
             assert reader.poll(60_000), "the reading subscriber stopped receiving"
             frames = reader.recv_multipart()
@@ -247,13 +266,18 @@ def test_a_subscriber_that_never_reads_costs_a_bounded_queue(fresh_kernel: Runni
                 continue
             if b'"stream"' in frames[at + 2]:
                 received += len(json.loads(frames[at + 5])["text"])
+                while received >= (opened + GATE_EVERY) * (MB + 1):
+                    opened += GATE_EVERY
+                    os.write(gate, b"+")  # the reader has this much: print on
             elif b'"idle"' in frames[at + 5]:
                 break
         growth = peak.growth()
         assert shell.wait_reply(msg_id) is not None
     finally:
+        if gate is not None:
+            os.close(gate)
         shell.close()
         stalled.close()
         reader.close()
-    assert received == 450 * (MB + 1), f"the reading subscriber got {received} characters of output"
+    assert received == LINES * (MB + 1), f"the reading subscriber got {received} characters of output"
     assert growth < 250 * MB, f"a stalled subscriber cost {growth // MB} MB"  # ~130 MB queued

@@ -110,10 +110,8 @@ def test_a_chunk_of_held_text_goes_out_at_once_in_whole_chunks() -> None:
     status = _status()
     sent = batcher.split([status, *pieces], T0)
     assert sent[0] is status
-    chunks = [item[2] for item in sent[1:] if isinstance(item, tuple)]
-    assert [len(c) for c in chunks] == [MAX_STREAM_CHUNK, MAX_STREAM_CHUNK]
-    assert batcher.held == [(CELL, "stdout", text[MAX_STREAM_CHUNK * 2 :])]  # the rest, as one item
-    assert "".join(chunks) + text[MAX_STREAM_CHUNK * 2 :] == text
+    assert "".join(item[2] for item in sent[1:] if isinstance(item, tuple)) == text[: MAX_STREAM_CHUNK * 2]
+    assert batcher.held == [(CELL, "stdout", text[MAX_STREAM_CHUNK * 2 :])]  # the rest
     assert batcher.split([], T0 + 0.001) == []  # the rest is still within its interval
 
 
@@ -140,7 +138,7 @@ def test_held_text_is_counted_across_looks_until_a_chunk_fills() -> None:
     for look in range(3):
         assert batcher.split(piece, T0 + look * 0.001) == []
     assert batcher.size == 3 * (MAX_STREAM_CHUNK // 4)
-    assert batcher.split(piece, T0 + 0.004) == [(CELL, "stdout", "y" * MAX_STREAM_CHUNK)]
+    assert batcher.split(piece, T0 + 0.004) == piece * 4
     assert batcher.held == [] and batcher.size == 0
 
 
@@ -150,3 +148,19 @@ def test_a_full_tail_of_several_runs_sends_all_but_the_last_runs_rest() -> None:
     mine: list[Item] = [(CELL, "stdout", "m" * 10)]
     assert batcher.split([*other, *mine], T0) == other
     assert batcher.held == mine and batcher.size == 10
+
+
+def test_held_text_goes_out_as_the_texts_written_not_as_copies() -> None:
+    """An I/O thread that could not run for a while finds a loop's prints queued: the texts go
+    out as they are (the sender chunks them one message at a time); only the text the chunk
+    boundary falls in is cut.  Chunking here copied all of it at once (a cell printing one
+    1 MiB line 450 times made the kernel allocate 450 MB)."""
+    line = "z" * (MAX_STREAM_CHUNK * 3 + 7)
+    items: list[Item] = [(CELL, "stdout", line), (CELL, "stdout", "\n")] * 20
+    batcher = StreamBatcher()
+    sent = batcher.split(items, T0)
+    texts = [item[2] for item in sent if isinstance(item, tuple)]
+    assert sum(text is line for text in texts) == 19  # the last line is the one cut
+    total = 20 * (len(line) + 1)
+    assert len("".join(texts)) == total - total % MAX_STREAM_CHUNK
+    assert batcher.size == total % MAX_STREAM_CHUNK == sum(len(item[2]) for item in batcher.held)  # type: ignore[misc]

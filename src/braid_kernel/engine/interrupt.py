@@ -15,12 +15,15 @@ kernel is idle changes nothing.
 
 A signal that lands just before the main thread enters a blocking call
 (``time.sleep``, the loop's ``select``) is only handled when that call
-returns, so :meth:`Interrupter.interrupt` re-sends SIGINT every
-``RESEND_INTERVAL`` until the handler acknowledges it; the re-sent copies
-(none when the first one was handled in time) that arrive within
-``DUPLICATE_WINDOW`` of the handled one are ignored.  Any other SIGINT is a new
-interrupt, however soon it follows: ``kill -INT`` aimed at the next cell is
-never taken for a copy.  When the
+returns, so :meth:`Interrupter.interrupt` sends SIGINT once and then, every
+``RESEND_INTERVAL`` until the handler acknowledges it, :data:`WAKE_SIGNAL`: its
+handler does nothing, but its arrival makes the blocking call return and Python
+then runs the pending SIGINT handler.  Every SIGINT is therefore an interrupt of
+its own, however soon it follows another (``kill -INT`` aimed at the next cell
+is never taken for a copy; re-sending SIGINT itself needed a time window to tell
+copies apart, which a loaded machine overran).  SIGURG is the wake-up because
+its default action is to ignore it: one that arrives after the kernel has given
+its handlers back kills nothing.  When the
 user's code has installed a SIGINT handler of its own (or pdb left its one),
 the signal is sent once: that handler is called exactly once per interrupt.
 
@@ -45,7 +48,8 @@ from braid_kernel.routing.loopbridge import LoopBridge
 
 RESEND_INTERVAL = 0.05
 RESEND_FOR = 2.0
-DUPLICATE_WINDOW = 0.2
+#: Sent to the main thread to end a blocking call, so that a pending SIGINT handler runs.
+WAKE_SIGNAL = signal.SIGURG
 
 
 class Interrupter:
@@ -57,8 +61,6 @@ class Interrupter:
         self._cancel_cells: Callable[[float], None] | None = None
         self._main_ident = threading.main_thread().ident
         self._acknowledged = threading.Event()
-        self._spare_copies = 0  # re-sent copies of the last interrupt that may still arrive
-        self._handled_at = -DUPLICATE_WINDOW  # when the handler last took an interrupt
         self._lock = threading.Lock()
         self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
         self._at: float | None = None  # when the interrupt being delivered arrived
@@ -69,8 +71,9 @@ class Interrupter:
         self._bridge, self._cancel_cells = bridge, cancel_cells
 
     def install(self) -> None:
-        """Take over SIGINT (call on the main thread)."""
+        """Take over SIGINT, and the wake-up signal (call on the main thread)."""
         signal.signal(signal.SIGINT, self._on_sigint)
+        signal.signal(WAKE_SIGNAL, _woken)
 
     def reclaim(self) -> None:
         """Take SIGINT back if a cell left a handler of its own installed (pdb's, after
@@ -95,28 +98,14 @@ class Interrupter:
             self._only, self._at = only, time.monotonic() if at is None else at
             self._acknowledged.clear()
             deadline = time.monotonic() + RESEND_FOR
-            sent = 0
             try:
-                while time.monotonic() < deadline:
-                    self._spare_copies = sent
-                    sent += 1
-                    signal.pthread_kill(self._main_ident, signal.SIGINT)
-                    if not self._is_ours(signal.getsignal(signal.SIGINT)):
-                        return  # someone else's handler: it gets this interrupt once
-                    if self._acknowledged.wait(RESEND_INTERVAL):
-                        return
+                signal.pthread_kill(self._main_ident, signal.SIGINT)
+                if not self._is_ours(signal.getsignal(signal.SIGINT)):
+                    return  # someone else's handler: it gets this interrupt once
+                while not self._acknowledged.wait(RESEND_INTERVAL) and time.monotonic() < deadline:
+                    signal.pthread_kill(self._main_ident, WAKE_SIGNAL)
             finally:
                 self._only = self._at = None
-
-    def _is_spare_copy(self, now: float) -> bool:
-        """True for a re-sent copy of an interrupt the handler has already taken."""
-        if not self._acknowledged.is_set() or self._spare_copies <= 0:
-            return False
-        if now - self._handled_at >= DUPLICATE_WINDOW:
-            self._spare_copies = 0
-            return False
-        self._spare_copies -= 1
-        return True
 
     def _is_ours(self, handler: object) -> bool:
         return handler == self._on_sigint  # a bound method: equal, not identical
@@ -133,9 +122,6 @@ class Interrupter:
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         del signum
         now = time.monotonic()
-        if self._is_spare_copy(now):
-            return  # a re-sent copy of an interrupt already handled
-        self._handled_at = now
         only, at = self._only, self._at if self._at is not None else now
         self._acknowledged.set()
         if self.in_cell_code(frame, only):
@@ -146,3 +132,8 @@ class Interrupter:
         if only is None and self._bridge is not None and self._cancel_cells is not None:
             cancel = self._cancel_cells
             self._bridge.call_soon(lambda: cancel(at))
+
+
+def _woken(signum: int, frame: FrameType | None) -> None:
+    """The wake-up signal's handler: its arrival was the point (see the module's docstring)."""
+    del signum, frame

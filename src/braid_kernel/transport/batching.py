@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from operator import eq, is_, itemgetter
 
-from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Item, Outgoing, partial_tail, stream_chunks
+from braid_kernel.transport.outbox import MAX_STREAM_CHUNK, Item, Outgoing, partial_tail
 
 # Read when used (tests change them).
 STREAM_FLUSH_INTERVAL = 0.2  # seconds: ipykernel's OutStream.flush_interval
@@ -119,13 +119,25 @@ class StreamBatcher:
 
 def _whole_chunks_out(items: list[Item], tail: int) -> tuple[list[Item], int]:
     """``items`` and how many of them go out now: everything before the stream tail and the
-    tail's whole chunks (the last run's remainder, shorter than a chunk, is held as one item)."""
+    tail up to its last whole chunk; the last run's remainder, shorter than a chunk, is held.
+
+    The texts themselves go out (the sender cuts them into chunks one message at a time); only the
+    text the boundary falls in is cut in two.  Cutting all the held text into chunks here would
+    copy it at once: an I/O thread that could not run for a while finds hundreds of MB queued
+    (a cell printing one 1 MiB string in a loop queues references to one object)."""
     run = tail + _last_run(items[tail:])
-    parent, name, _ = items[run]  # type: ignore[misc]
-    chunks = list(stream_chunks(_texts(items[run:])))
-    rest = chunks.pop() if len(chunks[-1]) < MAX_STREAM_CHUNK else None
-    out: list[Item] = [*items[:run], *((parent, name, chunk) for chunk in chunks)]
-    cut = len(out)
-    if rest is not None:
-        out.append((parent, name, rest))
-    return out, cut
+    texts = _texts(items[run:])
+    rest = sum(map(len, texts)) % MAX_STREAM_CHUNK
+    if not rest:
+        return items, len(items)
+    at = len(items)
+    while rest:  # from the end: the texts making up the remainder
+        at -= 1
+        text = texts[at - run]
+        if len(text) > rest:
+            parent, name, _ = items[at]  # type: ignore[misc]
+            cut = len(text) - rest
+            split = [*items[:at], (parent, name, text[:cut]), (parent, name, text[cut:]), *items[at + 1 :]]
+            return split, at + 1
+        rest -= len(text)
+    return items, at
