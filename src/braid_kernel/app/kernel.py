@@ -28,7 +28,6 @@ from braid_kernel.app.root import build_kernel
 from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
@@ -79,7 +78,7 @@ class Kernel:
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
         parts = self.parts
-        out, err = _capture_fds(parts.fd_capture)
+        out, err = _capture_fds(parts.fd_capture, parts.own_thread)
         # Installed for the process's lifetime (the process ends with them).
         parts.process_hooks(out, err, parts.stdin, fds=(1, 2), switch_interval=GIL_SWITCH_INTERVAL).install()
         parts.startup()  # the user's startup files and extensions, as IPython runs them
@@ -88,8 +87,7 @@ class Kernel:
         try:
             run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
         finally:
-            parts.subshells.delete_all()
-            parts.release()
+            parts.release()  # the features' threads: the subshells', run_on's loops
             self.control.stop()
             if parts.fd_capture is not None:
                 parts.fd_capture.uninstall()
@@ -118,7 +116,7 @@ class Kernel:
         """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
         watch = ParentWatch.from_environment(os.environ, self.shutdown.request)
         if watch is not None:
-            untraced(watch.thread)  # kernel machinery: not listed by the debugger
+            self.parts.own_thread(watch.thread)  # kernel machinery: not listed by the debugger
             watch.start()
 
 
@@ -128,14 +126,16 @@ def _exit_process(io: IOThread, status: int) -> None:
     os._exit(status)
 
 
-def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | None]:
+def _capture_fds(
+    capture: FdCapture | None, own_thread: Callable[[threading.Thread], None]
+) -> tuple[TextIO | None, TextIO | None]:
     """Route fd-level output (C code, ``os.system``) to cells; the kernel's own
     log and text written outside any request go to the original descriptors."""
     if capture is None:
         return sys.__stdout__, sys.__stderr__
     out, err = capture.install()
     if capture.thread is not None:
-        untraced(capture.thread)  # kernel machinery: not listed by the debugger
+        own_thread(capture.thread)  # kernel machinery: not listed by the debugger
     for handler in logging.getLogger("braid_kernel").handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
             handler.setStream(err)
