@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from unittest import mock
@@ -40,8 +40,8 @@ from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
-from braid_kernel.features.distributed.engine import DistributedWork
-from braid_kernel.features.distributed.feature import kernel_work
+from braid_kernel.features.base import ProcessPatch
+from braid_kernel.features.distributed import feature as distributed_feature
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.process_hooks import Preserved, ProcessHooks, Replace, kernel_hooks
 from braid_kernel.routing.context import Request
@@ -84,9 +84,10 @@ class _BuiltinTrap:
         del builtins.get_ipython  # type: ignore[attr-defined]
 
 
-def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
-    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them (``work``:
-    the distributed feature's, left out where its import hook would blur what is checked)."""
+def _kernel_hooks(patches: Sequence[ProcessPatch] = ()) -> ProcessHooks:
+    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them
+    (``patches``: the features', left out where the distributed feature's import hook would blur
+    what is checked)."""
     outbox = Outbox()
     return kernel_hooks(
         streams=(OutStream("stdout", outbox), OutStream("stderr", outbox)),
@@ -95,7 +96,7 @@ def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
         display_trap=DisplayTrap(hook=lambda value: None),
         builtin_trap=_BuiltinTrap(),
         debugger=(KernelPdb, set_trace),
-        work=work,
+        patches=patches,
         interrupter=Interrupter(CellFiles()),
         thread_interrupts=ThreadInterrupts(),
         switch_interval=0.001,
@@ -161,7 +162,7 @@ def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
     kernel's process hooks (an in-process kernel leaves no stand-in behind)."""
     future_class = pytest.importorskip("distributed.client").Future
     original = vars(future_class)["__init__"]
-    hooks = _kernel_hooks(kernel_work(dict))
+    hooks = _kernel_hooks(distributed_feature.build(dict).patches)
     hooks.install()
     try:
         assert vars(future_class)["__init__"] is not original

@@ -45,7 +45,7 @@ from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.engine.threads import context_start, context_submit
-from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.base import ProcessPatch
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.detection import jupyter_detection
 
@@ -225,15 +225,15 @@ def kernel_hooks(
     display_trap: DisplayTrap,
     builtin_trap: BuiltinTrap,
     debugger: tuple[type[pdb.Pdb], Callable[..., None]],
-    work: DistributedWork | None = None,
+    patches: Sequence[ProcessPatch] = (),
     interrupter: Interrupter | None = None,
     thread_interrupts: ThreadInterrupts | None = None,
     switch_interval: float | None = None,
     preserved: Preserved | None = None,
 ) -> ProcessHooks:
     """Every patch of a kernel, in order: ``streams``, the new ``sys.stdout``/``sys.stderr``;
-    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``work``: the cells' distributed
-    work, whose library hooks (an import hook, then Dask's ``Future``) it installs; ``interrupter``,
+    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``patches``: the features' (the
+    distributed work's library hooks: an import hook, then Dask's ``Future``); ``interrupter``,
     ``thread_interrupts`` and ``switch_interval``: a kernel process's (an in-process kernel
     leaves SIGINT, ``time.sleep`` and the GIL to its host); ``preserved``: what the kernel's
     construction changed, recorded before it (an in-process kernel)."""
@@ -258,8 +258,7 @@ def kernel_hooks(
     trigger = jupyter_detection()  # tqdm.auto: widget progress bars
     if trigger is not None:
         hooks.append(trigger)
-    if work is not None:
-        hooks.append(Calls("distributed work (Dask's Future)", work.install, work.close))
+    hooks += [Calls(patch.name, patch.install, patch.uninstall) for patch in patches]
     if interrupter is not None:
         hooks.append(SigintHandler(interrupter))
     if thread_interrupts is not None:

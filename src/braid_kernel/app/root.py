@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -49,11 +49,11 @@ from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features import base
+from braid_kernel.features.base import Feature, ProcessPatch
 from braid_kernel.features.cache import feature as cache_feature
 from braid_kernel.features.concurrent import feature as concurrent_feature
 from braid_kernel.features.debugger import feature as debugger_feature
 from braid_kernel.features.distributed import feature as distributed_feature
-from braid_kernel.features.distributed.engine import DistributedWork
 from braid_kernel.features.foreign import feature as foreign_feature
 from braid_kernel.features.gui import feature as gui_feature
 from braid_kernel.features.multi import feature as multi_feature
@@ -90,7 +90,7 @@ class KernelParts:
     ``inline_handlers``/``control_handlers``: the tables of the requests that run no user code
     (a holder builds its control thread or inline control from the second); ``startup``: run the
     user's startup files and extensions, once the holder has installed the process hooks;
-    ``work``: the cells' distributed work (its library hook is one of the process hooks);
+    ``patches``: the features' process-wide changes (installed with the process hooks);
     ``release``: after the main shell stopped, end what the features keep running (the
     subshells' threads, ``run_on``'s loops); ``own_thread``: mark a thread of the kernel's
     machinery as such (the debugger neither lists nor suspends it)."""
@@ -107,7 +107,7 @@ class KernelParts:
     fd_capture: FdCapture | None
     interrupter: Interrupter | None
     thread_interrupts: ThreadInterrupts
-    work: DistributedWork
+    patches: Sequence[ProcessPatch]
     shells: ShellFactory
     shutdown: Shutdown
     kernel_info: JsonDict
@@ -163,7 +163,7 @@ class KernelParts:
             display_trap=self.shell.display_trap,
             builtin_trap=self.shell.builtin_trap,
             debugger=(KernelPdb, set_trace),
-            work=self.work,
+            patches=self.patches,
             interrupter=self.interrupter,
             thread_interrupts=self.thread_interrupts if process else None,
             switch_interval=switch_interval,
@@ -192,14 +192,15 @@ def build_kernel(
     session = session or uuid.uuid4().hex
     publisher = Publisher(outbox)
     cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
-    user_config = _user_config(config, profile)
-    multi = multi_feature.build(multi=Mode.MULTI in config.modes, idle_timeout=config.session_idle_timeout)
-    comms = CommService(publisher, multi.comm_scope)  # multi mode: each session's comms
+    # Built before the comms: multi mode's sessions own them (its comm scope).
+    scoping = (
+        multi_feature.build(multi=Mode.MULTI in config.modes, idle_timeout=config.session_idle_timeout),
+    )
+    comms = CommService(publisher, base.comm_scope_of(scoping))
     main = MainLoop()  # kernel.io_loop: the main shell's loop, once it serves
+    user_config = _user_config(config, profile)
     facade = functools.partial(_facade, comms, publisher, session, main)
     shell = build_shell(publisher, cell_files, user_config, kernel=facade)
-    # Interrupted cells' pending Dask futures are cancelled (hooked when the user imports them).
-    work = distributed_feature.kernel_work(lambda: shell.user_ns)
     # The features, in order (the first runner layer is the outermost: react's wraps cache's).
     early = (
         concurrent_feature.build(),
@@ -208,20 +209,11 @@ def build_kernel(
         foreign_feature.build(shell),
         gui_feature.build(shell, config.loop),
         debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
-        multi,
-        distributed_feature.build(work),
+        *scoping,
+        distributed_feature.build(lambda: shell.user_ns),  # interrupted cells' Dask futures
     )
     interrupter = Interrupter(cell_files) if interrupts else None
-    engines = Engines(
-        config,
-        publisher,
-        layers=base.runner_layers_of(early),
-        parts=base.shell_parts_of(early),
-        names=base.names_of(early),
-        fd_capture=fd_capture,
-        interrupter=interrupter,
-        on_end=work.cell_ended,
-    )
+    engines = _engines(config, publisher, early, fd_capture=fd_capture, interrupter=interrupter)
     requests, registry = ShellRequests(shell), ShellRegistry()
     shells = ShellFactory(
         config,
@@ -239,16 +231,12 @@ def build_kernel(
         shutdown=shutdown,
     )
     thread_interrupts = ThreadInterrupts()
-    subshells = subshells_feature.build(
-        shells,
-        registry,
-        shell=shell,
-        publisher=publisher,
-        thread_interrupts=thread_interrupts,
-        backend=config.backend,
-        namespace=config.subshell_namespace,
+    features = (  # the subshells need the shells: last
+        *early,
+        subshells_feature.build(
+            shells, registry, shell, publisher, thread_interrupts=thread_interrupts, options=config
+        ),
     )
-    features = (*early, subshells)  # the subshells need the shells: last
     base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
     register_kernel_magics(shell, config.connection_file, registry.subshells)  # ipykernel's
     info = kernel_info_content(base.kernel_info_features_of(features), config.debugger)
@@ -274,7 +262,7 @@ def build_kernel(
         fd_capture=fd_capture,
         interrupter=interrupter,
         thread_interrupts=thread_interrupts,
-        work=work,
+        patches=base.patches_of(features),
         shells=shells,
         shutdown=shutdown,
         kernel_info=info,
@@ -285,6 +273,27 @@ def build_kernel(
         else functools.partial(run_startup, shell, user_config),
         release=base.close_of(reversed(features)),  # the subshells first
         own_thread=base.own_thread_of(features),
+    )
+
+
+def _engines(
+    config: KernelConfig,
+    publisher: Publisher,
+    features: Sequence[Feature],
+    *,
+    fd_capture: FdCapture | None,
+    interrupter: Interrupter | None,
+) -> Engines:
+    """Every shell's engine recipe, from what the features add to it."""
+    return Engines(
+        config,
+        publisher,
+        layers=base.runner_layers_of(features),
+        parts=base.shell_parts_of(features),
+        names=base.names_of(features),
+        fd_capture=fd_capture,
+        interrupter=interrupter,
+        on_end=base.cell_ended_of(features),
     )
 
 

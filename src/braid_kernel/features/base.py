@@ -32,10 +32,11 @@ from typing import Any, Protocol
 from comm.base_comm import BaseComm
 from IPython.core.magic import Magics
 
+from braid_kernel.engine.cell import Cell
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.runner import CellRunner
-from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.engine.scheduler import Ending, Scheduler
 from braid_kernel.integrations.comms import CommScope, CommService
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
@@ -70,6 +71,16 @@ class ShellPart:
     reset: Callable[[], None] | None = None
     named: Callable[[str], None] | None = None
     close: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessPatch:
+    """A process-wide change a feature needs (Dask's ``Future``): made by ``install``, undone by
+    ``uninstall``, both called by :mod:`braid_kernel.process_hooks` with the kernel's others."""
+
+    name: str
+    install: Callable[[], object]
+    uninstall: Callable[[], object]
 
 
 #: A feature's part of a serving shell, made from its scheduler (whose runner went through the
@@ -149,7 +160,9 @@ class Feature:
     each serving shell; ``comm_scope`` and ``sessions``: multi mode's (whose comms the running
     code uses; the router of the main shell's session requests); ``interrupt``: called on every
     interrupt_request not for one session, with the time it arrived; ``own_thread``: told of each
-    thread of the kernel's own machinery; ``close``: after the main shell stopped."""
+    thread of the kernel's own machinery; ``close``: after the main shell stopped;
+    ``cell_ended``: told how each cell of every shell ended; ``patches``: process-wide changes,
+    installed and removed with the kernel's process hooks."""
 
     name: str
     subcommands: Sequence[Subcommand] = ()
@@ -166,6 +179,8 @@ class Feature:
     interrupt: Callable[[float], None] | None = None
     own_thread: Callable[[threading.Thread], None] | None = None
     close: Callable[[], None] | None = None
+    cell_ended: Callable[[Cell, Ending], None] | None = None
+    patches: Sequence[ProcessPatch] = ()
 
 
 def merge_into(shell: ZMQInteractiveShell, features: Iterable[Feature]) -> None:
@@ -246,6 +261,21 @@ def own_thread_of(features: Iterable[Feature]) -> Callable[[threading.Thread], N
             hook(thread)
 
     return own_thread
+
+
+def cell_ended_of(features: Iterable[Feature]) -> Callable[[Cell, Ending], None]:
+    """Every feature's ``cell_ended``, as one function."""
+    hooks = [f.cell_ended for f in features if f.cell_ended is not None]
+
+    def cell_ended(cell: Cell, ending: Ending) -> None:
+        for hook in hooks:
+            hook(cell, ending)
+
+    return cell_ended
+
+
+def patches_of(features: Iterable[Feature]) -> list[ProcessPatch]:
+    return [patch for f in features for patch in f.patches]
 
 
 def close_of(features: Iterable[Feature]) -> Callable[[], None]:

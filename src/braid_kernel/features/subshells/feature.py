@@ -8,6 +8,7 @@ An interrupt_request reaches every subshell; they are deleted when the kernel en
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 from braid_kernel.engine.modes import Backend, SubshellNamespace
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
@@ -22,18 +23,29 @@ from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.wire.message import JsonDict
 
 
+class Options(Protocol):
+    """What the subshells take from the kernel's configuration."""
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def subshell_namespace(self) -> SubshellNamespace: ...
+
+
 def build(
     main: MainShell,
     registry: ShellRegistry,
-    *,
     shell: ZMQInteractiveShell,
     publisher: Publisher,
+    *,
     thread_interrupts: ThreadInterrupts,
-    backend: Backend,
-    namespace: SubshellNamespace,
+    options: Options,
 ) -> Feature:
     """``main``: how shells are built (the kernel's shell factory); ``registry``: where the
-    router finds each subshell's inbox; ``namespace``: the kernel's ``--subshell-namespace``."""
+    router finds each subshell's inbox; ``options``: the backend subshells' loops run on, the
+    kernel's ``--subshell-namespace``."""
+    namespace = options.subshell_namespace
     subshells = Subshells(
         main,
         shell=shell,
@@ -41,7 +53,7 @@ def build(
         thread_interrupts=thread_interrupts,
         isolated=functools.partial(isolated, namespace),
     )
-    manager = SubshellManager(registry, subshells.serve, backend.value, cancel=subshells.cancel)
+    manager = SubshellManager(registry, subshells.serve, options.backend.value, cancel=subshells.cancel)
 
     def create(request: Request) -> JsonDict:
         sid = manager.create(subshells.server(request.field("namespace")))
