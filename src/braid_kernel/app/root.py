@@ -201,6 +201,9 @@ def build_kernel(
     user_config = _user_config(config, profile)
     facade = functools.partial(_facade, comms, publisher, session, main)
     shell = build_shell(publisher, cell_files, user_config, kernel=facade)
+    core = _Core(
+        session, outbox, publisher, cell_files, comms, main, shell, ShellRequests(shell), ShellRegistry()
+    )
     # The features, in order (the first runner layer is the outermost: react's wraps cache's).
     early = (
         concurrent_feature.build(),
@@ -213,52 +216,121 @@ def build_kernel(
         distributed_feature.build(lambda: shell.user_ns),  # interrupted cells' Dask futures
     )
     interrupter = Interrupter(cell_files) if interrupts else None
-    engines = _engines(config, publisher, early, fd_capture=fd_capture, interrupter=interrupter)
-    requests, registry = ShellRequests(shell), ShellRegistry()
-    shells = ShellFactory(
-        config,
-        shell=shell,
-        cell_files=cell_files,
-        publisher=publisher,
-        requests=requests,
-        comms=comms,
-        registry=registry,
-        engines=engines,
-        main=main,
-        sessions=base.sessions_of(early, base.SessionKit(shell, cell_files, requests, comms, engines)),
-        interrupter=interrupter,
-        exit_kernel=shutdown.request if exit_ends_kernel else None,
-        shutdown=shutdown,
-    )
+    exit_kernel = shutdown.request if exit_ends_kernel else None
+    shells = _shells(config, core, early, fd_capture, interrupter, exit_kernel=exit_kernel, shutdown=shutdown)
     thread_interrupts = ThreadInterrupts()
     features = (  # the subshells need the shells: last
         *early,
         subshells_feature.build(
-            shells, registry, shell, publisher, thread_interrupts=thread_interrupts, options=config
+            shells, core.registry, shell, publisher, thread_interrupts=thread_interrupts, options=config
         ),
     )
-    base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
-    register_kernel_magics(shell, config.connection_file, registry.subshells)  # ipykernel's
+    startup = (
+        _nothing if user_config is None or not profile else functools.partial(run_startup, shell, user_config)
+    )
+    return _assemble(
+        config,
+        core,
+        features,
+        shells,
+        shutdown=shutdown,
+        fd_capture=fd_capture,
+        interrupter=interrupter,
+        thread_interrupts=thread_interrupts,
+        startup=startup,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """The parts built before the features, which features and shells are built from."""
+
+    session: str
+    outbox: Outbox
+    publisher: Publisher
+    cell_files: CellFiles
+    comms: CommService
+    main: MainLoop
+    shell: ZMQInteractiveShell
+    requests: ShellRequests
+    registry: ShellRegistry
+
+
+def _shells(
+    config: KernelConfig,
+    core: _Core,
+    features: Sequence[Feature],
+    fd_capture: FdCapture | None,
+    interrupter: Interrupter | None,
+    *,
+    exit_kernel: Callable[[], None] | None,
+    shutdown: Shutdown,
+) -> ShellFactory:
+    """The shells, with every shell's engine recipe from what the features add to it (and, in
+    multi mode, the multi feature's session router)."""
+    engines = Engines(
+        config,
+        core.publisher,
+        layers=base.runner_layers_of(features),
+        parts=base.shell_parts_of(features),
+        names=base.names_of(features),
+        fd_capture=fd_capture,
+        interrupter=interrupter,
+        on_end=base.cell_ended_of(features),
+    )
+    kit = base.SessionKit(core.shell, core.cell_files, core.requests, core.comms, engines)
+    return ShellFactory(
+        config,
+        shell=core.shell,
+        cell_files=core.cell_files,
+        publisher=core.publisher,
+        requests=core.requests,
+        comms=core.comms,
+        registry=core.registry,
+        engines=engines,
+        main=core.main,
+        sessions=base.sessions_of(features, kit),
+        interrupter=interrupter,
+        exit_kernel=exit_kernel,
+        shutdown=shutdown,
+    )
+
+
+def _assemble(
+    config: KernelConfig,
+    core: _Core,
+    features: Sequence[Feature],
+    shells: ShellFactory,
+    *,
+    shutdown: Shutdown,
+    fd_capture: FdCapture | None,
+    interrupter: Interrupter | None,
+    thread_interrupts: ThreadInterrupts,
+    startup: Callable[[], None],
+) -> KernelParts:
+    """The features' magics registered, the handler tables, and the record of it all."""
+    base.merge_into(core.shell, features)  # their magics, %braid subcommands, input transformers
+    register_kernel_magics(core.shell, config.connection_file, core.registry.subshells)  # ipykernel's
     info = kernel_info_content(base.kernel_info_features_of(features), config.debugger)
     inline = handlers.inline_handlers(
         info,
-        publisher=publisher,
-        comms=comms,
-        requests=requests,
+        publisher=core.publisher,
+        comms=core.comms,
+        requests=core.requests,
         shells=shells,
         interrupt_others=base.interrupt_of(features),
         ending=shutdown,
     )
     return KernelParts(
         config=config,
-        session=session,
-        outbox=outbox,
-        publisher=publisher,
-        cell_files=cell_files,
-        shell=shell,
-        comms=comms,
-        stdin=StdinBroker(outbox, session, "braid"),
-        registry=registry,
+        session=core.session,
+        outbox=core.outbox,
+        publisher=core.publisher,
+        cell_files=core.cell_files,
+        shell=core.shell,
+        comms=core.comms,
+        stdin=StdinBroker(core.outbox, core.session, "braid"),
+        registry=core.registry,
         fd_capture=fd_capture,
         interrupter=interrupter,
         thread_interrupts=thread_interrupts,
@@ -268,32 +340,9 @@ def build_kernel(
         kernel_info=info,
         inline_handlers=inline,
         control_handlers=handlers.control_handlers(inline, base.control_handlers_of(features)),
-        startup=_nothing
-        if user_config is None or not profile
-        else functools.partial(run_startup, shell, user_config),
+        startup=startup,
         release=base.close_of(reversed(features)),  # the subshells first
         own_thread=base.own_thread_of(features),
-    )
-
-
-def _engines(
-    config: KernelConfig,
-    publisher: Publisher,
-    features: Sequence[Feature],
-    *,
-    fd_capture: FdCapture | None,
-    interrupter: Interrupter | None,
-) -> Engines:
-    """Every shell's engine recipe, from what the features add to it."""
-    return Engines(
-        config,
-        publisher,
-        layers=base.runner_layers_of(features),
-        parts=base.shell_parts_of(features),
-        names=base.names_of(features),
-        fd_capture=fd_capture,
-        interrupter=interrupter,
-        on_end=base.cell_ended_of(features),
     )
 
 
