@@ -60,7 +60,7 @@ from braid_kernel.features.multi import feature as multi_feature
 from braid_kernel.features.react import feature as react_feature
 from braid_kernel.features.subshells import feature as subshells_feature
 from braid_kernel.integrations.comms import CommService
-from braid_kernel.process_hooks import Preserved, ProcessHooks, kernel_hooks
+from braid_kernel.process_hooks import CapturedFds, Preserved, ProcessHooks, kernel_hooks
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
@@ -142,7 +142,8 @@ class KernelParts:
     ) -> ProcessHooks:
         """Every process-wide patch of this kernel (see :mod:`braid_kernel.process_hooks`), for its
         holder to install: ``sys.stdout``/``sys.stderr`` point at the outbox (text written outside
-        any request goes to ``stdout``/``stderr``; ``fds`` is what their ``fileno()`` answer),
+        any request goes to ``stdout``/``stderr``, or, with a capture of fds 1 and 2, which these
+        hooks install first, to their originals; ``fds`` is what their ``fileno()`` answer),
         ``input``/``getpass`` ask ``source``, the ``comm`` package uses this kernel, threads
         started by cells inherit their context, ``pdb.set_trace()`` and ``breakpoint()`` open
         IPython's debugger, Dask's futures are recorded per cell once the user imports
@@ -150,7 +151,11 @@ class KernelParts:
         ``time.sleep``.  ``switch_interval``, ``preserved``: see
         :func:`~braid_kernel.process_hooks.kernel_hooks`."""
         out_fd, err_fd = fds if fds is not None else (None, None)
-        children = self.fd_capture.child_writes if self.fd_capture is not None else None
+        children, captured = None, None
+        if self.fd_capture is not None:
+            children = self.fd_capture.child_writes
+            stdout, stderr = self.fd_capture.originals()
+            captured = CapturedFds(self.fd_capture, stderr, self.own_thread)
         streams = (
             OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children),
             OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children),
@@ -168,6 +173,7 @@ class KernelParts:
             thread_interrupts=self.thread_interrupts if process else None,
             switch_interval=switch_interval,
             preserved=preserved,
+            captured_fds=captured,
         )
 
 
