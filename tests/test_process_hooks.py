@@ -16,15 +16,17 @@ import getpass
 import importlib
 import inspect
 import json
+import logging
 import os
 import pdb
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from unittest import mock
@@ -35,15 +37,16 @@ import pytest
 from IPython.core.display_trap import DisplayTrap
 
 from braid_kernel.engine.cellfiles import CellFiles
+from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
-from braid_kernel.features.distributed.engine import DistributedWork
-from braid_kernel.features.distributed.feature import kernel_work
+from braid_kernel.features.base import ProcessPatch
+from braid_kernel.features.distributed import feature as distributed_feature
 from braid_kernel.integrations.comms import CommService
-from braid_kernel.process_hooks import Preserved, ProcessHooks, Replace, kernel_hooks
+from braid_kernel.process_hooks import CapturedFds, Preserved, ProcessHooks, Replace, WakeupFd, kernel_hooks
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.debugging import KernelPdb, set_trace
@@ -84,10 +87,19 @@ class _BuiltinTrap:
         del builtins.get_ipython  # type: ignore[attr-defined]
 
 
-def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
-    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them (``work``:
-    the distributed feature's, left out where its import hook would blur what is checked)."""
+untraced_threads: list[threading.Thread] = []  # the kernel's own (the fd capture's reader)
+
+
+def _kernel_hooks(patches: Sequence[ProcessPatch] = (), *, capture_fds: bool = False) -> ProcessHooks:
+    """Every hook of a kernel process, made as :mod:`braid_kernel.app.root` makes them
+    (``patches``: the features', left out where the distributed feature's import hook would blur
+    what is checked; ``capture_fds``: with the capture of fds 1 and 2, left out where the tests'
+    own output would go to its pipes)."""
     outbox = Outbox()
+    captured = None
+    if capture_fds:
+        capture = FdCapture(outbox, RunningCells(), print)
+        captured = CapturedFds(capture, capture.originals()[1], untraced_threads.append)
     return kernel_hooks(
         streams=(OutStream("stdout", outbox), OutStream("stderr", outbox)),
         cell_input=CellInput(_Source()),
@@ -95,11 +107,12 @@ def _kernel_hooks(work: DistributedWork | None = None) -> ProcessHooks:
         display_trap=DisplayTrap(hook=lambda value: None),
         builtin_trap=_BuiltinTrap(),
         debugger=(KernelPdb, set_trace),
-        work=work,
+        patches=patches,
         interrupter=Interrupter(CellFiles()),
         thread_interrupts=ThreadInterrupts(),
         switch_interval=0.001,
         preserved=Preserved(("BRAID_TEST_PRESERVED",)),
+        captured_fds=captured,
     )
 
 
@@ -134,26 +147,57 @@ def _process_wide() -> list[Any]:
         list(sys.meta_path),
         sys.modules["__main__"],
         os.environ.get("BRAID_TEST_PRESERVED"),
+        _descriptor(1),
+        _descriptor(2),
+        [getattr(handler, "stream", None) for handler in logging.getLogger("braid_kernel").handlers],
+        _wakeup_fd(),
     ]
 
 
+def _descriptor(fd: int) -> tuple[int, int]:
+    """What file ``fd`` is open on."""
+    status = os.fstat(fd)
+    return status.st_dev, status.st_ino
+
+
+def _wakeup_fd() -> int:
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd)
+    return fd
+
+
 def test_uninstall_restores_every_original_and_install_changes_each() -> None:
-    before = _process_wide()
-    hooks = _kernel_hooks()
-    hooks.install()
+    """Each hook of a kernel process (and the event loop's wake-up fd, installed by the loop's
+    runner) changes what it patches, and uninstalling puts back every original, down to the file
+    descriptors 1 and 2 and the kernel's log handlers' stream."""
+    log_handler = logging.StreamHandler(sys.__stderr__)  # as a kernel process's log (launch)
+    logging.getLogger("braid_kernel").addHandler(log_handler)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
     try:
-        during = _process_wide()
-        os.environ["BRAID_TEST_PRESERVED"] = "set by the kernel's construction"
+        before = _process_wide()
+        hooks = ProcessHooks([*_kernel_hooks(capture_fds=True).hooks, WakeupFd(writer.fileno())])
+        hooks.install()
+        try:
+            during = _process_wide()
+            assert [t.name for t in untraced_threads[-1:]] == ["braid-fdcapture"]  # kernel machinery
+            os.environ["BRAID_TEST_PRESERVED"] = "set by the kernel's construction"
+        finally:
+            hooks.uninstall()
+        after = _process_wide()
     finally:
-        hooks.uninstall()
-    after = _process_wide()
+        logging.getLogger("braid_kernel").removeHandler(log_handler)
+        reader.close()
+        writer.close()
     changed = [i for i, (old, new) in enumerate(zip(before, during, strict=True)) if old != new]
     unchanged_by_design = {17, 18}  # __main__ and the environment are only preserved
     if "ipykernel.zmqshell" in sys.modules:
         unchanged_by_design.add(16)  # no import hook needed: tqdm.auto sees ipykernel already
     assert set(range(len(before))) - unchanged_by_design == set(changed)
     for i, (old, new) in enumerate(zip(before, after, strict=True)):
-        assert new is old or (type(old) in (float, list) and new == old), f"hook {i} not restored: {new!r}"
+        assert new is old or (type(old) in (float, list, tuple, int) and new == old), (
+            f"hook {i} not restored: {new!r}"
+        )
 
 
 def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
@@ -161,7 +205,7 @@ def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
     kernel's process hooks (an in-process kernel leaves no stand-in behind)."""
     future_class = pytest.importorskip("distributed.client").Future
     original = vars(future_class)["__init__"]
-    hooks = _kernel_hooks(kernel_work(dict))
+    hooks = _kernel_hooks(distributed_feature.build(dict).patches)
     hooks.install()
     try:
         assert vars(future_class)["__init__"] is not original

@@ -6,21 +6,22 @@ goes to the cell that wrote it), ``input``/``getpass`` (asked through the fronte
 context), the ``comm`` package's factories (widgets), ``sys.displayhook`` and the builtins
 IPython adds (``display``, ``get_ipython``, ``exit``...), ``pdb.Pdb``/``pdb.set_trace`` (IPython's
 debugger), two import hooks (``tqdm.auto`` sees a notebook; Dask's ``Future`` records the cell
-that made it, once the user imports ``distributed``) and, in a kernel process, the SIGINT
+that made it, once the user imports ``distributed``) and, in a kernel process, file descriptors
+1 and 2 (:class:`CapturedFds`: output written below Python goes to the cells), the SIGINT
 handler, ``time.sleep`` (interruptible in subshells) and the GIL switch interval.
 :func:`kernel_hooks` lists them all, in the order they are installed; :class:`ProcessHooks`
-installs them together and :meth:`ProcessHooks.uninstall` puts every original back (an
-in-process kernel does so when it exits).  Each replaced function passes for the original where
+installs them together and :meth:`ProcessHooks.uninstall` puts every original back (a kernel
+does so when it ends: an in-process kernel when it exits, a kernel process once its shells have
+stopped).  Each replaced function passes for the original where
 code can tell (name, signature, pickled by reference: :mod:`braid_kernel.engine.standin`).
 
 What code the kernel runs changes as a side effect — IPython's shell constructor puts its user
 module in ``sys.modules["__main__"]``, the kernel's shell sets environment variables for child
 processes — is recorded before that code runs (:class:`Preserved`) and put back with the rest.
 
-Two patches are not here, each installed and removed by the code that owns their lifetime: a
-kernel process's capture of file descriptors 1 and 2 (:class:`~braid_kernel.engine.fdcapture.FdCapture`,
-whose original descriptors the output streams fall back to) and the signal wake-up fd, which
-belongs to the running event loop (:mod:`braid_kernel.app.loops`, :mod:`braid_kernel.features.gui.engine`).
+The signal wake-up fd is set here too (:class:`WakeupFd`), but installed by the code that runs
+the event loop whose wake-up it is, for as long as the loop runs (:mod:`braid_kernel.app.loops`,
+:mod:`braid_kernel.features.gui.engine`, given :class:`WakeupFd` as its way to set it).
 """
 
 from __future__ import annotations
@@ -37,19 +38,20 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import comm
 
+from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.engine.threads import context_start, context_submit
-from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.base import ProcessPatch
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.detection import jupyter_detection
 
-__all__ = ("Hook", "Preserved", "ProcessHooks", "Replace", "kernel_hooks")
+__all__ = ("CapturedFds", "Hook", "Preserved", "ProcessHooks", "Replace", "WakeupFd", "kernel_hooks")
 
 log = logging.getLogger("braid_kernel")
 
@@ -155,6 +157,60 @@ class SigintHandler:
         self._previous = {}
 
 
+class CapturedFds:
+    """A kernel process's capture of file descriptors 1 and 2
+    (:class:`~braid_kernel.engine.fdcapture.FdCapture`: pipes read by a thread, whose text goes
+    to the running cell), with the kernel's own log handlers moved to ``log_stream`` (the original
+    stderr) while installed; ``own_thread`` is told of the reader thread (kernel machinery).  The
+    original descriptors and handler streams back on uninstall."""
+
+    def __init__(
+        self, capture: FdCapture, log_stream: TextIO, own_thread: Callable[[threading.Thread], None]
+    ) -> None:
+        self._capture = capture
+        self._log_stream = log_stream
+        self._own_thread = own_thread
+        self._moved: list[tuple[logging.StreamHandler[Any], Any]] = []
+
+    def install(self) -> None:
+        self._capture.install()
+        if self._capture.thread is not None:
+            self._own_thread(self._capture.thread)
+        for handler in logging.getLogger("braid_kernel").handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
+                self._moved.append((handler, handler.setStream(self._log_stream)))
+
+    def uninstall(self) -> None:
+        while self._moved:
+            handler, stream = self._moved.pop()
+            handler.setStream(stream)
+        self._capture.uninstall()
+
+    def __repr__(self) -> str:
+        return "CapturedFds(1, 2)"
+
+
+class WakeupFd:
+    """``signal.set_wakeup_fd(fd)``: a signal writes a byte to ``fd``, waking the event loop that
+    watches it (so the handler runs at once, even when the signal landed on another thread); the
+    previous wake-up fd back on uninstall.  Main thread only, as ``signal.set_wakeup_fd``."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._previous: int | None = None
+
+    def install(self) -> None:
+        self._previous = signal.set_wakeup_fd(self._fd, warn_on_full_buffer=False)
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            signal.set_wakeup_fd(self._previous)
+        self._previous = None
+
+    def __repr__(self) -> str:
+        return f"WakeupFd({self._fd})"
+
+
 class SwitchInterval:
     """``sys.setswitchinterval(seconds)``: a cell spinning in pure Python holds the GIL, and every
     time the I/O thread needs it back it waits for the switch interval."""
@@ -225,22 +281,26 @@ def kernel_hooks(
     display_trap: DisplayTrap,
     builtin_trap: BuiltinTrap,
     debugger: tuple[type[pdb.Pdb], Callable[..., None]],
-    work: DistributedWork | None = None,
+    patches: Sequence[ProcessPatch] = (),
     interrupter: Interrupter | None = None,
     thread_interrupts: ThreadInterrupts | None = None,
     switch_interval: float | None = None,
     preserved: Preserved | None = None,
+    captured_fds: CapturedFds | None = None,
 ) -> ProcessHooks:
     """Every patch of a kernel, in order: ``streams``, the new ``sys.stdout``/``sys.stderr``;
-    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``work``: the cells' distributed
-    work, whose library hooks (an import hook, then Dask's ``Future``) it installs; ``interrupter``,
+    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``patches``: the features' (the
+    distributed work's library hooks: an import hook, then Dask's ``Future``); ``interrupter``,
     ``thread_interrupts`` and ``switch_interval``: a kernel process's (an in-process kernel
     leaves SIGINT, ``time.sleep`` and the GIL to its host); ``preserved``: what the kernel's
-    construction changed, recorded before it (an in-process kernel)."""
+    construction changed, recorded before it (an in-process kernel); ``captured_fds``: a kernel
+    process's capture of fds 1 and 2 (first: the streams' fallbacks are its originals)."""
     ask, ask_password = cell_input.functions()
     create_comm, get_comm_manager = comms.factories()
     pdb_class, set_trace = debugger
     hooks: list[Hook] = [] if preserved is None else [preserved]
+    if captured_fds is not None:
+        hooks.append(captured_fds)
     hooks += [
         Replace(sys, "stdout", streams[0]),
         Replace(sys, "stderr", streams[1]),
@@ -258,8 +318,7 @@ def kernel_hooks(
     trigger = jupyter_detection()  # tqdm.auto: widget progress bars
     if trigger is not None:
         hooks.append(trigger)
-    if work is not None:
-        hooks.append(Calls("distributed work (Dask's Future)", work.install, work.close))
+    hooks += [Calls(patch.name, patch.install, patch.uninstall) for patch in patches]
     if interrupter is not None:
         hooks.append(SigintHandler(interrupter))
     if thread_interrupts is not None:

@@ -10,15 +10,13 @@ import pytest
 from braid_kernel.app import handlers
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.shutdown import Shutdown
-from braid_kernel.features.subshells.shell import Subshells
 from braid_kernel.routing.context import Request
 
 
 def _interrupt(multi: bool) -> tuple[list[Any], Any]:
     calls: list[Any] = []
     shells = SimpleNamespace(multi=multi, interrupt=lambda request: calls.append(("main", request.received)))
-    subshells = SimpleNamespace(interrupt=lambda at: calls.append(("subshells", at)))
-    handle = handlers.interrupt(cast(ShellFactory, shells), cast(Subshells, subshells))
+    handle = handlers.interrupt(cast(ShellFactory, shells), lambda at: calls.append(("subshells", at)))
     return calls, handle
 
 

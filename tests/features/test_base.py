@@ -5,16 +5,25 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.base import (
     Feature,
+    SessionKit,
+    Sessions,
+    close_of,
+    comm_scope_of,
     control_handlers_of,
+    interrupt_of,
     kernel_info_features_of,
     merge_into,
     names_of,
+    runner_layers_of,
+    sessions_of,
 )
+from braid_kernel.integrations.comms import CommScope
 from braid_kernel.routing.context import Request
 from braid_kernel.shell.braid_magic import BraidCommands, Subcommand
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -80,3 +89,41 @@ def test_control_handlers_and_kernel_info_features_come_from_every_feature() -> 
     ]
     assert control_handlers_of(features) == {"debug_request": debug}
     assert kernel_info_features_of(features) == ["debugger", "kernel subshells"]
+
+
+def test_shell_parts_runner_layers_and_hooks_come_from_every_feature_in_order() -> None:
+    calls: list[object] = []
+    first = Feature(
+        "first",
+        runner=lambda inner, session: inner,
+        interrupt=lambda at: calls.append(("first", at)),
+        close=lambda: calls.append("first closed"),
+    )
+    second = Feature(
+        "second",
+        interrupt=lambda at: calls.append(("second", at)),
+        close=lambda: calls.append("second closed"),
+    )
+    assert runner_layers_of([first, second]) == [first.runner]
+    interrupt_of([first, second])(2.0)
+    close_of(reversed([first, second]))()
+    assert calls == [("first", 2.0), ("second", 2.0), "second closed", "first closed"]
+
+
+def test_at_most_one_feature_scopes_the_comms_and_routes_sessions() -> None:
+    scope = cast(CommScope, object())
+    assert comm_scope_of([Feature("plain")]) is None
+    assert comm_scope_of([Feature("plain"), Feature("multi", comm_scope=scope)]) is scope
+    with pytest.raises(ValueError, match="two features"):
+        comm_scope_of([Feature("a", comm_scope=scope), Feature("b", comm_scope=scope)])
+    kit = cast(SessionKit, object())
+    router = cast(Sessions, object())
+    assert sessions_of([Feature("plain")], kit) is None
+    given: list[SessionKit] = []
+
+    def build(kit: SessionKit) -> Sessions:
+        given.append(kit)
+        return router
+
+    assert sessions_of([Feature("multi", sessions=build)], kit) is router
+    assert given == [kit]

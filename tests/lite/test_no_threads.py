@@ -94,7 +94,7 @@ async def test_a_subshell_whose_thread_fails_to_start_is_not_left_registered(
         assert (reply["status"], reply["evalue"]) == ("error", "can't start new thread")
         listed = (await client.request("list_subshell_request", {}, channel="control"))["content"]
         assert listed["subshell_id"] == []
-        assert kernel.parts.subshells.list() == []
+        assert kernel.parts.registry.subshells() == []
     assert kernel.stopped
 
 

@@ -8,12 +8,11 @@ on its ``argv`` always agree (see :func:`kernelspec_name` and :func:`display_nam
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from braid_kernel.engine.modes import Backend, GuiLoop, Mode
+from braid_kernel.engine.modes import Backend, GuiLoop, Mode, SubshellNamespace
 from braid_kernel.errors import ConfigError
 
 __all__ = (
@@ -35,13 +34,6 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", re.IGNORECASE)
 
 # The empty flag set; a module constant because a call in a dataclass default reads as mutable.
 _CHAINED = Mode(0)
-
-
-class SubshellNamespace(enum.Enum):
-    """Whether JEP 91 subshells share the main shell's user namespace or each get their own."""
-
-    SHARED = "shared"
-    ISOLATED = "isolated"
 
 
 @dataclass(frozen=True, slots=True)

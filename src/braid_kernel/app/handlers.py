@@ -9,11 +9,10 @@ answered even while a cell blocks the main thread.  Control handlers serve the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from braid_kernel.app.shells import ShellFactory
 from braid_kernel.app.shutdown import Shutdown
-from braid_kernel.features.subshells.shell import Subshells
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import Handler
@@ -44,13 +43,13 @@ def shutdown(publisher: Publisher, ending: Shutdown) -> Handler:
     return handle
 
 
-def interrupt(shells: ShellFactory, subshells: Subshells) -> Handler:
-    """interrupt_request: every shell's cells, the subshells' first (in multi mode, the sender's
-    session's only)."""
+def interrupt(shells: ShellFactory, others: Callable[[float], None]) -> Handler:
+    """interrupt_request: every shell's cells, the features' (the subshells') first, told when
+    the request arrived (in multi mode, the sender's session's only)."""
 
     def handle(request: Request) -> JsonDict:
         if not shells.multi:
-            subshells.interrupt(request.received)
+            others(request.received)
         shells.interrupt(request)
         return {"status": "ok"}
 
@@ -64,7 +63,7 @@ def inline_handlers(
     comms: CommService,
     requests: ShellRequests,
     shells: ShellFactory,
-    subshells: Subshells,
+    interrupt_others: Callable[[float], None],
     ending: Shutdown,
 ) -> dict[str, Handler]:
     """Shell requests answered where they are received (no user code involved)."""
@@ -73,7 +72,7 @@ def inline_handlers(
         "comm_info_request": comms.comm_info,
         "is_complete_request": requests.is_complete,
         "shutdown_request": shutdown(publisher, ending),
-        "interrupt_request": interrupt(shells, subshells),
+        "interrupt_request": interrupt(shells, interrupt_others),
     }
 
 

@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.loops import run_main
@@ -28,7 +27,6 @@ from braid_kernel.app.root import build_kernel
 from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.sockets import Transport
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
 from braid_kernel.shell.host import IPythonHost
@@ -79,20 +77,19 @@ class Kernel:
     def run(self) -> int:
         """Serve until shutdown (the transport already runs: see :mod:`braid_kernel.app.launch`)."""
         parts = self.parts
-        out, err = _capture_fds(parts.fd_capture)
-        # Installed for the process's lifetime (the process ends with them).
-        parts.process_hooks(out, err, parts.stdin, fds=(1, 2), switch_interval=GIL_SWITCH_INTERVAL).install()
+        hooks = parts.process_hooks(
+            sys.__stdout__, sys.__stderr__, parts.stdin, fds=(1, 2), switch_interval=GIL_SWITCH_INTERVAL
+        )
+        hooks.install()  # with the capture of fds 1 and 2 (fd-level output: C code, os.system)
         parts.startup()  # the user's startup files and extensions, as IPython runs them
         self.control.start()
         self._watch_parent()
         try:
             run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
         finally:
-            parts.subshells.delete_all()
-            parts.release()
+            parts.release()  # the features' threads: the subshells', run_on's loops
             self.control.stop()
-            if parts.fd_capture is not None:
-                parts.fd_capture.uninstall()
+            hooks.uninstall()  # every original back; what fds 1 and 2 hold is read out first
             self.transport.stop()
         return self.shutdown.status
 
@@ -118,7 +115,7 @@ class Kernel:
         """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
         watch = ParentWatch.from_environment(os.environ, self.shutdown.request)
         if watch is not None:
-            untraced(watch.thread)  # kernel machinery: not listed by the debugger
+            self.parts.own_thread(watch.thread)  # kernel machinery: not listed by the debugger
             watch.start()
 
 
@@ -126,20 +123,6 @@ def _exit_process(io: IOThread, status: int) -> None:
     """The last resort of a shutdown whose main thread stays blocked."""
     io.stop()
     os._exit(status)
-
-
-def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | None]:
-    """Route fd-level output (C code, ``os.system``) to cells; the kernel's own
-    log and text written outside any request go to the original descriptors."""
-    if capture is None:
-        return sys.__stdout__, sys.__stderr__
-    out, err = capture.install()
-    if capture.thread is not None:
-        untraced(capture.thread)  # kernel machinery: not listed by the debugger
-    for handler in logging.getLogger("braid_kernel").handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr):
-            handler.setStream(err)
-    return out, err
 
 
 def _warm_up(host: IPythonHost, quiet_for: Callable[[], float]) -> None:

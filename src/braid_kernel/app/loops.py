@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import importlib
-import signal
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,8 +53,9 @@ def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
     """Run ``main`` on the main thread's loop until it returns (blocks)."""
     if config.loop is not None:
         from braid_kernel.features.gui.engine import run_guest
+        from braid_kernel.process_hooks import WakeupFd
 
-        run_guest(config.loop, config.backend, main)
+        run_guest(config.loop, config.backend, main, wakeup=WakeupFd)
         return
     options: dict[str, Any] = {"use_uvloop": True} if config.uvloop else {}
     if config.backend is Backend.ASYNCIO and not config.uvloop:
@@ -81,12 +81,15 @@ async def _waking_on_signals(main: Callable[[], Awaitable[None]]) -> None:
         with contextlib.suppress(OSError):
             reader.recv(4096)
 
-    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    from braid_kernel.process_hooks import WakeupFd  # by now imported: the kernel is built
+
+    wakeup = WakeupFd(writer.fileno())
+    wakeup.install()
     loop.add_reader(reader.fileno(), drain)
     try:
         await main()
     finally:
         loop.remove_reader(reader.fileno())
-        signal.set_wakeup_fd(previous)
+        wakeup.uninstall()
         reader.close()
         writer.close()

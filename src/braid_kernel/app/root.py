@@ -1,14 +1,26 @@
 """The composition root: every part of a kernel, built in order from explicit arguments.
 
 :func:`build_kernel` is the one place a kernel is put together, read top to bottom: the
-publisher around the given :class:`~braid_kernel.transport.outbox.Outbox`, the IPython shell,
-comms, stdin, the shells' engines, multi mode's sessions, the shells, subshells, the features'
-magics, the handler tables.  It returns a :class:`KernelParts`, a frozen record: nothing in it
-is assigned later, and no part is handed the whole.  It knows nothing of sockets or of who
-drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` (a ZeroMQ process) and
-:class:`~braid_kernel.app.inprocess.kernel.InProcessKernel` (the host's event loop) each hold a
-``KernelParts`` and add their transport.  How the kernel ends is given in
-(:class:`~braid_kernel.app.shutdown.Shutdown`, built first by its holder).
+publisher around the given :class:`~braid_kernel.transport.outbox.Outbox`, the comms, the
+IPython shell, the features (one line each: a mode is its folder under ``features/`` and its
+line here), the engines and shells built from what the features give
+(:mod:`braid_kernel.features.base`), the handler tables.  It returns a :class:`KernelParts`, a
+frozen record: nothing in it is assigned later, and no part is handed the whole.  It knows
+nothing of sockets or of who drains the outbox: :class:`~braid_kernel.app.kernel.Kernel` (a
+ZeroMQ process) and :class:`~braid_kernel.app.inprocess.kernel.InProcessKernel` (the host's
+event loop) each hold a ``KernelParts`` and add their transport.  How the kernel ends is given
+in (:class:`~braid_kernel.app.shutdown.Shutdown`, built first by its holder).
+
+Two parts need each other, and the order resolves it without a late assignment:
+
+* ``get_ipython().kernel`` (the :class:`~braid_kernel.shell.facade.KernelFacade`) needs the
+  shell and the main shell's loop (``kernel.io_loop.add_callback``), and the shell factory
+  needs the shell.  So the loop is a small :class:`~braid_kernel.app.shells.MainLoop` built
+  first (the factory tells it when the main shell serves), and :func:`build_shell` is given how
+  to make the facade from the shell it creates: the shell is complete when it returns.
+* multi mode scopes the comms to its sessions and builds its sessions from the engines, which
+  the comms come before.  So the multi feature is built before the comms (its comm scope), and
+  its session router is made later from a :class:`~braid_kernel.features.base.SessionKit`.
 """
 
 from __future__ import annotations
@@ -16,17 +28,18 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from traitlets.config import Config
 
 from braid_kernel.app import handlers
-from braid_kernel.app.config import KernelConfig, SubshellNamespace
+from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.engines import Engines
-from braid_kernel.app.shells import ShellFactory
+from braid_kernel.app.shells import MainLoop, ShellFactory
 from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture
@@ -36,27 +49,22 @@ from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features import base
+from braid_kernel.features.base import Feature, ProcessPatch
 from braid_kernel.features.cache import feature as cache_feature
-from braid_kernel.features.cache.engine import CellCache
 from braid_kernel.features.concurrent import feature as concurrent_feature
 from braid_kernel.features.debugger import feature as debugger_feature
-from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.features.distributed import feature as distributed_feature
-from braid_kernel.features.distributed.engine import DistributedWork
 from braid_kernel.features.foreign import feature as foreign_feature
-from braid_kernel.features.foreign.engine import ForeignLoops
 from braid_kernel.features.gui import feature as gui_feature
 from braid_kernel.features.multi import feature as multi_feature
 from braid_kernel.features.react import feature as react_feature
 from braid_kernel.features.subshells import feature as subshells_feature
-from braid_kernel.features.subshells.shell import Subshells
-from braid_kernel.integrations.comms import CommScope, CommService
-from braid_kernel.process_hooks import Preserved, ProcessHooks, kernel_hooks
+from braid_kernel.integrations.comms import CommService
+from braid_kernel.process_hooks import CapturedFds, Preserved, ProcessHooks, kernel_hooks
 from braid_kernel.routing.dispatch import Handler, SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
-from braid_kernel.routing.subshells import SubshellManager
 from braid_kernel.shell.debugging import KernelPdb, set_trace
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -71,10 +79,6 @@ from braid_kernel.transport.outbox import Outbox
 from braid_kernel.wire.codec import WireCodec
 from braid_kernel.wire.message import JsonDict
 
-if TYPE_CHECKING:
-    from braid_kernel.features.multi.engine import SessionTable
-    from braid_kernel.features.multi.shell.sessions import Session, SessionManager
-
 log = logging.getLogger("braid_kernel")
 CELL_NAME_VARIABLE = "IPYKERNEL_CELL_NAME"  # ipykernel's: one file name for all cells (nbclient's tests)
 
@@ -86,8 +90,10 @@ class KernelParts:
     ``inline_handlers``/``control_handlers``: the tables of the requests that run no user code
     (a holder builds its control thread or inline control from the second); ``startup``: run the
     user's startup files and extensions, once the holder has installed the process hooks;
-    ``foreign``: ``run_on``'s loops of the other backend (their threads end in :meth:`release`);
-    ``work``: the cells' distributed work (its library hook is one of the process hooks)."""
+    ``patches``: the features' process-wide changes (installed with the process hooks);
+    ``release``: after the main shell stopped, end what the features keep running (the
+    subshells' threads, ``run_on``'s loops); ``own_thread``: mark a thread of the kernel's
+    machinery as such (the debugger neither lists nor suspends it)."""
 
     config: KernelConfig
     session: str
@@ -95,22 +101,21 @@ class KernelParts:
     publisher: Publisher
     cell_files: CellFiles
     shell: ZMQInteractiveShell
-    cache: CellCache
     comms: CommService
     stdin: StdinBroker
     registry: ShellRegistry
     fd_capture: FdCapture | None
     interrupter: Interrupter | None
     thread_interrupts: ThreadInterrupts
-    foreign: ForeignLoops
-    work: DistributedWork
+    patches: Sequence[ProcessPatch]
     shells: ShellFactory
-    subshells: SubshellManager
     shutdown: Shutdown
     kernel_info: JsonDict
     inline_handlers: Mapping[str, Handler]
     control_handlers: Mapping[str, Handler]
     startup: Callable[[], None]
+    release: Callable[[], None]
+    own_thread: Callable[[threading.Thread], None]
 
     def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
         """The router for frames decoded by ``codec``; control requests go to ``control``; each
@@ -125,11 +130,6 @@ class KernelParts:
             backlog=backlog,
         )
 
-    def release(self) -> None:
-        """After the main shell stopped: end what the features keep running (the threads of
-        ``run_on``'s loops)."""
-        self.foreign.close()
-
     def process_hooks(
         self,
         stdout: TextIO | None,
@@ -142,7 +142,8 @@ class KernelParts:
     ) -> ProcessHooks:
         """Every process-wide patch of this kernel (see :mod:`braid_kernel.process_hooks`), for its
         holder to install: ``sys.stdout``/``sys.stderr`` point at the outbox (text written outside
-        any request goes to ``stdout``/``stderr``; ``fds`` is what their ``fileno()`` answer),
+        any request goes to ``stdout``/``stderr``, or, with a capture of fds 1 and 2, which these
+        hooks install first, to their originals; ``fds`` is what their ``fileno()`` answer),
         ``input``/``getpass`` ask ``source``, the ``comm`` package uses this kernel, threads
         started by cells inherit their context, ``pdb.set_trace()`` and ``breakpoint()`` open
         IPython's debugger, Dask's futures are recorded per cell once the user imports
@@ -150,7 +151,11 @@ class KernelParts:
         ``time.sleep``.  ``switch_interval``, ``preserved``: see
         :func:`~braid_kernel.process_hooks.kernel_hooks`."""
         out_fd, err_fd = fds if fds is not None else (None, None)
-        children = self.fd_capture.child_writes if self.fd_capture is not None else None
+        children, captured = None, None
+        if self.fd_capture is not None:
+            children = self.fd_capture.child_writes
+            stdout, stderr = self.fd_capture.originals()
+            captured = CapturedFds(self.fd_capture, stderr, self.own_thread)
         streams = (
             OutStream("stdout", self.outbox, fallback=stdout, fileno=out_fd, children=children),
             OutStream("stderr", self.outbox, fallback=stderr, fileno=err_fd, children=children),
@@ -163,11 +168,12 @@ class KernelParts:
             display_trap=self.shell.display_trap,
             builtin_trap=self.shell.builtin_trap,
             debugger=(KernelPdb, set_trace),
-            work=self.work,
+            patches=self.patches,
             interrupter=self.interrupter,
             thread_interrupts=self.thread_interrupts if process else None,
             switch_interval=switch_interval,
             preserved=preserved,
+            captured_fds=captured,
         )
 
 
@@ -192,152 +198,166 @@ def build_kernel(
     session = session or uuid.uuid4().hex
     publisher = Publisher(outbox)
     cell_files = CellFiles(shared_name=os.environ.get(CELL_NAME_VARIABLE) or None)
-    user_config = _user_config(config, profile)
-    shell = build_shell(publisher, cell_files, user_config)
-    cache = cache_feature.kernel_cache(
-        config.cache_dir, config.cache_size, enabled=Mode.CACHE in config.modes
+    # Built before the comms: multi mode's sessions own them (its comm scope).
+    scoping = (
+        multi_feature.build(multi=Mode.MULTI in config.modes, idle_timeout=config.session_idle_timeout),
     )
-    requests = ShellRequests(shell)
-    table = _session_table(config)
-    comms = CommService(publisher, _session_comms(table))
-    stdin = StdinBroker(outbox, session, "braid")
-    save_thread = shell.history_manager.save_thread
-    if save_thread is not None:  # None with an in-memory history
-        untraced(save_thread)  # kernel machinery, not user code
-    foreign = ForeignLoops()  # run_on's loops of the other backend, started on first use
-    # Interrupted cells' pending Dask futures are cancelled (hooked when the user imports them).
-    work = distributed_feature.kernel_work(lambda: shell.user_ns)
-    # The features, in order (multi's commands last: they need the sessions, built from the engines).
+    comms = CommService(publisher, base.comm_scope_of(scoping))
+    main = MainLoop()  # kernel.io_loop: the main shell's loop, once it serves
+    user_config = _user_config(config, profile)
+    facade = functools.partial(_facade, comms, publisher, session, main)
+    shell = build_shell(publisher, cell_files, user_config, kernel=facade)
+    core = _Core(
+        session, outbox, publisher, cell_files, comms, main, shell, ShellRequests(shell), ShellRegistry()
+    )
+    # The features, in order (the first runner layer is the outermost: react's wraps cache's).
     early = (
         concurrent_feature.build(),
-        react_feature.build(),
-        cache_feature.build(cache),
-        foreign_feature.build(shell, foreign),
+        react_feature.build(enabled=Mode.REACT in config.modes, lazy=config.react_lazy),
+        cache_feature.build(config.cache_dir, config.cache_size, enabled=Mode.CACHE in config.modes),
+        foreign_feature.build(shell),
         gui_feature.build(shell, config.loop),
         debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
+        *scoping,
+        distributed_feature.build(lambda: shell.user_ns),  # interrupted cells' Dask futures
     )
     interrupter = Interrupter(cell_files) if interrupts else None
+    exit_kernel = shutdown.request if exit_ends_kernel else None
+    shells = _shells(config, core, early, fd_capture, interrupter, exit_kernel=exit_kernel, shutdown=shutdown)
     thread_interrupts = ThreadInterrupts()
-    engines = Engines(
+    features = (  # the subshells need the shells: last
+        *early,
+        subshells_feature.build(
+            shells, core.registry, shell, publisher, thread_interrupts=thread_interrupts, options=config
+        ),
+    )
+    startup = (
+        _nothing if user_config is None or not profile else functools.partial(run_startup, shell, user_config)
+    )
+    return _assemble(
         config,
-        publisher,
-        names=base.names_of(early),
+        core,
+        features,
+        shells,
+        shutdown=shutdown,
         fd_capture=fd_capture,
         interrupter=interrupter,
-        on_end=work.cell_ended,
+        thread_interrupts=thread_interrupts,
+        startup=startup,
     )
-    sessions = _sessions(
+
+
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """The parts built before the features, which features and shells are built from."""
+
+    session: str
+    outbox: Outbox
+    publisher: Publisher
+    cell_files: CellFiles
+    comms: CommService
+    main: MainLoop
+    shell: ZMQInteractiveShell
+    requests: ShellRequests
+    registry: ShellRegistry
+
+
+def _shells(
+    config: KernelConfig,
+    core: _Core,
+    features: Sequence[Feature],
+    fd_capture: FdCapture | None,
+    interrupter: Interrupter | None,
+    *,
+    exit_kernel: Callable[[], None] | None,
+    shutdown: Shutdown,
+) -> ShellFactory:
+    """The shells, with every shell's engine recipe from what the features add to it (and, in
+    multi mode, the multi feature's session router)."""
+    engines = Engines(
         config,
-        table,
-        engines,
-        shell=shell,
-        cell_files=cell_files,
-        cache=cache,
-        requests=requests,
-        comms=comms,
-    )
-    registry = ShellRegistry()
-    shells = ShellFactory(
-        config,
-        shell=shell,
-        cell_files=cell_files,
-        publisher=publisher,
-        cache=cache,
-        requests=requests,
-        comms=comms,
-        registry=registry,
-        engines=engines,
-        sessions=sessions,
+        core.publisher,
+        layers=base.runner_layers_of(features),
+        parts=base.shell_parts_of(features),
+        names=base.names_of(features),
+        fd_capture=fd_capture,
         interrupter=interrupter,
-        exit_kernel=shutdown.request if exit_ends_kernel else None,
+        on_end=base.cell_ended_of(features),
+    )
+    kit = base.SessionKit(core.shell, core.cell_files, core.requests, core.comms, engines)
+    return ShellFactory(
+        config,
+        shell=core.shell,
+        cell_files=core.cell_files,
+        publisher=core.publisher,
+        requests=core.requests,
+        comms=core.comms,
+        registry=core.registry,
+        engines=engines,
+        main=core.main,
+        sessions=base.sessions_of(features, kit),
+        interrupter=interrupter,
+        exit_kernel=exit_kernel,
         shutdown=shutdown,
     )
-    shell.kernel = KernelFacade(
-        comms.manager, shell=shell, publisher=publisher, session_id=session, call_on_main=shells.call_on_main
-    )
-    subshell_shells = Subshells(
-        shells,
-        shell=shell,
-        publisher=publisher,
-        thread_interrupts=thread_interrupts,
-        isolated=functools.partial(_isolated, config.subshell_namespace),
-    )
-    subshells = SubshellManager(
-        registry, subshell_shells.serve, config.backend.value, cancel=subshell_shells.cancel
-    )
-    # The features that need the shells, last: multi's commands (its sessions), subshells' requests.
-    features = (
-        *early,
-        multi_feature.build(sessions),
-        distributed_feature.build(work),
-        subshells_feature.build(subshells, subshell_shells),
-    )
-    base.merge_into(shell, features)  # their magics, %braid subcommands, input transformers
-    register_kernel_magics(shell, config.connection_file, subshells.list)  # ipykernel's
+
+
+def _assemble(
+    config: KernelConfig,
+    core: _Core,
+    features: Sequence[Feature],
+    shells: ShellFactory,
+    *,
+    shutdown: Shutdown,
+    fd_capture: FdCapture | None,
+    interrupter: Interrupter | None,
+    thread_interrupts: ThreadInterrupts,
+    startup: Callable[[], None],
+) -> KernelParts:
+    """The features' magics registered, the handler tables, and the record of it all."""
+    base.merge_into(core.shell, features)  # their magics, %braid subcommands, input transformers
+    register_kernel_magics(core.shell, config.connection_file, core.registry.subshells)  # ipykernel's
     info = kernel_info_content(base.kernel_info_features_of(features), config.debugger)
     inline = handlers.inline_handlers(
         info,
-        publisher=publisher,
-        comms=comms,
-        requests=requests,
+        publisher=core.publisher,
+        comms=core.comms,
+        requests=core.requests,
         shells=shells,
-        subshells=subshell_shells,
+        interrupt_others=base.interrupt_of(features),
         ending=shutdown,
     )
-    control = handlers.control_handlers(inline, base.control_handlers_of(features))
     return KernelParts(
         config=config,
-        session=session,
-        outbox=outbox,
-        publisher=publisher,
-        cell_files=cell_files,
-        shell=shell,
-        cache=cache,
-        comms=comms,
-        stdin=stdin,
-        registry=registry,
+        session=core.session,
+        outbox=core.outbox,
+        publisher=core.publisher,
+        cell_files=core.cell_files,
+        shell=core.shell,
+        comms=core.comms,
+        stdin=StdinBroker(core.outbox, core.session, "braid"),
+        registry=core.registry,
         fd_capture=fd_capture,
         interrupter=interrupter,
         thread_interrupts=thread_interrupts,
-        foreign=foreign,
-        work=work,
+        patches=base.patches_of(features),
         shells=shells,
-        subshells=subshells,
         shutdown=shutdown,
         kernel_info=info,
         inline_handlers=inline,
-        control_handlers=control,
-        startup=_nothing
-        if user_config is None or not profile
-        else functools.partial(run_startup, shell, user_config),
+        control_handlers=handlers.control_handlers(inline, base.control_handlers_of(features)),
+        startup=startup,
+        release=base.close_of(reversed(features)),  # the subshells first
+        own_thread=base.own_thread_of(features),
     )
 
 
-def _sessions(
-    config: KernelConfig,
-    table: SessionTable[Session] | None,
-    engines: Engines,
-    *,
-    shell: ZMQInteractiveShell,
-    cell_files: CellFiles,
-    cache: CellCache,
-    requests: ShellRequests,
-    comms: CommService,
-) -> SessionManager | None:
-    """Multi mode's sessions, over ``table`` (None in other modes)."""
-    if table is None:
-        return None
-    from braid_kernel.features.multi.shell.sessions import SessionManager
-
-    return SessionManager(
-        table,
-        config.session_idle_timeout,
-        shell=shell,
-        cell_files=cell_files,
-        cache=cache,
-        requests=requests,
-        comms=comms,
-        build=engines.build_isolated,
+def _facade(
+    comms: CommService, publisher: Publisher, session: str, main: MainLoop, shell: ZMQInteractiveShell
+) -> KernelFacade:
+    """``get_ipython().kernel`` for ``shell`` (made by :func:`build_shell`)."""
+    return KernelFacade(
+        comms.manager, shell=shell, publisher=publisher, session_id=session, call_on_main=main.call_on_main
     )
 
 
@@ -349,39 +369,6 @@ def _user_config(config: KernelConfig, profile: bool) -> Config | None:
         user_config = user_config or Config()
         user_config.merge(launcher_config(config.ipython_options))
     return user_config
-
-
-def _isolated(default: SubshellNamespace, requested: object) -> bool:
-    """Whether a create_subshell_request asking for ``requested`` (``"shared"``, ``"isolated"``, or
-    None for the kernel's ``--subshell-namespace``, ``default``) makes an isolated subshell;
-    ValueError for anything else."""
-    if requested is None:
-        return default is SubshellNamespace.ISOLATED
-    try:
-        return SubshellNamespace(requested) is SubshellNamespace.ISOLATED
-    except ValueError:
-        options = " or ".join(repr(n.value) for n in SubshellNamespace)
-        raise ValueError(f"namespace must be {options}, not {requested!r}") from None
-
-
-def _session_table(config: KernelConfig) -> SessionTable[Session] | None:
-    """Multi mode's table of sessions (built first: the comm scope reads it), or None."""
-    if Mode.MULTI not in config.modes:
-        return None
-    from braid_kernel.features.multi.shell.sessions import (
-        new_table,  # imported only for multi mode (startup time)
-    )
-
-    return new_table()
-
-
-def _session_comms(table: SessionTable[Session] | None) -> CommScope | None:
-    """Multi mode: comms belong to the session of the code or request (see CommScope)."""
-    if table is None:
-        return None
-    from braid_kernel.features.multi.shell.sessions import SessionComms
-
-    return SessionComms(table)
 
 
 def _nothing() -> None:

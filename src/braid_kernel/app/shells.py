@@ -5,9 +5,15 @@ scheduler and execution count.  The main shell runs on the main thread;
 subshells, built by :meth:`ShellFactory.build` too, are served by the subshells feature
 (:mod:`braid_kernel.features.subshells`) on their own threads.
 
-In multi mode the main shell serves many client sessions, each isolated
-(:mod:`braid_kernel.features.multi.shell.sessions`): its requests are routed by the header's
+The main shell keeps the features' parts of a serving shell (reactive mode's ``braid.dataflow``
+comm target: :class:`~braid_kernel.features.base.ShellPart`).  In multi mode it serves many
+client sessions instead, each isolated, through the multi feature's
+:class:`~braid_kernel.features.base.Sessions`: its requests are routed by the header's
 ``session`` and an interrupt_request reaches the sender's session only.
+
+:class:`MainLoop` is what ``kernel.io_loop.add_callback`` reaches: built before the IPython
+shell (whose ``kernel`` facade calls it), told by :meth:`ShellFactory.serve_main` when the main
+shell serves.
 
 Interrupts reach the main thread through SIGINT
 (:class:`~braid_kernel.engine.interrupt.Interrupter`), or, in-process, its loop (awaiting cells
@@ -23,8 +29,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 import sniffio
@@ -37,9 +43,7 @@ from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.scheduler import Scheduler
-from braid_kernel.features.cache.engine import CellCache
-from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
-from braid_kernel.features.react.shell.dataflow import DataflowTarget
+from braid_kernel.features.base import Sessions, ShellPart, Starter
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.dispatch import AsyncDispatcher, Handler, Reply
@@ -51,9 +55,6 @@ from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
 from braid_kernel.shell.requests import ShellRequests
-
-if TYPE_CHECKING:
-    from braid_kernel.features.multi.shell.sessions import SessionManager
 
 log = logging.getLogger("braid_kernel")
 
@@ -73,11 +74,30 @@ class _Main:
         self.tasks: TaskGroup | None = None  # for kernel.io_loop callbacks
 
 
+class MainLoop:
+    """The main shell's loop, while it serves (``running``, set by :meth:`ShellFactory.serve_main`)."""
+
+    def __init__(self) -> None:
+        self.running: _Main | None = None
+
+    def call_on_main(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """``kernel.io_loop.add_callback``: call ``callback(*args, **kwargs)`` soon on the main
+        shell's loop (any thread; dropped, with a warning, when the main shell does not serve).
+        A coroutine it returns runs as a task of the main shell; errors are logged, as tornado
+        logs them.  It runs in the caller's context, so what it prints goes to the caller's cell."""
+        running, context = self.running, contextvars.copy_context()
+        if running is None or not running.bridge.call_soon(
+            lambda: context.run(_call_logged, running, callback, args, kwargs)
+        ):
+            log.warning("kernel.io_loop.add_callback(%r): the main shell is not running; dropped", callback)
+
+
 class ShellFactory:
     """Builds and serves shells for one kernel, from the parts the kernel built before it.
 
-    ``sessions``: multi mode's sessions (None in other modes); ``interrupter``: a kernel
-    process's SIGINT handling (None in-process: interrupts then cancel awaiting cells only);
+    ``main``: the main shell's loop, set while it serves; ``sessions``: multi mode's session
+    router (None in other modes); ``interrupter``: a kernel process's SIGINT handling (None
+    in-process: interrupts then cancel awaiting cells only);
     ``exit_kernel``: what ``exit()`` in a cell ends (a kernel process; None: it keeps running);
     ``shutdown``: the kernel's end, which stops the main shell."""
 
@@ -88,12 +108,12 @@ class ShellFactory:
         shell: ZMQInteractiveShell,
         cell_files: CellFiles,
         publisher: Publisher,
-        cache: CellCache,
         requests: ShellRequests,
         comms: CommService,
         registry: ShellRegistry,
         engines: Engines,
-        sessions: SessionManager | None,
+        main: MainLoop,
+        sessions: Sessions | None,
         interrupter: Interrupter | None,
         exit_kernel: Callable[[], None] | None,
         shutdown: Shutdown,
@@ -102,7 +122,6 @@ class ShellFactory:
         self.shell = shell
         self.cell_files = cell_files
         self.publisher = publisher
-        self.cache = cache
         self.requests = requests
         self.comms = comms
         self.registry = registry
@@ -111,7 +130,7 @@ class ShellFactory:
         self._interrupter = interrupter
         self._exit_kernel = exit_kernel
         self._shutdown = shutdown
-        self._main: _Main | None = None
+        self._loop = main
 
     def handlers(self, execute: ExecuteHandler) -> dict[str, Handler]:
         return {
@@ -129,7 +148,7 @@ class ShellFactory:
     ) -> tuple[Scheduler, dict[str, Handler]]:
         """A shell's scheduler and request handlers (its dispatcher is built from them once)."""
         host = IPythonHost(self.shell, self.cell_files, main=main, namespace=namespace)
-        scheduler, execute = self.engines.build_isolated(host, self.cache)
+        scheduler, execute = self.engines.build_isolated(host)
         return scheduler, self.handlers(execute)
 
     async def serve_main(self, on_ready: Callable[[], None]) -> None:
@@ -141,7 +160,6 @@ class ShellFactory:
         scheduler: Scheduler | None
         if sessions is not None:  # multi mode: each request runs in its client's session's engine
             handlers = sessions.handlers()
-            sessions.register_targets()
             cancel_cells = sessions.interrupt_everyone
             scheduler = None
         else:
@@ -151,14 +169,13 @@ class ShellFactory:
             cancel_cells = functools.partial(_cancel_cells, scheduler)
         dispatcher = AsyncDispatcher(self.publisher, handlers)
         with anyio.CancelScope() as scope, self._shutdown.stops(lambda: inbox.bridge.call_soon(scope.cancel)):
-            self._main = _Main(inbox.bridge, scope, cancel_cells)
+            self._loop.running = main = _Main(inbox.bridge, scope, cancel_cells)
             if self._interrupter is not None:
                 self._interrupter.attach(inbox.bridge, cancel_cells)
             async with anyio.create_task_group() as tg:
-                self._main.tasks = tg
-                if scheduler is not None and isinstance(scheduler.runner, ReactiveRunner):
-                    run_stale = _stale_starter(inbox.bridge, tg, scheduler)
-                    DataflowTarget(scheduler.runner, run_stale).register(self.comms.manager)
+                main.tasks = tg
+                if scheduler is not None:  # the features' parts of the main shell (comm targets)
+                    self._register(self.engines.parts(scheduler, _starter(inbox.bridge, tg)))
                 self.registry.add(None, inbox)
                 on_ready()
                 if sessions is not None:
@@ -166,23 +183,19 @@ class ShellFactory:
                 await dispatcher.serve(inbox.receive)
                 tg.cancel_scope.cancel()
 
-    def call_on_main(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
-        """``kernel.io_loop.add_callback``: call ``callback(*args, **kwargs)`` soon on the main
-        shell's loop (any thread; dropped, with a warning, when the main shell does not serve).
-        A coroutine it returns runs as a task of the main shell; errors are logged, as tornado
-        logs them.  It runs in the caller's context, so what it prints goes to the caller's cell."""
-        running, context = self._main, contextvars.copy_context()
-        if running is None or not running.bridge.call_soon(
-            lambda: context.run(_call_logged, running, callback, args, kwargs)
-        ):
-            log.warning("kernel.io_loop.add_callback(%r): the main shell is not running; dropped", callback)
+    def _register(self, parts: list[ShellPart]) -> None:
+        for part in parts:
+            for name, opened in part.comm_targets.items():
+                self.comms.manager.register_target(name, opened)
 
     def main_bridge(self) -> LoopBridge | None:
-        return self._main.bridge if self._main is not None else None
+        running = self._loop.running
+        return running.bridge if running is not None else None
 
     def main_blocked(self) -> bool:
         """Whether the main thread runs a cell's synchronous code right now."""
-        return self._main is not None and self.runs_cell_code(self._main.thread)
+        running = self._loop.running
+        return running is not None and self.runs_cell_code(running.thread)
 
     def runs_cell_code(self, thread: threading.Thread) -> bool:
         """Whether ``thread`` is inside a cell's code right now (blocking or computing)."""
@@ -202,11 +215,11 @@ class ShellFactory:
         session = self.sessions.lookup(request) if self.sessions is not None else None
         if self.sessions is None:
             self.interrupt_main(at)
-        elif session is not None and self._main is not None:
+        elif session is not None and (running := self._loop.running) is not None:
             scheduler = session.scheduler
-            self._main.bridge.call_soon(lambda: scheduler.interrupt(at=at))  # its awaiting and queued cells
+            running.bridge.call_soon(lambda: scheduler.interrupt(at=at))  # its awaiting and queued cells
             if self._interrupter is not None:  # its cell, if one blocks the main thread
-                self._interrupter.interrupt(only=session.namespace.user_ns, at=at)
+                self._interrupter.interrupt(only=session.user_ns, at=at)
 
     def interrupt_main(self, at: float | None = None) -> None:
         """Interrupt the main shell (any thread): the cells whose requests arrived by ``at``
@@ -214,9 +227,11 @@ class ShellFactory:
         at = time.monotonic() if at is None else at
         if self._interrupter is not None:
             self._interrupter.interrupt(at=at)
-        elif self._main is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
-            cancel_cells = self._main.cancel_cells
-            self._main.bridge.call_soon(lambda: cancel_cells(at))
+        elif (
+            running := self._loop.running
+        ) is not None:  # no SIGINT handler (in-process): cancel the awaiting cells
+            cancel_cells = running.cancel_cells
+            running.bridge.call_soon(lambda: cancel_cells(at))
 
 
 def _exit_after(execute: ExecuteHandler, exit_kernel: Callable[[], None]) -> Handler:
@@ -260,19 +275,20 @@ def _call_logged(
         running.tasks.start_soon(finish)
 
 
-def _stale_starter(bridge: LoopBridge, group: TaskGroup, scheduler: Scheduler) -> Callable[[], None]:
-    """Start :func:`~braid_kernel.features.react.engine.runner.run_stale` in the main shell's task
-    group, from any thread: a comm message sent over a subshell is handled on that subshell's
-    thread while the main thread blocks.  The task runs in the caller's context, so the cells'
-    output has the comm request as parent.  That context also names the loop's async library
-    (called here, in a task): the bridge's callback runs in no task, and on a loop anyio did not
-    start (an in-process kernel's, Pyodide's in JupyterLite) anyio could not tell which one it is."""
+def _starter(bridge: LoopBridge, group: TaskGroup) -> Starter:
+    """Start a job of a feature's part of the main shell (the dataflow comm's ``run_stale``) in
+    the main shell's task group, from any thread: a comm message sent over a subshell is handled
+    on that subshell's thread while the main thread blocks.  The task runs in the caller's
+    context, so the cells' output has the comm request as parent.  That context also names the
+    loop's async library (called here, in a task): the bridge's callback runs in no task, and on
+    a loop anyio did not start (an in-process kernel's, Pyodide's in JupyterLite) anyio could not
+    tell which one it is."""
     library = sniffio.current_async_library()
 
-    def start() -> None:
+    def start(job: Callable[[], Coroutine[Any, Any, object]]) -> None:
         context = contextvars.copy_context()
         context.run(sniffio.current_async_library_cvar.set, library)
-        bridge.call_soon(lambda: context.run(group.start_soon, run_stale, scheduler))
+        bridge.call_soon(lambda: context.run(group.start_soon, job))
 
     return start
 

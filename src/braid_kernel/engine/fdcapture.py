@@ -134,9 +134,17 @@ class FdCapture:
         return self._thread
 
     # ------------------------------------------------------------ lifecycle
-    def install(self) -> tuple[TextIO, TextIO]:
-        """Swap fds 1 and 2 for pipes; returns text streams on the originals
-        (for the kernel's own log and for output outside any request)."""
+    @staticmethod
+    def originals() -> tuple[TextIO, TextIO]:
+        """Text streams on what fds 1 and 2 are now, before :meth:`install` swaps them (for the
+        kernel's own log and for output outside any request): new descriptors of their own."""
+        out, err = (
+            os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace") for fd, _ in STREAMS
+        )
+        return out, err
+
+    def install(self) -> None:
+        """Swap fds 1 and 2 for pipes (what was written to them goes to the originals first)."""
         for stream in (sys.__stdout__, sys.__stderr__):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):
@@ -145,11 +153,6 @@ class FdCapture:
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._supervised, name="braid-fdcapture", daemon=True)
         self._thread.start()
-        out, err = (
-            os.fdopen(os.dup(p.original), "w", buffering=1, encoding="utf-8", errors="replace")
-            for p in self._pipes
-        )
-        return out, err
 
     def uninstall(self) -> None:
         """Read what is left, put the original descriptors back, stop the thread."""

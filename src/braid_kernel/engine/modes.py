@@ -54,6 +54,13 @@ def format_modes(mode: Mode) -> str:
     return "-".join(mode.names)
 
 
+class SubshellNamespace(enum.Enum):
+    """Whether JEP 91 subshells share the main shell's user namespace or each get their own."""
+
+    SHARED = "shared"
+    ISOLATED = "isolated"
+
+
 class Backend(enum.Enum):
     """The anyio backend the kernel's event loop runs on."""
 

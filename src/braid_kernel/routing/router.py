@@ -61,6 +61,11 @@ class ShellRegistry:
     def get(self, subshell_id: str | None) -> Target | None:
         return self._shells.get(subshell_id)
 
+    def subshells(self) -> list[str]:
+        """The ids of the subshells taking requests, oldest first."""
+        with self._lock:
+            return [sid for sid in self._shells if sid is not None]
+
 
 #: Control requests answered on the receiving thread, like the inline shell requests: they
 #: touch no user code, and skipping the control thread saves thread hand-offs (each a GIL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 from IPython.core.shellapp import InteractiveShellApp
 from traitlets.config import Config
@@ -25,11 +26,13 @@ def build_shell(
     publisher: Publisher,
     cell_files: CellFiles,
     config: Config | None = None,
+    kernel: Callable[[ZMQInteractiveShell], object] | None = None,
 ) -> ZMQInteractiveShell:
     """Create the process's InteractiveShell (IPython requires exactly one) and
     swap its display hook, display publisher, pager and compiler for the kernel's (installed
     process-wide, with IPython's builtins, by :mod:`braid_kernel.process_hooks`).
-    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`).
+    ``config`` is the user's IPython configuration (see :mod:`braid_kernel.shell.profile`);
+    ``kernel`` makes ``get_ipython().kernel`` from the shell (the facade libraries reach for).
     """
     # Figures render inline unless the user chose a backend.
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -61,6 +64,8 @@ def build_shell(
     # Libraries (tqdm, plotly, ...) detect "running in a Jupyter kernel" by this config section.
     # A Config section, not a plain dict: every %config merges the shell's config.
     shell.config.setdefault("IPKernelApp", Config())
+    if kernel is not None:
+        shell.kernel = kernel(shell)
     return shell
 
 

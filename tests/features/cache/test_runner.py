@@ -32,7 +32,7 @@ class CacheRig(Rig):
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.cache = CellCache(lambda: CacheStore(directory, 10**7, directory / "secret"), enabled=True)
-        self.runner = CachingRunner(self.host, self.runner.publisher, self.cache)
+        self.runner = CachingRunner(self.runner, self.cache)
         self.scheduler = Scheduler(self.runner)
         self.host.namespace["__name__"] = "__main__"
 

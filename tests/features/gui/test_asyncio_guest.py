@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from braid_kernel.features.gui.engine.asyncio_guest import AsyncioGuest
+from braid_kernel.process_hooks import WakeupFd
 
 WAIT = 10.0
 
@@ -55,7 +56,7 @@ class QueueHost:
 
 def run_as_guest(main: Callable[[], Awaitable[None]]) -> QueueHost:
     host = QueueHost()
-    guest = AsyncioGuest(host, main)
+    guest = AsyncioGuest(host, main, wakeup=WakeupFd)
     guest.start()
     host.run()
     guest.finish()
@@ -97,7 +98,7 @@ def test_host_callbacks_wake_a_waiting_guest() -> None:
 
     host = QueueHost()
     holder["host"] = host
-    guest = AsyncioGuest(host, main)
+    guest = AsyncioGuest(host, main, wakeup=WakeupFd)
     guest.start()
     host.run()
     guest.finish()

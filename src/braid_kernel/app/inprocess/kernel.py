@@ -252,8 +252,7 @@ class InProcessKernel:
         self._stopped = True
         try:
             if parts is not None:
-                parts.subshells.delete_all()
-                parts.release()  # the features' threads (run_on's loops)
+                parts.release()  # the features' threads (the subshells', run_on's loops)
                 release_shell(parts.shell)
                 parts.outbox.close()
             elif self._leased:

@@ -1,7 +1,8 @@
 """The cache feature: the kernel's :class:`~braid_kernel.features.cache.engine.CellCache` (its
 store opened on first use, per notebook under the cache root), ``%braid cache`` and
-``%%braid nocache``.  The caching runner is part of every engine's runner chain, composed by the
-root (:mod:`braid_kernel.app.engines`)."""
+``%%braid nocache``, and a :class:`~braid_kernel.features.cache.engine.CachingRunner` around
+every shell's runner (a multi-mode session's with a cache scoped to it, which its name scopes
+once named), which caches while cache mode is on (at startup or after ``%braid cache on``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,25 @@ import os
 import sys
 from pathlib import Path
 
+from braid_kernel.engine.runner import CellRunner
+from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.engine.streams import OutStream
-from braid_kernel.features.base import Feature
-from braid_kernel.features.cache.engine import CacheStore, CellCache, cache_root, secret_file, store_directory
-from braid_kernel.features.cache.shell import CACHE_USAGE, NOCACHE_USAGE, CacheCommands, opt_out_marker
+from braid_kernel.features.base import Feature, ShellPart, Starter
+from braid_kernel.features.cache.engine import (
+    CacheStore,
+    CachingRunner,
+    CellCache,
+    cache_root,
+    secret_file,
+    store_directory,
+)
+from braid_kernel.features.cache.shell import (
+    CACHE_USAGE,
+    NOCACHE_USAGE,
+    CacheCommands,
+    caching_runner,
+    opt_out_marker,
+)
 from braid_kernel.shell.braid_magic import Subcommand
 
 
@@ -26,8 +42,14 @@ def kernel_cache(cache_dir: Path | None, cache_size: int, *, enabled: bool) -> C
     )
 
 
-def build(cache: CellCache) -> Feature:
+def build(cache_dir: Path | None, cache_size: int, *, enabled: bool) -> Feature:
+    """See :func:`kernel_cache` for the arguments."""
+    cache = kernel_cache(cache_dir, cache_size, enabled=enabled)
     commands = CacheCommands(cache)
+
+    def layer(inner: CellRunner, session: str | None) -> CellRunner:
+        return CachingRunner(inner, cache if session is None else cache.scoped(session))
+
     return Feature(
         "cache",
         subcommands=(
@@ -37,7 +59,24 @@ def build(cache: CellCache) -> Feature:
             ),
         ),
         cleanup_transformers=(opt_out_marker,),
+        runner=layer,
+        shell_part=_named_scope,
     )
+
+
+def _named_scope(scheduler: Scheduler, start: Starter) -> ShellPart:
+    """A named multi-mode session finds its cache entries again after a reconnect: its name
+    becomes its cache's scope."""
+    del start
+    runner = caching_runner(scheduler)
+    if runner is None:
+        return ShellPart()
+    cache = runner.cache
+
+    def named(name: str) -> None:
+        cache.scope = name
+
+    return ShellPart(named=named)
 
 
 def _open_store(cache_dir: Path | None, cache_size: int) -> CacheStore:

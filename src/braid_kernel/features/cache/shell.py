@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from braid_kernel.engine.scheduler import current_scheduler
+from braid_kernel.engine.scheduler import Scheduler, current_scheduler
 from braid_kernel.features.cache.engine import CachingRunner, CellCache
 from braid_kernel.shell.braid_magic import usage_error
 
@@ -27,6 +27,14 @@ def opt_out_marker(lines: list[str]) -> list[str]:
     return lines
 
 
+def caching_runner(scheduler: Scheduler) -> CachingRunner | None:
+    """The caching runner in ``scheduler``'s runner chain (under the reactive runner), if any."""
+    runner: object = scheduler.runner
+    while runner is not None and not isinstance(runner, CachingRunner):
+        runner = getattr(runner, "inner", None)
+    return runner
+
+
 class CacheCommands:
     """The ``cache`` and ``nocache`` subcommands, acting on the cache of the calling cell's shell
     (a multi-mode session has its own), else on the kernel's ``cache``."""
@@ -37,9 +45,8 @@ class CacheCommands:
     @property
     def cache(self) -> CellCache:
         scheduler = current_scheduler.get()
-        runner = scheduler.runner if scheduler is not None else None
-        runner = getattr(runner, "inner", runner)  # through the reactive runner
-        return runner.cache if isinstance(runner, CachingRunner) else self.kernel_cache
+        runner = caching_runner(scheduler) if scheduler is not None else None
+        return runner.cache if runner is not None else self.kernel_cache
 
     def cache_command(self, args: list[str], cell: str | None) -> None:
         del cell

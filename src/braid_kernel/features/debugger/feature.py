@@ -1,7 +1,9 @@
 """The debugger feature: ``debug_request`` on the control channel, answered by a
 :class:`~braid_kernel.features.debugger.engine.Debugger` made on the first one (debugpy is
 imported only then, so a kernel that is never debugged does not pay for it).  kernel_info
-announces it (``"debugger"`` in ``supported_features``) when the kernel was started with it."""
+announces it (``"debugger"`` in ``supported_features``) when the kernel was started with it.
+The kernel's own threads (IPython's history writer, the I/O helpers) are marked
+:func:`~braid_kernel.features.debugger.engine.untraced`: debugpy neither lists nor suspends them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.features.base import Feature
+from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
@@ -76,8 +79,16 @@ def build(
     requests = DebugRequests(
         publisher, cell_files, user_namespace=lambda: shell.user_ns, rich_repr=shell.display_formatter.format
     )
+    save_thread = shell.history_manager.save_thread
+    if save_thread is not None:  # None with an in-memory history
+        untraced(save_thread)  # kernel machinery, not user code
     return Feature(
         "debugger",
         control_handlers={"debug_request": requests},
         kernel_info_features=("debugger",) if announced else (),
+        own_thread=_untraced,
     )
+
+
+def _untraced(thread: threading.Thread) -> None:
+    untraced(thread)

@@ -1,13 +1,14 @@
-"""The distributed feature: ``%braid cancel-work``.  The kernel's
-:class:`~braid_kernel.features.distributed.engine.DistributedWork` is built by the root, which
-hands its ``cell_ended`` to every engine's scheduler (``on_end``) and its hook on Dask's
-``Future`` to the process hooks (:func:`braid_kernel.process_hooks.kernel_hooks`)."""
+"""The distributed feature: the kernel's
+:class:`~braid_kernel.features.distributed.engine.DistributedWork` (the Dask futures each cell
+made: an interrupted cell's pending ones are cancelled, told by every shell's scheduler) and
+``%braid cancel-work``; its hook on Dask's ``Future`` (an import hook until the user imports
+``distributed``) is one of the process hooks (:func:`braid_kernel.process_hooks.kernel_hooks`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from braid_kernel.features.base import Feature
+from braid_kernel.features.base import Feature, ProcessPatch
 from braid_kernel.features.distributed.engine import DistributedWork
 from braid_kernel.features.distributed.engine.dask_futures import DaskFutures
 from braid_kernel.features.distributed.shell import cancel_work_command
@@ -19,5 +20,12 @@ def kernel_work(namespace: Callable[[], Mapping[str, object]]) -> DistributedWor
     return DistributedWork(namespace, [DaskFutures()])
 
 
-def build(work: DistributedWork) -> Feature:
-    return Feature("distributed", subcommands=(cancel_work_command(work),))
+def build(namespace: Callable[[], Mapping[str, object]]) -> Feature:
+    """``namespace``: see :func:`kernel_work`."""
+    work = kernel_work(namespace)
+    return Feature(
+        "distributed",
+        subcommands=(cancel_work_command(work),),
+        cell_ended=work.cell_ended,
+        patches=(ProcessPatch("distributed work (Dask's Future)", work.install, work.close),),
+    )

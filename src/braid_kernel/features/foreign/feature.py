@@ -1,7 +1,7 @@
 """The foreign-backend feature: ``%trio`` / ``%asyncio`` (awaited where a cell uses them) and
 ``run_on`` in every namespace (``await run_on("trio"|"asyncio", fn, *args)``: the other backend
 on demand), both running on the kernel's :class:`~braid_kernel.features.foreign.engine.ForeignLoops`
-(one long-lived loop per backend, started on first use; the root closes them when the kernel ends)."""
+(one long-lived loop per backend, started on first use; their threads end when the kernel does)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ def foreign_names(loops: ForeignLoops) -> KernelNames:
     return names
 
 
-def build(shell: InteractiveShell, loops: ForeignLoops) -> Feature:
+def build(shell: InteractiveShell) -> Feature:
+    loops = ForeignLoops()  # run_on's loops of the other backend, started on first use
     return Feature(
         "foreign",
         magics=(ForeignLoopMagics(shell, loops),),
         post_transformers=(await_foreign_magics,),
         kernel_names=foreign_names(loops),
+        close=loops.close,
     )

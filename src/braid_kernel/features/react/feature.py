@@ -1,12 +1,19 @@
-"""The reactive feature: ``%braid react``, ``%braid run stale`` and ``%braid graph``.
-
-Reactive mode's runner (:class:`~braid_kernel.features.react.engine.runner.ReactiveRunner`) is
-part of every engine's runner chain, composed by the root (:mod:`braid_kernel.app.engines`), and
-its ``braid.dataflow`` comm target is registered by the main shell once its scheduler runs."""
+"""The reactive feature: ``%braid react``, ``%braid run stale`` and ``%braid graph``; a
+:class:`~braid_kernel.features.react.engine.runner.ReactiveRunner` around every shell's runner
+(switched on at startup by the ``react`` mode, or later by ``%braid react on``); and, in each
+serving shell (the main shell, each multi-mode session), the ``braid.dataflow`` comm target
+answering from that shell's graph, whose ``run_stale`` runs the stale cells as a task of the
+shell."""
 
 from __future__ import annotations
 
-from braid_kernel.features.base import Feature
+import functools
+
+from braid_kernel.engine.runner import CellRunner
+from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.base import Feature, ShellPart, Starter
+from braid_kernel.features.react.engine.graph import DataflowGraph
+from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
 from braid_kernel.features.react.shell.commands import (
     GRAPH_USAGE,
     REACT_USAGE,
@@ -15,10 +22,17 @@ from braid_kernel.features.react.shell.commands import (
     braid_react,
     braid_run,
 )
+from braid_kernel.features.react.shell.dataflow import TARGET, DataflowTarget
 from braid_kernel.shell.braid_magic import Subcommand
 
 
-def build() -> Feature:
+def build(*, enabled: bool, lazy: bool) -> Feature:
+    """``enabled``: reactive mode is on from the start (``lazy``: in its lazy form)."""
+
+    def layer(inner: CellRunner, session: str | None) -> CellRunner:
+        del session
+        return ReactiveRunner(inner, inner.host, enabled=enabled, lazy=lazy)
+
     return Feature(
         "react",
         subcommands=(
@@ -26,4 +40,36 @@ def build() -> Feature:
             Subcommand("run", braid_run, RUN_USAGE, "run the cells lazy reactive mode marked stale"),
             Subcommand("graph", braid_graph, GRAPH_USAGE, "show the reactive dependency graph"),
         ),
+        runner=layer,
+        shell_part=dataflow_part,
     )
+
+
+def dataflow_part(scheduler: Scheduler, start: Starter) -> ShellPart:
+    """A serving shell's ``braid.dataflow`` target (its ``run_stale`` starts the shell's stale
+    cells through ``start``); ``%braid session reset`` forgets the graph."""
+    runner = reactive_runner(scheduler)
+    if runner is None:
+        return ShellPart()
+    target = DataflowTarget(runner, lambda: start(functools.partial(run_stale, scheduler)))
+    return ShellPart(
+        comm_targets={TARGET: target.opened},
+        reset=functools.partial(forget_graph, runner),
+        close=target.open_comms.clear,
+    )
+
+
+def reactive_runner(scheduler: Scheduler) -> ReactiveRunner | None:
+    """The reactive runner in ``scheduler``'s runner chain, if there is one."""
+    runner: object = scheduler.runner
+    while runner is not None and not isinstance(runner, ReactiveRunner):
+        runner = getattr(runner, "inner", None)
+    return runner
+
+
+def forget_graph(runner: ReactiveRunner) -> None:
+    runner.graph = DataflowGraph()
+    runner.cells.clear()
+    runner.states.clear()
+    runner.owner.clear()
+    runner.shown.clear()

@@ -1,8 +1,8 @@
 """The cache-aware cell runner: restore a known cell instead of running it.
 
-:class:`CachingRunner` is a :class:`~braid_kernel.engine.runner.CellRunner` that, while cache mode
-is on, asks the :class:`~braid_kernel.features.cache.engine.cache.CellCache` for the cell's key before
-running it:
+:class:`CachingRunner` wraps a :class:`~braid_kernel.engine.runner.CellRunner` (the cells run
+through it): while cache mode is on, it asks the
+:class:`~braid_kernel.features.cache.engine.cache.CellCache` for the cell's key before running it:
 
 * **hit** — the stored values are bound (and deleted names removed) and the recorded outputs are
   published again in order, the ``execute_result`` with this cell's execution count; the cell's
@@ -24,14 +24,11 @@ from typing import Any
 import anyio
 
 from braid_kernel.engine.cell import Cell, Outcome, Status
-from braid_kernel.engine.fdcapture import FdCapture
-from braid_kernel.engine.host import ShellHost
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.features.cache.engine.cache import CellCache, Plan
 from braid_kernel.features.cache.engine.entry import Entry
 from braid_kernel.features.cache.engine.recording import MessageEvent, Recording, StreamEvent
 from braid_kernel.routing.context import current_request
-from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.taps import tapping
 
 __all__ = ("CachingRunner",)
@@ -40,23 +37,22 @@ log = logging.getLogger("braid_kernel.cache")
 
 
 class CachingRunner(CellRunner):
-    """Runs cells through ``cache`` while it is enabled."""
+    """Runs cells through ``cache`` while it is enabled; they run through ``inner``."""
 
-    def __init__(
-        self, host: ShellHost, publisher: Publisher, cache: CellCache, fd_output: FdCapture | None = None
-    ) -> None:
-        super().__init__(host, publisher, fd_output)
+    def __init__(self, inner: CellRunner, cache: CellCache) -> None:
+        super().__init__(inner.host, inner.publisher, inner.fd_output)
+        self.inner = inner
         self.cache = cache
 
     async def run(self, cell: Cell, scope: anyio.CancelScope) -> Outcome:
         if not self.cache.enabled or cell.silent:
-            return await super().run(cell, scope)
+            return await self.inner.run(cell, scope)
         self.cache.prepare_recording()
         namespace = self.host.user_ns
         plan, entry = self._look_up(cell, namespace)
         if plan is None:
             _tell(cell, "skip")
-            return await super().run(cell, scope)
+            return await self.inner.run(cell, scope)
         if entry is not None:
             self._restore(cell, entry, namespace)
             _tell(cell, "hit")
@@ -79,7 +75,7 @@ class CachingRunner(CellRunner):
         recording = Recording({} if request is None else request.header)
         try:
             with tapping(recording):
-                outcome = await super().run(cell, scope)
+                outcome = await self.inner.run(cell, scope)
         finally:
             recording.close()
         if outcome.status is Status.OK and not scope.cancel_called:

@@ -21,12 +21,11 @@ import contextlib
 import contextvars
 import enum
 import selectors
-import signal
 import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, Protocol, TypeVarTuple, Unpack
 
 from braid_kernel.features.gui.engine.hosts import GuiHost
 
@@ -195,17 +194,29 @@ class _GuestLoop(asyncio.SelectorEventLoop):
         return handle
 
 
-class AsyncioGuest:
-    """Runs ``main()`` on an asyncio loop whose iterations are GUI-thread callbacks."""
+class WakeupHook(Protocol):
+    """Sets the signal wake-up fd while installed (:class:`braid_kernel.process_hooks.WakeupFd`)."""
 
-    def __init__(self, host: GuiHost, main: Callable[[], Awaitable[None]]) -> None:
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...
+
+
+class AsyncioGuest:
+    """Runs ``main()`` on an asyncio loop whose iterations are GUI-thread callbacks; ``wakeup(fd)``
+    makes the process hook that points the signal wake-up fd at ``fd`` while the guest runs."""
+
+    def __init__(
+        self, host: GuiHost, main: Callable[[], Awaitable[None]], *, wakeup: Callable[[int], WakeupHook]
+    ) -> None:
         self._host = host
         self._main = main
+        self._wakeup = wakeup
         self._selector = HandoffSelector(on_ready=lambda: host.call_soon_threadsafe(self._step))
         self.loop = _GuestLoop(self._selector)
         self._task: asyncio.Task[None] | None = None
         self._saved_hooks = sys.get_asyncgen_hooks()
-        self._saved_wakeup_fd = -1
+        self._wakeup_hook: WakeupHook | None = None
         self.done = False
 
     def start(self) -> None:
@@ -221,9 +232,8 @@ class AsyncioGuest:
         )
         # A signal (an interrupt) wakes the helper, so an iteration runs on the GUI thread and the
         # Python-level handler with it, instead of when the toolkit next runs Python code.
-        self._saved_wakeup_fd = signal.set_wakeup_fd(
-            self._selector.wakeup_fileno(), warn_on_full_buffer=False
-        )
+        self._wakeup_hook = self._wakeup(self._selector.wakeup_fileno())
+        self._wakeup_hook.install()
         self._task = self.loop.create_task(self._run_main())
         self._host.call_soon_threadsafe(self._step)
 
@@ -245,7 +255,8 @@ class AsyncioGuest:
         """After the GUI loop returned: end the loop as ``asyncio.run`` does; re-raise ``main``'s
         error."""
         asyncio._set_running_loop(None)
-        signal.set_wakeup_fd(self._saved_wakeup_fd)
+        if self._wakeup_hook is not None:
+            self._wakeup_hook.uninstall()
         self._selector.settle()
         sys.set_asyncgen_hooks(*self._saved_hooks)
         loop = self.loop

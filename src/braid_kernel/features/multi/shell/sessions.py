@@ -14,9 +14,11 @@ directory, threads, and a cell blocking the main thread holds up every session).
 Sessions are freed when idle longer than ``--session-idle-timeout``, and a session no client
 uses any more (after ``%braid session attach``) is freed once its requests end.
 
-Each session's ``braid.dataflow`` comm serves that session's graph; its ``run_stale`` request
-runs the session's stale cells in the session's scheduler, as a task of the manager's own task
-group (:meth:`SessionManager.serve_background`), counted as a request of the session.
+Each session has the features' parts of a serving shell (:class:`~braid_kernel.features.base.ShellPart`:
+reactive mode's ``braid.dataflow`` comm serves that session's graph, cache mode's scope follows
+its name); a task such a part starts (the dataflow comm's ``run_stale``) runs in the manager's
+own task group (:meth:`SessionManager.serve_background`), counted as a request of the session.
+The ``%braid session(s)`` commands act on the table through :class:`SessionDirectory`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import gc
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,10 +39,9 @@ import anyio
 from anyio.abc import TaskGroup
 from comm.base_comm import BaseComm, CommManager
 
-from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
 from braid_kernel.engine.scheduler import Scheduler
-from braid_kernel.features.cache.engine import CellCache
+from braid_kernel.features.base import CommOpened, SessionKit, ShellPart
 from braid_kernel.features.multi.engine import (
     Activity,
     MainThreadSampler,
@@ -49,24 +50,14 @@ from braid_kernel.features.multi.engine import (
     estimate_size,
     idle_longer_than,
 )
-from braid_kernel.features.react.engine.graph import DataflowGraph
-from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
-from braid_kernel.features.react.shell.dataflow import TARGET as DATAFLOW_TARGET
-from braid_kernel.features.react.shell.dataflow import DataflowTarget
-from braid_kernel.integrations.comms import CommService, KernelCommManager
+from braid_kernel.integrations.comms import KernelCommManager
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.dispatch import Handler, Result
 from braid_kernel.shell.host import IPythonHost
-from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.namespaces import IsolatedNamespace
-from braid_kernel.shell.requests import ShellRequests
 from braid_kernel.wire.message import COMM_MESSAGES
 
 log = logging.getLogger("braid_kernel.sessions")
-
-#: How a session's scheduler and execute handler are made: the kernel's recipe for every shell,
-#: which also puts the kernel's names (``__task__``, ``run_on``...) in the session's namespace.
-EngineBuilder = Callable[[IPythonHost, CellCache], tuple[Scheduler, ExecuteHandler]]
 
 SESSION_REQUESTS = ("execute_request", "complete_request", "inspect_request", "history_request")
 REAP_EVERY_MAX = 30.0  # seconds between two looks for idle sessions, at most
@@ -82,11 +73,14 @@ class Session:
     scheduler: Scheduler
     execute: ExecuteHandler
     comms: CommManager
-    cache: CellCache
-    dataflow: DataflowTarget | None
     activity: Activity
     detached: bool = False  # no client uses it any more: freed once its requests end
     handlers: dict[str, Handler] = field(default_factory=dict)
+    parts: list[ShellPart] = field(default_factory=list)  # the features' (see ShellPart)
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        return self.namespace.user_ns
 
     @property
     def short_id(self) -> str:
@@ -134,36 +128,26 @@ class SessionComms:
 
 
 class SessionManager:
-    """The sessions of a multi-mode kernel; implements ``%braid session(s)``'s ``SessionControl``.
+    """The sessions of a multi-mode kernel: the main shell's
+    :class:`~braid_kernel.features.base.Sessions`.
 
     Sessions are created and freed on the main loop; lookups (comm_info on the I/O thread,
-    interrupts on the control thread) may come from any thread.  ``comms`` must be built with
-    a :class:`SessionComms` scope over ``table``.
+    interrupts on the control thread) may come from any thread.  ``kit.comms`` must be built
+    with a :class:`SessionComms` scope over ``table``; each session's engine is made by
+    ``kit.engines`` (the kernel's recipe for every shell, which also puts the kernel's names,
+    ``__task__``, ``run_on``..., in the session's namespace).
     """
 
-    def __init__(
-        self,
-        table: SessionTable[Session],
-        idle_timeout: float | None,
-        *,
-        shell: ZMQInteractiveShell,
-        cell_files: CellFiles,
-        cache: CellCache,
-        requests: ShellRequests,
-        comms: CommService,
-        build: EngineBuilder,
-    ) -> None:
-        """``idle_timeout``: seconds after which an idle session is freed (None: never);
-        ``cache``: the kernel's, scoped per session; ``build`` makes each session's engine
-        (see :data:`EngineBuilder`)."""
+    def __init__(self, table: SessionTable[Session], idle_timeout: float | None, kit: SessionKit) -> None:
+        """``idle_timeout``: seconds after which an idle session is freed (None: never)."""
         self.idle_timeout = idle_timeout
-        self.shell = shell
-        self.cell_files = cell_files
-        self.cache = cache
-        self.requests = requests
-        self.comms = comms
-        self._build = build
+        self.shell = kit.shell
+        self.cell_files = kit.cell_files
+        self.requests = kit.requests
+        self.comms = kit.comms
+        self.engines = kit.engines
         self.table = table
+        self._targets: set[str] = set()  # the comm targets registered for the sessions' parts
         self._sampler: MainThreadSampler | None = None
         self._tasks: TaskGroup | None = None  # the sessions' own work (stale runs), while serving
 
@@ -187,17 +171,17 @@ class SessionManager:
         history_session = int(getattr(shell.history_manager, "session_number", 0) or 0)
         namespace = IsolatedNamespace(shell, session=history_session)
         host = IPythonHost(shell, self.cell_files, main=False, namespace=namespace)
-        cache = self.cache.scoped(client)
-        scheduler, execute = self._build(host, cache)
+        scheduler, execute = self.engines.build_isolated(host, client)
         comms = KernelCommManager()
         comms.targets = (
             self.comms.manager.targets
         )  # targets are process-wide, like the modules registering them
         activity = Activity.starting(_now())
-        session = Session(client, namespace, scheduler, execute, comms, cache, None, activity)
-        runner = scheduler.runner
-        if isinstance(runner, ReactiveRunner):
-            session.dataflow = DataflowTarget(runner, functools.partial(self._start_stale_run, session))
+        session = Session(client, namespace, scheduler, execute, comms, activity)
+        session.parts = self.engines.parts(scheduler, functools.partial(self._start, session))
+        for part in session.parts:
+            for name in part.comm_targets:
+                self._register_target(name)
         session.handlers = {
             "execute_request": execute,
             "complete_request": requests.complete,
@@ -218,8 +202,9 @@ class SessionManager:
         session.comms.comms.clear()
         session.namespace.reset()  # break the cycles through functions' globals now
         session.namespace.user_ns.clear()
-        if session.dataflow is not None:
-            session.dataflow.open_comms.clear()
+        for part in session.parts:
+            if part.close is not None:
+                part.close()
         log.info("session %s freed (%d sessions left)", session.short_id, len(self.table))
 
     # ------------------------------------------------------------ requests
@@ -269,34 +254,38 @@ class SessionManager:
         )
         return False
 
-    def register_targets(self) -> None:
-        """The ``braid.dataflow`` comm target, answering with the opening session's graph."""
+    def _register_target(self, name: str) -> None:
+        """A comm target of the sessions' parts (once): it answers from the opening session's."""
+        if name in self._targets:
+            return
+        self._targets.add(name)
 
         def opened(comm: BaseComm, msg: dict[str, Any]) -> None:
             session = current_session.get()
-            if session is None or session.dataflow is None:
-                raise RuntimeError("the dataflow graph is only available to a session")
-            session.dataflow.opened(comm, msg)
+            target = _target_of(session, name) if session is not None else None
+            if target is None:
+                raise RuntimeError(f"the comm target {name!r} is only available to a session")
+            target(comm, msg)
 
-        self.comms.manager.register_target(DATAFLOW_TARGET, opened)
+        self.comms.manager.register_target(name, opened)
 
-    def _start_stale_run(self, session: Session) -> None:
-        """The session's ``braid.dataflow`` comm asked to run its stale cells (main loop): start
-        them in the session's scheduler, in the comm request's context (their output is parented
-        to it)."""
+    def _start(self, session: Session, job: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """A part of the session starts ``job`` (the dataflow comm's ``run_stale``; main loop):
+        it runs as a task of the sessions, in the caller's context (the comm request's: output
+        is parented to it)."""
         tasks = self._tasks
         if tasks is None:
             raise RuntimeError("the kernel does not serve sessions (it is starting or stopping)")
-        contextvars.copy_context().run(tasks.start_soon, self._run_stale, session)
+        contextvars.copy_context().run(tasks.start_soon, self._run, session, job)
 
-    async def _run_stale(self, session: Session) -> None:
+    async def _run(self, session: Session, job: Callable[[], Coroutine[Any, Any, object]]) -> None:
         activity = session.activity
         activity.begin(_now())
         try:
             with session.activated():
-                await run_stale(session.scheduler)
+                await job()
         except Exception:  # never take the manager's task group (and the kernel) down with it
-            log.exception("session %s: running the stale cells failed", session.short_id)
+            log.exception("session %s: %r failed", session.short_id, job)
         finally:
             activity.end(_now())
             if session.detached and activity.requests == 0:
@@ -348,7 +337,14 @@ class SessionManager:
                 return session.activity, session.short_id + (f" ({name})" if name else "")
         return None
 
-    # ------------------------------------------------------------ %braid session(s)
+
+class SessionDirectory:
+    """``%braid session(s)``'s ``SessionControl``: each command acts on the calling cell's session
+    in ``table``."""
+
+    def __init__(self, table: SessionTable[Session]) -> None:
+        self.table = table
+
     def _caller(self) -> Session:
         session = current_session.get()
         if session is None:
@@ -387,7 +383,9 @@ class SessionManager:
                 f"the name {name!r} belongs to session {holder.short_id}: attach to it with "
                 f"%braid session attach {name}, or choose another name"
             )
-        session.cache.scope = name  # a named session finds its cache entries again after a reconnect
+        for part in session.parts:  # cache mode: a named session finds its entries after a reconnect
+            if part.named is not None:
+                part.named(name)
         return f"this session is now named {name!r}: reconnect to it with %braid session attach {name}"
 
     def attach_current(self, name: str) -> str:
@@ -413,18 +411,14 @@ class SessionManager:
         session = self._caller()
         session.namespace.reset()
         session.execute.counter.value = 0
-        runner = session.scheduler.runner
-        if isinstance(runner, ReactiveRunner):
-            _forget_graph(runner)
+        for part in session.parts:  # reactive mode: forget the dataflow graph
+            if part.reset is not None:
+                part.reset()
         return "session reset: variables, history, execution count and dataflow graph cleared"
 
 
-def _forget_graph(runner: ReactiveRunner) -> None:
-    runner.graph = DataflowGraph()
-    runner.cells.clear()
-    runner.states.clear()
-    runner.owner.clear()
-    runner.shown.clear()
+def _target_of(session: Session, name: str) -> CommOpened | None:
+    return next((p.comm_targets[name] for p in session.parts if name in p.comm_targets), None)
 
 
 def _now() -> float:
