@@ -64,12 +64,36 @@ def test_profile_config_applies_and_startup_names_are_hidden_from_who(
     assert "visible" in who and "FROM_STARTUP_FILE" not in who
 
 
-def test_the_background_warm_up_runs_once_the_kernel_is_idle(fresh_kernel: RunningKernel) -> None:
-    """Completion's jedi is imported in the background after startup, in a quiet moment."""
+WARM_UP_STEP = """\
+import sys, threading, traceback
+_warm = [t for t in threading.enumerate() if t.name == "braid-warmup"]
+_names = [f.name for f in traceback.extract_stack(sys._current_frames()[_warm[0].ident])] if _warm else []
+"done" if not _warm else _names[_names.index("_warm_up") + 1] if "_warm_up" in _names else "?"
+"""
+
+
+def _warm_up_step(kernel: RunningKernel) -> str:
+    """What the warm-up thread does: ``'wait'`` (for an interactive frontend),
+    ``'_wait_until_quiet'``, ``'done'`` (ended)..."""
+    return kernel.value(WARM_UP_STEP).strip("'")
+
+
+def test_the_background_warm_up_imports_jedi_once_an_interactive_frontend_is_seen(
+    fresh_kernel: RunningKernel,
+) -> None:
+    """Completion's jedi (~5 MB) is imported in the background, in a quiet moment, once a
+    frontend a person types in (an execute_request allowing stdin) has been seen; a kernel
+    running cells in batch (nbclient, papermill: no stdin) never imports it."""
     deadline = time.monotonic() + 20
-    while fresh_kernel.value("'jedi' in __import__('sys').modules") != "True":
-        assert time.monotonic() < deadline, "the warm-up never ran"
+    while _warm_up_step(fresh_kernel) != "wait":  # the traceback warm-up done, jedi waits
+        assert time.monotonic() < deadline, "the warm-up never reached its wait for a frontend"
         time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+    assert fresh_kernel.value("'jedi' in __import__('sys').modules") == "False"
+    fresh_kernel.run("'typed by a person'", allow_stdin=True)
+    while _warm_up_step(fresh_kernel) != "done":
+        assert time.monotonic() < deadline + 20, "the warm-up never ended"
+        time.sleep(0.5)
+    assert fresh_kernel.value("'jedi' in __import__('sys').modules") == "True"
 
 
 def test_ipkernelapp_settings_of_ipython_kernel_config_apply(

@@ -111,7 +111,9 @@ class Kernel:
         def quiet_for() -> float:  # seconds the kernel has been idle
             return 0.0 if publisher.busy else time.monotonic() - router.last_request
 
-        warm_up = threading.Thread(target=_warm_up, args=(host, quiet_for), name="braid-warmup", daemon=True)
+        warm_up = threading.Thread(
+            target=_warm_up, args=(host, quiet_for, router.interactive), name="braid-warmup", daemon=True
+        )
         warm_up.start()
 
     def _watch_parent(self) -> None:
@@ -142,20 +144,33 @@ def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | Non
     return out, err
 
 
-def _warm_up(host: IPythonHost, quiet_for: Callable[[], float]) -> None:
+def _warm_up(host: IPythonHost, quiet_for: Callable[[], float], interactive: threading.Event) -> None:
     """Prepare in the background what the first traceback and completion need,
-    so the first error or interrupt is not 40 ms late.
+    so the first error or interrupt is not 40 ms late, nor the first completion ~100 ms.
 
     It waits until the kernel has been idle (no request in flight, none arrived) for
     :data:`WARM_UP_IDLE`: its imports hold the GIL for ~100 ms, and requests sent right after
     startup (a notebook run at once, nbclient) would each wait for it at every hand-over between
-    threads (5-8 ms instead of 1 ms per cell), as would a long first cell."""
+    threads (5-8 ms instead of 1 ms per cell), as would a long first cell.
+
+    Completion's jedi (~5 MB resident) is imported only once ``interactive`` is set (a frontend
+    a person types in has sent a request, see :attr:`Router.interactive`), and the kernel is
+    idle again: a kernel that runs a notebook in batch (nbclient, papermill) never completes."""
     import importlib
 
-    while (quiet := quiet_for()) < WARM_UP_IDLE:
-        time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
+    _wait_until_quiet(quiet_for)
     try:
         host.warm_up()
-        importlib.import_module("jedi")
     except Exception:
         log.debug("warm-up failed", exc_info=True)
+    interactive.wait()
+    _wait_until_quiet(quiet_for)
+    try:
+        importlib.import_module("jedi")
+    except Exception:
+        log.debug("importing jedi failed", exc_info=True)
+
+
+def _wait_until_quiet(quiet_for: Callable[[], float]) -> None:
+    while (quiet := quiet_for()) < WARM_UP_IDLE:
+        time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
