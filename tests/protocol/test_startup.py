@@ -73,27 +73,28 @@ _names = [f.name for f in traceback.extract_stack(sys._current_frames()[_warm[0]
 
 
 def _warm_up_step(kernel: RunningKernel) -> str:
-    """What the warm-up thread does: ``'wait'`` (for an interactive frontend),
-    ``'_wait_until_quiet'``, ``'done'`` (ended)..."""
+    """The warm-up thread's current call: ``'wait'`` (for an interactive frontend), ``'done'``
+    once it has ended..."""
     return kernel.value(WARM_UP_STEP).strip("'")
 
 
-def test_the_background_warm_up_imports_jedi_once_an_interactive_frontend_is_seen(
+def test_the_background_warm_up_runs_once_an_interactive_frontend_is_seen(
     fresh_kernel: RunningKernel,
 ) -> None:
-    """Completion's jedi (~5 MB) is imported in the background, in a quiet moment, once a
-    frontend a person types in (an execute_request allowing stdin) has been seen; a kernel
-    running cells in batch (nbclient, papermill: no stdin) never imports it."""
+    """The traceback formatter's modules and completion's jedi (~7.5 MB) are loaded in the
+    background, in a quiet moment, once a frontend a person types in (an execute_request allowing
+    stdin) has been seen; a kernel running cells in batch (nbclient, papermill: no stdin) waits."""
+    loaded = "[m in __import__('sys').modules for m in ('jedi', 'stack_data')]"
     deadline = time.monotonic() + 20
-    while _warm_up_step(fresh_kernel) != "wait":  # the traceback warm-up done, jedi waits
-        assert time.monotonic() < deadline, "the warm-up never reached its wait for a frontend"
-        time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
-    assert fresh_kernel.value("'jedi' in __import__('sys').modules") == "False"
+    while _warm_up_step(fresh_kernel) != "wait":
+        assert time.monotonic() < deadline, "the warm-up does not wait for an interactive frontend"
+        time.sleep(0.5)
+    assert fresh_kernel.value(loaded) == "[False, False]"
     fresh_kernel.run("'typed by a person'", allow_stdin=True)
     while _warm_up_step(fresh_kernel) != "done":
         assert time.monotonic() < deadline + 20, "the warm-up never ended"
-        time.sleep(0.5)
-    assert fresh_kernel.value("'jedi' in __import__('sys').modules") == "True"
+        time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+    assert fresh_kernel.value(loaded) == "[True, True]"
 
 
 def test_ipkernelapp_settings_of_ipython_kernel_config_apply(

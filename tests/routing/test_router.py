@@ -44,7 +44,7 @@ def test_shell_request_without_inline_handler_goes_to_the_main_shell(rig: Rig) -
 
 
 def test_an_execute_request_allowing_stdin_marks_the_frontend_interactive(rig: Rig) -> None:
-    """The warm-up imports completion's jedi once a frontend a person types in is seen."""
+    """The background warm-up (tracebacks, jedi) starts once a frontend a person types in is seen."""
     rig.registry.add(None, RecordingTarget())
     rig.send(Channel.SHELL, "execute_request", {"code": "1", "allow_stdin": False})  # nbclient
     rig.send(Channel.SHELL, "complete_request", {"code": "allow_stdin", "cursor_pos": 3})

@@ -145,32 +145,23 @@ def _capture_fds(capture: FdCapture | None) -> tuple[TextIO | None, TextIO | Non
 
 
 def _warm_up(host: IPythonHost, quiet_for: Callable[[], float], interactive: threading.Event) -> None:
-    """Prepare in the background what the first traceback and completion need,
-    so the first error or interrupt is not 40 ms late, nor the first completion ~100 ms.
+    """Prepare in the background what a person's first traceback and completion need, so
+    the first error or interrupt is not 40 ms late, nor the first completion ~100 ms.
 
-    It waits until the kernel has been idle (no request in flight, none arrived) for
-    :data:`WARM_UP_IDLE`: its imports hold the GIL for ~100 ms, and requests sent right after
-    startup (a notebook run at once, nbclient) would each wait for it at every hand-over between
-    threads (5-8 ms instead of 1 ms per cell), as would a long first cell.
-
-    Completion's jedi (~5 MB resident) is imported only once ``interactive`` is set (a frontend
-    a person types in has sent a request, see :attr:`Router.interactive`), and the kernel is
-    idle again: a kernel that runs a notebook in batch (nbclient, papermill) never completes."""
+    It starts once ``interactive`` is set (a frontend a person types in has sent a request, see
+    :attr:`Router.interactive`): a kernel that runs a notebook in batch (nbclient, papermill)
+    never completes and has no one waiting on its first error, and keeps the memory (~2.5 MB for
+    the traceback formatter's modules, ~5 MB for jedi).  Then it waits until the kernel has been
+    idle (no request in flight, none arrived) for :data:`WARM_UP_IDLE`: its imports hold the GIL
+    for ~100 ms, and requests sent meanwhile would each wait for it at every hand-over between
+    threads (5-8 ms instead of 1 ms per cell), as would a long cell."""
     import importlib
 
-    _wait_until_quiet(quiet_for)
-    try:
-        host.warm_up()
-    except Exception:
-        log.debug("warm-up failed", exc_info=True)
     interactive.wait()
-    _wait_until_quiet(quiet_for)
-    try:
-        importlib.import_module("jedi")
-    except Exception:
-        log.debug("importing jedi failed", exc_info=True)
-
-
-def _wait_until_quiet(quiet_for: Callable[[], float]) -> None:
     while (quiet := quiet_for()) < WARM_UP_IDLE:
         time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
+    try:
+        host.warm_up()
+        importlib.import_module("jedi")
+    except Exception:
+        log.debug("warm-up failed", exc_info=True)
