@@ -114,7 +114,7 @@ class Kernel:
         warm_up = threading.Thread(
             target=_warm_up, args=(host, quiet_for, router.interactive), name="braid-warmup", daemon=True
         )
-        warm_up.start()
+        untraced(warm_up).start()  # kernel machinery (it may wait for good): not listed by the debugger
 
     def _watch_parent(self) -> None:
         """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
