@@ -97,6 +97,34 @@ def test_the_background_warm_up_runs_once_an_interactive_frontend_is_seen(
     assert fresh_kernel.value(loaded) == "[True, True]"
 
 
+THEME_SPY = """\
+import threading
+from IPython.utils.PyColorize import theme_table
+_theme = theme_table[get_ipython().colors]
+_formatted_by, _format = [], _theme.format
+def _spy(*args, **kwargs):
+    _formatted_by.append(threading.current_thread().name)
+    return _format(*args, **kwargs)
+_theme.format = _spy
+"""
+
+
+def test_the_warm_up_prepares_the_shells_own_traceback_theme(fresh_kernel: RunningKernel) -> None:
+    """The warm-up formats with the theme the shell's tracebacks use (``%colors``): IPython builds
+    a theme's pygments style and formatter on its first use (~50 ms, the first error's), and a
+    formatter of IPython's default theme prepared another theme's."""
+    pyc = pytest.importorskip("IPython.utils.PyColorize")
+    if not hasattr(pyc, "theme_table"):
+        pytest.skip("IPython 8 has no themes")
+    fresh_kernel.run(THEME_SPY)  # before the warm-up starts: no interactive frontend yet
+    fresh_kernel.run("'typed by a person'", allow_stdin=True)
+    deadline = time.monotonic() + 40
+    while _warm_up_step(fresh_kernel) != "done":
+        assert time.monotonic() < deadline, "the warm-up never ended"
+        time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+    assert "braid-warmup" in fresh_kernel.value("_formatted_by")
+
+
 def test_ipkernelapp_settings_of_ipython_kernel_config_apply(
     start_kernel: Callable[..., RunningKernel], tmp_path: Path
 ) -> None:

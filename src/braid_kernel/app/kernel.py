@@ -160,8 +160,13 @@ def _warm_up(host: IPythonHost, quiet_for: Callable[[], float], interactive: thr
     interactive.wait()
     while (quiet := quiet_for()) < WARM_UP_IDLE:
         time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
+    # jedi first: formatting the traceback then puts every module loaded by now in the cache of
+    # inspect.getmodule, which the first real error would otherwise fill (a realpath per module).
+    try:
+        importlib.import_module("jedi")
+    except Exception:
+        log.debug("importing jedi failed", exc_info=True)
     try:
         host.warm_up()
-        importlib.import_module("jedi")
     except Exception:
         log.debug("warm-up failed", exc_info=True)

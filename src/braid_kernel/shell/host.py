@@ -166,7 +166,11 @@ class IPythonHost:
         first real error or interrupt does not pay for imports and caches."""
         code = "def _braid_warm_up():\n    return 1 / 0\n_braid_warm_up()\n"
         filename = self.cell_files.register(code)
-        formatter = type(self.shell.InteractiveTB)(mode=self.shell.InteractiveTB.mode)
+        shown_by = self.shell.InteractiveTB
+        try:  # the shell's colour theme: its pygments style and formatter are built once per theme
+            formatter = type(shown_by)(mode=shown_by.mode, theme_name=self.shell.colors)
+        except TypeError:  # IPython 8 names it color_scheme
+            formatter = type(shown_by)(mode=shown_by.mode, color_scheme=self.shell.colors)
         try:
             exec(compile(code, filename, "exec"), {})
         except ZeroDivisionError as exc:
