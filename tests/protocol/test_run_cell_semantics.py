@@ -76,6 +76,25 @@ def test_failing_cells_exceptions_are_kept_by_execution_count(kernel: RunningKer
     assert [e["ename"] for e in errors] == ["ValueError", "SyntaxError"], errors
 
 
+def test_an_interrupted_awaiting_cells_kept_exception_is_the_error_it_reported(
+    start_kernel: Callable[..., RunningKernel],
+) -> None:
+    """An awaiting cell an interrupt cancels shows no traceback of its own: what
+    ``history_manager.exceptions`` keeps for it (and ``%notebook`` exports) is the error its reply
+    reported, not IPython's rendering of a bare ``KeyboardInterrupt``."""
+    k = start_kernel()
+    cell = k.execute_request("import asyncio\nprint('cell-started', flush=True)\nawait asyncio.sleep(60)")
+    k.stream_until(cell, "cell-started")
+    k.request("interrupt_request", channel="control")
+    done = k.finish(cell, timeout=15)
+    assert done.content["ename"] == "KeyboardInterrupt", done.describe()
+    stored = json.loads(
+        ast.literal_eval(k.value("import json\njson.dumps(get_ipython().history_manager.exceptions)"))
+    )
+    reported = {key: done.content[key] for key in ("ename", "evalue", "traceback")}
+    assert stored == {str(done.content["execution_count"]): reported}, stored
+
+
 def test_pre_run_cell_gets_the_cells_info(kernel: RunningKernel) -> None:
     kernel.run(
         "seen_infos = []\n"

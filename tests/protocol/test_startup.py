@@ -64,12 +64,65 @@ def test_profile_config_applies_and_startup_names_are_hidden_from_who(
     assert "visible" in who and "FROM_STARTUP_FILE" not in who
 
 
-def test_the_background_warm_up_runs_once_the_kernel_is_idle(fresh_kernel: RunningKernel) -> None:
-    """Completion's jedi is imported in the background after startup, in a quiet moment."""
+WARM_UP_STEP = """\
+import sys, threading, traceback
+_warm = [t for t in threading.enumerate() if t.name == "braid-warmup"]
+_names = [f.name for f in traceback.extract_stack(sys._current_frames()[_warm[0].ident])] if _warm else []
+"done" if not _warm else _names[_names.index("_warm_up") + 1] if "_warm_up" in _names else "?"
+"""
+
+
+def _warm_up_step(kernel: RunningKernel) -> str:
+    """The warm-up thread's current call: ``'wait'`` (for an interactive frontend), ``'done'``
+    once it has ended..."""
+    return kernel.value(WARM_UP_STEP).strip("'")
+
+
+def test_the_background_warm_up_runs_once_an_interactive_frontend_is_seen(
+    fresh_kernel: RunningKernel,
+) -> None:
+    """The traceback formatter's modules and completion's jedi (~7.5 MB) are loaded in the
+    background, in a quiet moment, once a frontend a person types in (an execute_request allowing
+    stdin) has been seen; a kernel running cells in batch (nbclient, papermill: no stdin) waits."""
+    loaded = "[m in __import__('sys').modules for m in ('jedi', 'stack_data')]"
     deadline = time.monotonic() + 20
-    while fresh_kernel.value("'jedi' in __import__('sys').modules") != "True":
-        assert time.monotonic() < deadline, "the warm-up never ran"
+    while _warm_up_step(fresh_kernel) != "wait":
+        assert time.monotonic() < deadline, "the warm-up does not wait for an interactive frontend"
+        time.sleep(0.5)
+    assert fresh_kernel.value(loaded) == "[False, False]"
+    fresh_kernel.run("'typed by a person'", allow_stdin=True)
+    while _warm_up_step(fresh_kernel) != "done":
+        assert time.monotonic() < deadline + 20, "the warm-up never ended"
         time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+    assert fresh_kernel.value(loaded) == "[True, True]"
+
+
+THEME_SPY = """\
+import threading
+from IPython.utils.PyColorize import theme_table
+_theme = theme_table[get_ipython().colors]
+_formatted_by, _format = [], _theme.format
+def _spy(*args, **kwargs):
+    _formatted_by.append(threading.current_thread().name)
+    return _format(*args, **kwargs)
+_theme.format = _spy
+"""
+
+
+def test_the_warm_up_prepares_the_shells_own_traceback_theme(fresh_kernel: RunningKernel) -> None:
+    """The warm-up formats with the theme the shell's tracebacks use (``%colors``): IPython builds
+    a theme's pygments style and formatter on its first use (~50 ms, the first error's), and a
+    formatter of IPython's default theme prepared another theme's."""
+    pyc = pytest.importorskip("IPython.utils.PyColorize")
+    if not hasattr(pyc, "theme_table"):
+        pytest.skip("IPython 8 has no themes")
+    fresh_kernel.run(THEME_SPY)  # before the warm-up starts: no interactive frontend yet
+    fresh_kernel.run("'typed by a person'", allow_stdin=True)
+    deadline = time.monotonic() + 40
+    while _warm_up_step(fresh_kernel) != "done":
+        assert time.monotonic() < deadline, "the warm-up never ended"
+        time.sleep(0.5)  # quiet gaps longer than the warm-up's idle threshold
+    assert "braid-warmup" in fresh_kernel.value("_formatted_by")
 
 
 def test_ipkernelapp_settings_of_ipython_kernel_config_apply(

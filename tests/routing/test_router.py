@@ -43,6 +43,16 @@ def test_shell_request_without_inline_handler_goes_to_the_main_shell(rig: Rig) -
     assert rig.router.last_request == request.received  # the kernel's idle clock (warm-up)
 
 
+def test_an_execute_request_allowing_stdin_marks_the_frontend_interactive(rig: Rig) -> None:
+    """The background warm-up (tracebacks, jedi) starts once a frontend a person types in is seen."""
+    rig.registry.add(None, RecordingTarget())
+    rig.send(Channel.SHELL, "execute_request", {"code": "1", "allow_stdin": False})  # nbclient
+    rig.send(Channel.SHELL, "complete_request", {"code": "allow_stdin", "cursor_pos": 3})
+    assert not rig.router.interactive.is_set()
+    rig.send(Channel.SHELL, "execute_request", {"code": "1", "allow_stdin": True})  # JupyterLab
+    assert rig.router.interactive.is_set()
+
+
 def test_control_kernel_info_is_answered_inline_on_the_control_channel(rig: Rig) -> None:
     rig.inline_handlers["kernel_info_request"] = kernel_info
     header = rig.send(Channel.CONTROL, "kernel_info_request")

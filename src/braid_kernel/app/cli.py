@@ -13,7 +13,6 @@ arguments with a warning on stderr, and refuses ones that look like misspellings
 from __future__ import annotations
 
 import argparse
-import difflib
 import enum
 import importlib
 import math
@@ -307,6 +306,8 @@ def _launcher_extras(extras: Sequence[str]) -> tuple[list[str], list[str]]:
             continue
         if arg.startswith("-"):
             flag = arg.split("=", 1)[0]
+            import difflib  # here: a kernel started with known options does not load it (memory)
+
             close = difflib.get_close_matches(flag, _START_FLAGS, n=1, cutoff=0.75)
             if close:
                 raise _UsageError(

@@ -30,6 +30,9 @@ class Cell:
     received: float = 0.0  # when its request arrived (time.monotonic())
     payloads: list[JsonDict] = field(default_factory=list)
     metadata: JsonDict = field(default_factory=dict)  # added to the reply's metadata
+    # Set by the scheduler that cancels the cell (an interrupt, %braid cancel): the error it
+    # reports for it, which the shell also keeps as the cell's exception.
+    cancelled: ErrorInfo | None = None
 
     def add_payload(self, payload: JsonDict) -> None:
         """Attach a payload (pager text, ``ask_exit``, ``set_next_input``) to the reply."""

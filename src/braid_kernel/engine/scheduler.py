@@ -92,7 +92,6 @@ class _Entry:
     done: Done = field(default_factory=Done)
     scope: anyio.CancelScope | None = None
     previous: Done | None = None
-    cancelled: ErrorInfo | None = None  # set by cancel(): how the cell is reported
     alone: bool = False  # cancelled by %braid cancel (not by an interrupt of every cell)
     interrupted_at: float | None = None  # when the interrupt that cancelled it arrived
 
@@ -142,7 +141,7 @@ class Scheduler:
         try:
             if self.chained and previous is not None:
                 await previous.done.wait()
-            if entry.cancelled is not None or any(rule.covers(entry) for rule in self._abort_rules):
+            if entry.cell.cancelled is not None or any(rule.covers(entry) for rule in self._abort_rules):
                 return Outcome(Status.ABORTED)
             return await self._execute(entry, on_start)
         finally:
@@ -195,7 +194,7 @@ class Scheduler:
             if self._after_cell is not None:
                 self._after_cell()
         if scope.cancelled_caught:
-            info = entry.cancelled or INTERRUPTED
+            info = entry.cell.cancelled or INTERRUPTED
             self.runner.publisher.iopub("error", info.content())
             outcome = Outcome(Status.ERROR, info)
         if self._on_end is not None:
@@ -227,7 +226,7 @@ class Scheduler:
         self.abort_queued(before=at)
         for entry in hit:
             if entry.scope is not None:
-                entry.cancelled = entry.cancelled or error
+                entry.cell.cancelled = entry.cell.cancelled or error
                 entry.interrupted_at = at
                 entry.scope.cancel()
 
@@ -245,7 +244,7 @@ class Scheduler:
             if entry.cell.execution_count != execution_count or not entry.cell.store_history:
                 continue
             found = True
-            entry.cancelled = _cancelled_info(execution_count)
+            entry.cell.cancelled = _cancelled_info(execution_count)
             entry.alone = True
             if entry.scope is not None:
                 entry.scope.cancel()

@@ -116,6 +116,10 @@ class Router:
         self._backlog = backlog
         self._rejects = ThrottledLog(log)
         self.last_request = 0.0  # time.monotonic() when the latest request arrived
+        #: Set once a request came from an interactive frontend: an execute_request that allows
+        #: stdin (JupyterLab, Notebook, VS Code, consoles send them; nbclient, papermill and
+        #: nbconvert do not), so a person may soon ask for completions.
+        self.interactive = threading.Event()
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
         request = decode_request(self._codec, channel, frames, self._rejects, self._on_rejected)
@@ -126,6 +130,8 @@ class Router:
         """Send a decoded, verified request (of ``size`` bytes) where it is served."""
         msg, channel = request.msg, request.channel
         self.last_request = request.received
+        if not self.interactive.is_set() and msg.content.get("allow_stdin") is True:
+            self.interactive.set()
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:

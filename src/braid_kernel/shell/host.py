@@ -129,14 +129,18 @@ class IPythonHost:
         if cell.silent:
             return
         if error is not None and cell.store_history and self.main:
-            self._store_exception(cell.execution_count, error, shown)
+            # an awaiting cell the scheduler cancelled showed nothing itself: it reports cancelled
+            self._store_exception(cell.execution_count, error, shown if shown is not None else cell.cancelled)
         self.shell.events.trigger("post_execute")
         self.shell.events.trigger("post_run_cell", record)
 
     def _store_exception(self, execution_count: int, error: BaseException, shown: ErrorInfo | None) -> None:
         """Record the cell's exception by execution count, as ``run_cell`` does (IPython 9's
-        ``%notebook`` exports it as the cell's error output): the traceback the cell showed, or
-        the one IPython would have shown when none was (a custom handler, an interrupt)."""
+        ``%notebook`` exports it as the cell's error output): the error the cell reported (for
+        an awaiting cell an interrupt cancelled, the scheduler's report of it; formatting its
+        bare KeyboardInterrupt instead made the reply of the kernel's first interrupt wait
+        ~5-30 ms for IPython's first traceback), or the traceback IPython would have shown
+        when none was (a custom handler that showed none)."""
         exceptions = getattr(self.shell.history_manager, "exceptions", None)
         if exceptions is None:  # IPython before 9 keeps none
             return
@@ -162,7 +166,11 @@ class IPythonHost:
         first real error or interrupt does not pay for imports and caches."""
         code = "def _braid_warm_up():\n    return 1 / 0\n_braid_warm_up()\n"
         filename = self.cell_files.register(code)
-        formatter = type(self.shell.InteractiveTB)(mode=self.shell.InteractiveTB.mode)
+        shown_by = self.shell.InteractiveTB
+        try:  # the shell's colour theme: its pygments style and formatter are built once per theme
+            formatter = type(shown_by)(mode=shown_by.mode, theme_name=self.shell.colors)
+        except TypeError:  # IPython 8 names it color_scheme
+            formatter = type(shown_by)(mode=shown_by.mode, color_scheme=self.shell.colors)
         try:
             exec(compile(code, filename, "exec"), {})
         except ZeroDivisionError as exc:
