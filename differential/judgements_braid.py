@@ -160,6 +160,13 @@ SHARED_RECHECKED: dict[str, tuple[str, ...]] = {
         "'bg', ' ', '0' writes; other runs match ipykernel)",
         "1e40096e",
     ),
+    "threads-late-output/5": (
+        D,
+        "Timing only: a thread raises as its cell ends; threading.excepthook's traceback reaches the cell "
+        "that started the thread (the shared verdict's 'kernel's terminal' no longer holds), here with "
+        "its tail after idle; where the cut falls is a race, as in cell 2 (the run before had none)",
+        "68f843ec",
+    ),
     "dask-distributed/0": (
         D,
         "Environment only: port 8787 was taken by another process when ipykernel's Client started (a "

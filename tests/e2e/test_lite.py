@@ -34,8 +34,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 if not missing_browser():
     from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+    from tests.e2e.lazy_scenario import LAZY_CELLS, change_x, edit, open_the_graph, run_stale, run_the_chain
     from tests.e2e.notebook import Notebook
-    from tests.e2e.test_reactive_ui import LAZY_CELLS, edit
 
 KERNEL_START_MS = 120_000
 KERNELS = ["", "react-lazy", "react", "cache"]
@@ -197,34 +197,9 @@ def test_lazy_mode_marks_stale_cells_the_button_runs_them_and_the_graph_shows_th
     page: Page, site_url: str
 ) -> None:
     notebook = _open(page, site_url, "lazy.ipynb", "braid-react-lazy", len(LAZY_CELLS))
-    for index in range(len(LAZY_CELLS)):
-        notebook.run(index)
-        notebook.expect_count(index, index + 1, timeout=KERNEL_START_MS)
-    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*11\s*$"))
-    run_stale = notebook.panel.locator(".braid-RunStaleButton")
-    expect(run_stale).to_be_visible()
-
-    edit(notebook, 0, "x = 2")
-    notebook.run(0)
-    notebook.expect_count(0, 4)
-    for index in (1, 2):
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
-    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*10\s*$"))  # not re-run
-
-    notebook.panel.locator(".braid-ShowGraphButton").click()
-    graph = page.locator("#braid-dataflow-panel")
-    expect(graph).to_be_visible()
-    expect(graph.locator(".braid-Graph-node")).to_have_count(3)
-    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
-    expect(graph.locator(".braid-Graph-edgeLabel")).to_have_text(["x", "y"])
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
-
-    run_stale.click()
-    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*20\s*$"))
-    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*21\s*$"))
-    for index in (1, 2):
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "reran")
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
+    button = run_the_chain(notebook, timeout=KERNEL_START_MS)
+    change_x(notebook, 2)
+    run_stale(notebook, button, open_the_graph(notebook), 2)
     notebook.wait_idle()
     folder = os.environ.get("BRAID_E2E_SCREENSHOTS")
     if folder:

@@ -27,19 +27,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.lab import JupyterLab
+from tests.e2e.lazy_scenario import LAZY_CELLS, change_x, edit, open_the_graph, run_stale, run_the_chain
 from tests.e2e.notebook import TIMEOUT_MS, Notebook, write_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-
-LAZY_CELLS = ["x = 1", "y = x * 10\ny", "z = y + 1\nz"]
-
-
-def edit(notebook: Notebook, index: int, code: str) -> None:
-    editor = notebook.cell(index).locator(".cm-content")
-    editor.click()
-    notebook.page.keyboard.press("Control+A")
-    notebook.page.keyboard.type(code)
-    expect(editor).to_have_text(code)
 
 
 def test_lazy_mode_marks_stale_cells_and_the_button_runs_them(
@@ -47,40 +38,17 @@ def test_lazy_mode_marks_stale_cells_and_the_button_runs_them(
 ) -> None:
     write_notebook(lab.root, "lazy.ipynb", "braid-react-lazy", LAZY_CELLS)
     notebook = Notebook.open(page, lab, "lazy.ipynb", cells=len(LAZY_CELLS))
-    for index in range(len(LAZY_CELLS)):
-        notebook.run(index)
-        notebook.expect_count(index, index + 1)
-    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*11\s*$"))
-    run_stale = notebook.panel.locator(".braid-RunStaleButton")
-    expect(run_stale).to_be_visible()
-
-    edit(notebook, 0, "x = 2")
-    notebook.run(0)
-    notebook.expect_count(0, 4)
-    for index in (1, 2):
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
+    button = run_the_chain(notebook)
+    change_x(notebook, 2)
     expect(notebook.cell(0)).not_to_have_attribute("data-braid-state", re.compile(".*"))
-    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*10\s*$"))  # not re-run
-
-    # The graph panel: three cells, two edges labelled with the names passed, two stale cells.
-    notebook.panel.locator(".braid-ShowGraphButton").click()
-    graph = page.locator("#braid-dataflow-panel")
-    expect(graph).to_be_visible()
-    expect(graph.locator(".braid-Graph-node")).to_have_count(3)
-    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
-    expect(graph.locator(".braid-Graph-edgeLabel")).to_have_text(["x", "y"])  # drawn top to bottom
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
+    graph = open_the_graph(notebook)
     expect(graph.locator(".braid-Graph-node text")).to_have_text(["#1 x", "#2 y", "#3 z"])
     notebook.wait_idle()
     showcase("12-lazy-stale-cells-and-graph")
 
-    run_stale.click()
-    expect(notebook.output_text(1)).to_have_text(re.compile(r"^\s*20\s*$"))
-    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*21\s*$"))
+    run_stale(notebook, button, graph, 2)
     for index in (1, 2):  # run by the kernel, not sent by the page: labelled from the comm
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "reran")
         expect(notebook.cell(index)).not_to_have_attribute("data-braid-run", re.compile(".*"))
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
     notebook.expect_count(1, 2)  # updated in place by the kernel, not run from the page
 
     # Clicking a cell in the graph makes it the active cell.
@@ -164,26 +132,12 @@ def test_notebook_7_marks_stale_cells_runs_them_and_shows_the_graph(
     page.goto(f"{lab.origin}/notebooks/nb7.ipynb?token={lab.token}")
     notebook = Notebook(page, "nb7.ipynb")
     expect(notebook.cells).to_have_count(len(LAZY_CELLS), timeout=120_000)
-    run_stale = notebook.panel.locator(".braid-RunStaleButton")
-    expect(run_stale).to_be_visible(timeout=120_000)  # the kernel answered on the dataflow comm
-    for index in range(len(LAZY_CELLS)):
-        notebook.run(index)
-        notebook.expect_count(index, index + 1)
-    edit(notebook, 0, "x = 5")
-    notebook.run(0)
-    notebook.expect_count(0, 4)
-    for index in (1, 2):
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "stale")
-    notebook.panel.locator(".braid-ShowGraphButton").click()
-    graph = page.locator("#braid-dataflow-panel")
-    expect(graph.locator(".braid-Graph-edge")).to_have_count(2)
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(2)
+    expect(notebook.panel.locator(".braid-RunStaleButton")).to_be_visible(timeout=120_000)  # comm answered
+    button = run_the_chain(notebook)
+    change_x(notebook, 5)
+    graph = open_the_graph(notebook)
     showcase("15-notebook7-stale-and-graph")
-    run_stale.click()
-    expect(notebook.output_text(2)).to_have_text(re.compile(r"^\s*51\s*$"))
-    for index in (1, 2):
-        expect(notebook.cell(index)).to_have_attribute("data-braid-state", "reran")
-    expect(graph.locator(".braid-Graph-node[data-state='stale']")).to_have_count(0)
+    run_stale(notebook, button, graph, 5)
 
 
 def test_marks_and_graph_start_afresh_after_a_kernel_restart(page: Page, lab: JupyterLab) -> None:
