@@ -6,17 +6,18 @@ import asyncio
 import sys
 import tomllib
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from braid_kernel import pythons
 from braid_kernel.app.cli import main
-from braid_kernel.app.config import KernelConfig
-from braid_kernel.app.loops import check_loop
-from braid_kernel.engine.modes import GuiLoop
+from braid_kernel.engine.modes import Backend, GuiLoop
 from braid_kernel.errors import ConfigError
+from braid_kernel.features.gui import feature as gui_feature
 from braid_kernel.features.gui.engine.checks import ASYNCIO_GUEST_LOOP_INTERNALS
 from braid_kernel.pythons import TESTED_PYTHONS, require_internals, untested_python
+from braid_kernel.shell.ipshell import ZMQInteractiveShell
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,4 +78,4 @@ def test_a_gui_loop_on_asyncio_refuses_to_start_without_asyncios_loop_iteration(
     # what a Python that renamed BaseEventLoop._run_once would meet: a startup error naming it
     monkeypatch.delattr(asyncio.BaseEventLoop, "_run_once")
     with pytest.raises(ConfigError, match=r"--loop tk on asyncio relies on BaseEventLoop\._run_once"):
-        check_loop(KernelConfig(loop=GuiLoop.TK))
+        gui_feature.build(cast(ZMQInteractiveShell, None), GuiLoop.TK, Backend.ASYNCIO)

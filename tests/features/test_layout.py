@@ -44,12 +44,11 @@ def _feature_imports(path: Path) -> list[str]:
 
 
 def test_the_app_reaches_the_features_only_through_the_root() -> None:
-    """Engines and shells are built from what the features give (features/base.py): deleting a
-    feature is deleting its folder and its line in app/root.py.  app/loops.py is the exception:
-    the GUI loop hosts the main loop, chosen before any part of the kernel exists."""
+    """Engines, shells and the main loop's host are built from what the features give
+    (features/base.py): deleting a feature is deleting its folder and its line in app/root.py."""
     app = Path(root.__file__).parent
     for path in sorted(app.rglob("*.py")):
-        if path.name in ("root.py", "loops.py") and path.parent == app:
+        if path.name == "root.py" and path.parent == app:
             continue
         named = [m for m in _feature_imports(path) if not m.startswith("braid_kernel.features.base")]
         assert not named, f"{path.relative_to(app.parent)} imports {named}"

@@ -22,8 +22,14 @@ def start_failure(
     """Run ``braid-kernel start ARGS`` with the ``blocked`` packages unimportable and the ``unset``
     environment variables removed; its stderr.
 
-    The kernel must refuse to start: exit code 2 and a message, before it needs a connection file.
+    The kernel must refuse to start: exit code 2 and a message.  A connection file is given (the
+    GUI loop is checked as the kernel is built, after its sockets are bound).
     """
+    from jupyter_client.connect import write_connection_file
+
+    connection = tmp_path / "kernel.json"
+    if not connection.exists():
+        write_connection_file(str(connection), key=b"test-key")
     for name in blocked:
         package = tmp_path / "blocked" / name
         package.mkdir(parents=True)
@@ -32,7 +38,7 @@ def start_failure(
     for name in unset:
         child_env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "braid_kernel", "start", *args],
+        [sys.executable, "-m", "braid_kernel", "start", *args, "-f", str(connection)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -91,11 +97,7 @@ def test_uvloop_under_a_gui_loop_is_refused(tmp_path: Path) -> None:
 def test_tk_loop_with_an_unreachable_display_exits_with_a_message(tmp_path: Path) -> None:
     """Tk itself refuses the display: the kernel exits (code 2) with the reason, it does not hang."""
     pytest.importorskip("tkinter")
-    from jupyter_client.connect import write_connection_file
-
-    connection = tmp_path / "kernel.json"
-    write_connection_file(str(connection), key=b"test-key")
-    stderr = start_failure(tmp_path, ["--loop", "tk", "-f", str(connection)], DISPLAY=":9876")
+    stderr = start_failure(tmp_path, ["--loop", "tk"], DISPLAY=":9876")
     assert "could not open a Tk window" in stderr and ":9876" in stderr, stderr
 
 

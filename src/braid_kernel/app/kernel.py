@@ -85,7 +85,8 @@ class Kernel:
         self.control.start()
         self._watch_parent()
         try:
-            run_main(self.config, functools.partial(parts.shells.serve_main, self._on_main_shell_ready))
+            serve = functools.partial(parts.shells.serve_main, self._on_main_shell_ready)
+            run_main(self.config, serve, parts.main_loop)
         finally:
             parts.release()  # the features' threads: the subshells', run_on's loops
             self.control.stop()

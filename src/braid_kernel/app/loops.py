@@ -1,10 +1,11 @@
 """The main thread's event loop: which backend runs the main shell, and what hosts it.
 
 Without a GUI loop the backend runs as usual (``anyio.run``; asyncio optionally on uvloop).  With
-``--loop tk|qt`` the toolkit's main loop owns the main thread and the backend runs as its guest
-(the gui feature, :mod:`braid_kernel.features.gui.engine`).  :func:`check_loop` runs before
-anything is built, so a missing library or display fails at startup with a message naming what to
-install or set.
+``--loop tk|qt`` the toolkit's main loop owns the main thread and the backend runs as its guest:
+the gui feature gives the kernel that host (a :data:`~braid_kernel.features.base.MainLoopHost`,
+checked when the feature is built), and :func:`run_main` runs it.  :func:`check_loop` runs before
+anything is built, so a missing backend library fails at startup with a message naming what to
+install.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import functools
 import importlib
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.engine.modes import Backend
 from braid_kernel.errors import ConfigError
+
+if TYPE_CHECKING:  # imported before the sockets bind: nothing heavy at run time
+    from braid_kernel.features.base import MainLoopHost
 
 __all__ = ("check_loop", "run_main")
 
@@ -34,7 +38,8 @@ def _require(module: str, hint: str) -> None:
 
 
 def check_loop(config: KernelConfig) -> None:
-    """Raise :class:`ConfigError` when the configured backend, uvloop or GUI loop cannot run here."""
+    """Raise :class:`ConfigError` when the configured backend or uvloop cannot run here (the GUI
+    loop is checked by the gui feature, as the kernel is built)."""
     if config.backend is Backend.TRIO:
         _require("trio", "the trio backend needs trio: pip install trio (or 'braid-kernel[trio]')")
     if config.uvloop:
@@ -43,19 +48,17 @@ def check_loop(config: KernelConfig) -> None:
             "--uvloop needs uvloop, which is not installed: pip install uvloop "
             "(or 'braid-kernel[uvloop]'), or start without --uvloop",
         )
-    if config.loop is not None:
-        from braid_kernel.features.gui.engine import check_gui
-
-        check_gui(config.loop, config.backend)
 
 
-def run_main(config: KernelConfig, main: Callable[[], Awaitable[None]]) -> None:
-    """Run ``main`` on the main thread's loop until it returns (blocks)."""
-    if config.loop is not None:
-        from braid_kernel.features.gui.engine import run_guest
-        from braid_kernel.process_hooks import WakeupFd
+def run_main(
+    config: KernelConfig, main: Callable[[], Awaitable[None]], host: MainLoopHost | None = None
+) -> None:
+    """Run ``main`` on the main thread's loop until it returns (blocks); ``host``: a feature's
+    loop hosting it (the GUI loop's)."""
+    if host is not None:
+        from braid_kernel.process_hooks import WakeupFd  # by now imported: the kernel is built
 
-        run_guest(config.loop, config.backend, main, wakeup=WakeupFd)
+        host(main, WakeupFd)
         return
     options: dict[str, Any] = {"use_uvloop": True} if config.uvloop else {}
     if config.backend is Backend.ASYNCIO and not config.uvloop:

@@ -49,7 +49,7 @@ from braid_kernel.engine.stdin import CellInput, InputSource
 from braid_kernel.engine.streams import OutStream
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features import base
-from braid_kernel.features.base import Feature, ProcessPatch
+from braid_kernel.features.base import Feature, MainLoopHost, ProcessPatch
 from braid_kernel.features.cache import feature as cache_feature
 from braid_kernel.features.concurrent import feature as concurrent_feature
 from braid_kernel.features.debugger import feature as debugger_feature
@@ -93,7 +93,8 @@ class KernelParts:
     ``patches``: the features' process-wide changes (installed with the process hooks);
     ``release``: after the main shell stopped, end what the features keep running (the
     subshells' threads, ``run_on``'s loops); ``own_thread``: mark a thread of the kernel's
-    machinery as such (the debugger neither lists nor suspends it)."""
+    machinery as such (the debugger neither lists nor suspends it); ``main_loop``: what hosts the
+    main shell's loop (the GUI loop's host, or None: the backend's own)."""
 
     config: KernelConfig
     session: str
@@ -116,6 +117,7 @@ class KernelParts:
     startup: Callable[[], None]
     release: Callable[[], None]
     own_thread: Callable[[threading.Thread], None]
+    main_loop: MainLoopHost | None
 
     def router(self, codec: WireCodec, control: Target, backlog: Backlog | None = None) -> Router:
         """The router for frames decoded by ``codec``; control requests go to ``control``; each
@@ -216,7 +218,7 @@ def build_kernel(
         react_feature.build(enabled=Mode.REACT in config.modes, lazy=config.react_lazy),
         cache_feature.build(config.cache_dir, config.cache_size, enabled=Mode.CACHE in config.modes),
         foreign_feature.build(shell),
-        gui_feature.build(shell, config.loop),
+        gui_feature.build(shell, config.loop, config.backend),
         debugger_feature.build(publisher, cell_files, shell, announced=config.debugger),
         *scoping,
         distributed_feature.build(lambda: shell.user_ns),  # interrupted cells' Dask futures
@@ -349,6 +351,7 @@ def _assemble(
         startup=startup,
         release=base.close_of(reversed(features)),  # the subshells first
         own_thread=base.own_thread_of(features),
+        main_loop=base.main_loop_of(features),
     )
 
 

@@ -25,7 +25,7 @@ A feature adds only what it declares here.  Removing a feature is removing its f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,6 +81,21 @@ class ProcessPatch:
     name: str
     install: Callable[[], object]
     uninstall: Callable[[], object]
+
+
+class WakeupHook(Protocol):
+    """Points the signal wake-up fd somewhere while installed
+    (:class:`braid_kernel.process_hooks.WakeupFd`)."""
+
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...
+
+
+#: Runs the main shell's ``main()`` on the main thread inside a loop the feature owns (the gui
+#: feature's toolkit loop), until it returns: ``host(main, wakeup)``, ``wakeup(fd)`` making the hook
+#: that points the signal wake-up fd at ``fd`` while the loop runs.
+MainLoopHost = Callable[[Callable[[], Awaitable[None]], Callable[[int], WakeupHook]], None]
 
 
 #: A feature's part of a serving shell, made from its scheduler (whose runner went through the
@@ -162,7 +177,8 @@ class Feature:
     interrupt_request not for one session, with the time it arrived; ``own_thread``: told of each
     thread of the kernel's own machinery; ``close``: after the main shell stopped;
     ``cell_ended``: told how each cell of every shell ended; ``patches``: process-wide changes,
-    installed and removed with the kernel's process hooks."""
+    installed and removed with the kernel's process hooks; ``main_loop``: the loop that hosts the
+    main shell's (at most one feature's: the GUI loop), None to let the backend run it."""
 
     name: str
     subcommands: Sequence[Subcommand] = ()
@@ -181,6 +197,7 @@ class Feature:
     close: Callable[[], None] | None = None
     cell_ended: Callable[[Cell, Ending], None] | None = None
     patches: Sequence[ProcessPatch] = ()
+    main_loop: MainLoopHost | None = None
 
 
 def merge_into(shell: ZMQInteractiveShell, features: Iterable[Feature]) -> None:
@@ -276,6 +293,14 @@ def cell_ended_of(features: Iterable[Feature]) -> Callable[[Cell, Ending], None]
 
 def patches_of(features: Iterable[Feature]) -> list[ProcessPatch]:
     return [patch for f in features for patch in f.patches]
+
+
+def main_loop_of(features: Iterable[Feature]) -> MainLoopHost | None:
+    """The one feature's host of the main loop, or None (ValueError when two give one)."""
+    hosts = [f.main_loop for f in features if f.main_loop is not None]
+    if len(hosts) > 1:
+        raise ValueError("two features host the main loop")
+    return hosts[0] if hosts else None
 
 
 def close_of(features: Iterable[Feature]) -> Callable[[], None]:
