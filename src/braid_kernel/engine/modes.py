@@ -7,6 +7,7 @@ name; the one place that turns text into modes is :func:`parse_modes`.
 from __future__ import annotations
 
 import enum
+from typing import Protocol
 
 from braid_kernel.errors import ConfigError
 
@@ -73,3 +74,12 @@ class GuiLoop(enum.Enum):
 
     TK = "tk"
     QT = "qt"
+
+
+class WakeupHook(Protocol):
+    """Points the signal wake-up fd at a loop's wake-up socket while installed, for a loop that
+    hosts the kernel's (:class:`braid_kernel.process_hooks.WakeupFd`)."""
+
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...

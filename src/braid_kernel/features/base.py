@@ -35,6 +35,7 @@ from IPython.core.magic import Magics
 from braid_kernel.engine.cell import Cell
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.execute import ExecuteHandler
+from braid_kernel.engine.modes import WakeupHook
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Ending, Scheduler
 from braid_kernel.integrations.comms import CommScope, CommService
@@ -81,15 +82,6 @@ class ProcessPatch:
     name: str
     install: Callable[[], object]
     uninstall: Callable[[], object]
-
-
-class WakeupHook(Protocol):
-    """Points the signal wake-up fd somewhere while installed
-    (:class:`braid_kernel.process_hooks.WakeupFd`)."""
-
-    def install(self) -> None: ...
-
-    def uninstall(self) -> None: ...
 
 
 #: Runs the main shell's ``main()`` on the main thread inside a loop the feature owns (the gui

@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from braid_kernel.engine.modes import Backend, GuiLoop
-from braid_kernel.features.base import Feature, WakeupHook
+from braid_kernel.engine.modes import Backend, GuiLoop, WakeupHook
+from braid_kernel.features.base import Feature
 from braid_kernel.features.gui.engine import check_gui, run_guest
 from braid_kernel.features.gui.shell import GuiMagics, HostedGui
 from braid_kernel.shell.ipshell import ZMQInteractiveShell

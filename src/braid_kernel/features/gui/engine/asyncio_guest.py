@@ -25,8 +25,9 @@ import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple, Unpack
 
+from braid_kernel.engine.modes import WakeupHook
 from braid_kernel.features.gui.engine.hosts import GuiHost
 
 __all__ = ("AsyncioGuest", "HandoffSelector")
@@ -192,14 +193,6 @@ class _GuestLoop(asyncio.SelectorEventLoop):
         handle = super().call_at(when, callback, *args, context=context)
         self._selector.wake()
         return handle
-
-
-class WakeupHook(Protocol):
-    """Sets the signal wake-up fd while installed (:class:`braid_kernel.process_hooks.WakeupFd`)."""
-
-    def install(self) -> None: ...
-
-    def uninstall(self) -> None: ...
 
 
 class AsyncioGuest:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from braid_kernel.engine.modes import Backend, GuiLoop
-from braid_kernel.features.gui.engine.asyncio_guest import AsyncioGuest, WakeupHook
+from braid_kernel.engine.modes import Backend, GuiLoop, WakeupHook
+from braid_kernel.features.gui.engine.asyncio_guest import AsyncioGuest
 from braid_kernel.features.gui.engine.hosts import make_host
 from braid_kernel.features.gui.engine.trio_guest import TrioGuest
 
