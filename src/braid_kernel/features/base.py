@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from comm.base_comm import BaseComm
 from IPython.core.magic import Magics
@@ -45,6 +45,9 @@ from braid_kernel.shell.braid_magic import Subcommand
 from braid_kernel.shell.host import IPythonHost
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.requests import ShellRequests
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: An IPython input transformer: a cell's lines in, its lines out.
 Transformer = Callable[[list[str]], list[str]]
@@ -236,51 +239,28 @@ def shell_parts_of(features: Iterable[Feature]) -> list[PartOfShell]:
 
 def comm_scope_of(features: Iterable[Feature]) -> CommScope | None:
     """The one comm scope a feature gives (multi mode's), or None."""
-    scopes = [f.comm_scope for f in features if f.comm_scope is not None]
-    if len(scopes) > 1:
-        raise ValueError("two features scope the comms")
-    return scopes[0] if scopes else None
+    return _at_most_one([f.comm_scope for f in features if f.comm_scope is not None], "scope the comms")
 
 
 def sessions_of(features: Iterable[Feature], kit: SessionKit) -> Sessions | None:
     """The session router a feature builds from ``kit`` (multi mode's), or None."""
-    routers = [f.sessions for f in features if f.sessions is not None]
-    if len(routers) > 1:
-        raise ValueError("two features route the sessions")
-    return routers[0](kit) if routers else None
+    router = _at_most_one([f.sessions for f in features if f.sessions is not None], "route the sessions")
+    return router(kit) if router is not None else None
 
 
 def interrupt_of(features: Iterable[Feature]) -> Callable[[float], None]:
     """Every feature's ``interrupt``, as one function."""
-    hooks = [f.interrupt for f in features if f.interrupt is not None]
-
-    def interrupt(at: float) -> None:
-        for hook in hooks:
-            hook(at)
-
-    return interrupt
+    return _each([f.interrupt for f in features if f.interrupt is not None])
 
 
 def own_thread_of(features: Iterable[Feature]) -> Callable[[threading.Thread], None]:
     """Every feature's ``own_thread``, as one function."""
-    hooks = [f.own_thread for f in features if f.own_thread is not None]
-
-    def own_thread(thread: threading.Thread) -> None:
-        for hook in hooks:
-            hook(thread)
-
-    return own_thread
+    return _each([f.own_thread for f in features if f.own_thread is not None])
 
 
 def cell_ended_of(features: Iterable[Feature]) -> Callable[[Cell, Ending], None]:
     """Every feature's ``cell_ended``, as one function."""
-    hooks = [f.cell_ended for f in features if f.cell_ended is not None]
-
-    def cell_ended(cell: Cell, ending: Ending) -> None:
-        for hook in hooks:
-            hook(cell, ending)
-
-    return cell_ended
+    return _each([f.cell_ended for f in features if f.cell_ended is not None])
 
 
 def patches_of(features: Iterable[Feature]) -> list[ProcessPatch]:
@@ -289,18 +269,26 @@ def patches_of(features: Iterable[Feature]) -> list[ProcessPatch]:
 
 def main_loop_of(features: Iterable[Feature]) -> MainLoopHost | None:
     """The one feature's host of the main loop, or None (ValueError when two give one)."""
-    hosts = [f.main_loop for f in features if f.main_loop is not None]
-    if len(hosts) > 1:
-        raise ValueError("two features host the main loop")
-    return hosts[0] if hosts else None
+    return _at_most_one([f.main_loop for f in features if f.main_loop is not None], "host the main loop")
 
 
 def close_of(features: Iterable[Feature]) -> Callable[[], None]:
     """Every feature's ``close``, in the features' order, as one function."""
-    hooks = [f.close for f in features if f.close is not None]
+    return _each([f.close for f in features if f.close is not None])
 
-    def close() -> None:
+
+def _each(hooks: Sequence[Callable[P, object]]) -> Callable[P, None]:
+    """``hooks`` as one function that calls each of them, in order, with its arguments."""
+
+    def call_each(*args: P.args, **kwargs: P.kwargs) -> None:
         for hook in hooks:
-            hook()
+            hook(*args, **kwargs)
 
-    return close
+    return call_each
+
+
+def _at_most_one(given: Sequence[T], what: str) -> T | None:
+    """The one thing a feature gives, or None; ValueError when two features give one."""
+    if len(given) > 1:
+        raise ValueError(f"two features {what}")
+    return given[0] if given else None
