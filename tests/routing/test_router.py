@@ -53,6 +53,20 @@ def test_an_execute_request_allowing_stdin_marks_the_frontend_interactive(rig: R
     assert rig.router.interactive.is_set()
 
 
+def test_when_interactive_calls_back_once_on_the_first_interactive_request(rig: Rig) -> None:
+    """The kernel starts its warm-up thread from this: a batch kernel never gets one."""
+    rig.registry.add(None, RecordingTarget())
+    calls: list[str] = []
+    rig.router.when_interactive(lambda: calls.append("early"))
+    rig.send(Channel.SHELL, "execute_request", {"code": "1", "allow_stdin": False})
+    assert calls == []
+    rig.send(Channel.SHELL, "execute_request", {"code": "1", "allow_stdin": True})
+    rig.send(Channel.SHELL, "execute_request", {"code": "2", "allow_stdin": True})
+    assert calls == ["early"]
+    rig.router.when_interactive(lambda: calls.append("late"))  # already interactive: at once
+    assert calls == ["early", "late"]
+
+
 def test_control_kernel_info_is_answered_inline_on_the_control_channel(rig: Rig) -> None:
     rig.inline_handlers["kernel_info_request"] = kernel_info
     header = rig.send(Channel.CONTROL, "kernel_info_request")

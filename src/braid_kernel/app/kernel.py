@@ -109,11 +109,14 @@ class Kernel:
         def quiet_for() -> float:  # seconds the kernel has been idle
             return 0.0 if publisher.busy else time.monotonic() - router.last_request
 
-        warm_up = threading.Thread(
-            target=_warm_up, args=(host, quiet_for, router.interactive), name="braid-warmup", daemon=True
-        )
-        self.parts.own_thread(warm_up)  # kernel machinery (it may wait for good): not listed by the debugger
-        warm_up.start()
+        def start_warm_up() -> None:  # a batch kernel never has the thread
+            warm_up = threading.Thread(
+                target=_warm_up, args=(host, quiet_for), name="braid-warmup", daemon=True
+            )
+            self.parts.own_thread(warm_up)  # kernel machinery: not listed by the debugger
+            warm_up.start()
+
+        router.when_interactive(start_warm_up)
 
     def _watch_parent(self) -> None:
         """Stop when the process that launched the kernel dies (``JPY_PARENT_PID``)."""
@@ -129,20 +132,19 @@ def _exit_process(io: IOThread, status: int) -> None:
     os._exit(status)
 
 
-def _warm_up(host: IPythonHost, quiet_for: Callable[[], float], interactive: threading.Event) -> None:
+def _warm_up(host: IPythonHost, quiet_for: Callable[[], float]) -> None:
     """Prepare in the background what a person's first traceback and completion need, so
     the first error or interrupt is not 40 ms late, nor the first completion ~100 ms.
 
-    It starts once ``interactive`` is set (a frontend a person types in has sent a request, see
+    Its thread starts once a frontend a person types in has sent a request (see
     :attr:`Router.interactive`): a kernel that runs a notebook in batch (nbclient, papermill)
     never completes and has no one waiting on its first error, and keeps the memory (~2.5 MB for
-    the traceback formatter's modules, ~5 MB for jedi).  Then it waits until the kernel has been
+    the traceback formatter's modules, ~5 MB for jedi).  It waits until the kernel has been
     idle (no request in flight, none arrived) for :data:`WARM_UP_IDLE`: its imports hold the GIL
     for ~100 ms, and requests sent meanwhile would each wait for it at every hand-over between
     threads (5-8 ms instead of 1 ms per cell), as would a long cell."""
     import importlib
 
-    interactive.wait()
     while (quiet := quiet_for()) < WARM_UP_IDLE:
         time.sleep(max(WARM_UP_IDLE - quiet, 0.05))
     # jedi first: formatting the traceback then puts every module loaded by now in the cache of

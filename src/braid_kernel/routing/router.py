@@ -120,6 +120,24 @@ class Router:
         #: stdin (JupyterLab, Notebook, VS Code, consoles send them; nbclient, papermill and
         #: nbconvert do not), so a person may soon ask for completions.
         self.interactive = threading.Event()
+        self._when_interactive: list[Callable[[], None]] = []
+        self._interactive_lock = threading.Lock()
+
+    def when_interactive(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once an interactive frontend is seen (see :attr:`interactive`): on the
+        routing thread when its request arrives, or here if one already has."""
+        with self._interactive_lock:
+            if not self.interactive.is_set():
+                self._when_interactive.append(callback)
+                return
+        callback()
+
+    def _became_interactive(self) -> None:
+        with self._interactive_lock:
+            self.interactive.set()
+            callbacks, self._when_interactive = self._when_interactive, []
+        for callback in callbacks:
+            callback()
 
     def on_frames(self, channel: Channel, frames: list[bytes]) -> None:
         request = decode_request(self._codec, channel, frames, self._rejects, self._on_rejected)
@@ -131,7 +149,7 @@ class Router:
         msg, channel = request.msg, request.channel
         self.last_request = request.received
         if not self.interactive.is_set() and msg.content.get("allow_stdin") is True:
-            self.interactive.set()
+            self._became_interactive()
         if channel is Channel.STDIN:
             self._stdin.deliver(msg)
         elif channel is Channel.CONTROL:
