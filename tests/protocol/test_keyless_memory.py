@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -281,3 +281,24 @@ def test_a_subscriber_that_never_reads_costs_a_bounded_queue(
         reader.close()
     assert received == LINES * (MB + 1), f"the reading subscriber got {received} characters of output"
     assert growth < 250 * MB, f"a stalled subscriber cost {growth // MB} MB"  # ~130 MB queued
+
+
+FRAGMENTED_HEAP = """\
+_blocks = [bytes(4096) for _ in range(25_000)]  # ~100 MB from the C heap (above pymalloc's sizes)
+_kept = _blocks[::50]  # one block in 50 stays: glibc cannot give the heap's top back by itself
+del _blocks
+"""
+
+
+def test_the_memory_a_burst_freed_goes_back_to_the_system(start_kernel: Callable[..., RunningKernel]) -> None:
+    """After a burst of messages (a thousand concurrent cells, a loop of displays), the memory it
+    freed stays in the C heap, holes between live blocks; once the kernel is quiet it is returned
+    to the system."""
+    k = start_kernel(extra_arguments=["--log-level", "debug"])
+    process = psutil.Process(k.pid)
+    k.run(FRAGMENTED_HEAP)
+    held = process.memory_info().rss
+    k.run("from IPython.display import display\nfor _i in range(2100):\n    display(_i)")
+    k.wait_for_log(r"gave the C heap's free memory back after a burst of \d+ messages", timeout=60)
+    assert process.memory_info().rss < held - 50 * MB
+    assert k.value("len(_kept)") == "500"

@@ -225,7 +225,7 @@ class IOThread:
             left = self._batcher.next_look(time.monotonic())
             if left is not None:  # held stream text: look again when its time is up
                 timeout = 0 if self._outbox.flush_requested else math.ceil(left * 1000)  # ms
-            if self._heap.due is not None:  # a trim deferred by its rate limit (see transport.heap)
+            if self._heap.due is not None:  # a trim after a drop or a burst (see transport.heap)
                 wait = self._heap.run_due()
                 if wait is not None:
                     timeout = wait if timeout is None else min(timeout, wait)
@@ -317,6 +317,7 @@ class IOThread:
             outbox.hold()
         if not items:
             return
+        self._heap.traffic(len(items))
         # Encode, then send, a few MiB at a time: encoding everything first would hold a copy
         # of all a cell printed (one loop of prints can queue hundreds of MB); sending each message
         # as it is encoded hands the GIL to the printing thread between every two (each send
