@@ -138,3 +138,26 @@ def test_ipkernelapp_settings_of_ipython_kernel_config_apply(
     k = start_kernel(env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")})
     assert k.value("FROM_KERNEL_APP") == "1"
     assert k.value("__import__('matplotlib').get_backend()").endswith("inline'"), k.log_text()
+
+
+WAIT_FOR_TRACEBACK_MODULES = """\
+import sys, time
+_deadline = time.monotonic() + 30
+while "stack_data" not in sys.modules and time.monotonic() < _deadline:
+    time.sleep(0.01)
+"stack_data" in sys.modules
+"""
+
+
+def test_a_long_cell_gets_the_traceback_formatter_prepared_in_a_batch_kernel(
+    fresh_kernel: RunningKernel,
+) -> None:
+    """A batch kernel (no stdin) prepares the traceback formatter in the background once a cell has
+    kept it busy for a while: that cell may end in an error or an interrupt, whose traceback would
+    otherwise wait for the process's first formatting (~60 ms)."""
+    loaded = "[m in __import__('sys').modules for m in ('jedi', 'stack_data')]"
+    assert fresh_kernel.value(loaded) == "[False, False]"  # short cells: nothing prepared
+    assert fresh_kernel.value(WAIT_FOR_TRACEBACK_MODULES) == "True"  # the cell runs until it is
+    assert fresh_kernel.value(loaded) == "[False, True]"  # completion's jedi: only for a person
+    reply = fresh_kernel.execute("1 / 0")
+    assert reply.status == "error" and reply.content["ename"] == "ZeroDivisionError"

@@ -33,6 +33,7 @@ import zmq
 
 from braid_kernel.errors import MessageTooLarge
 from braid_kernel.transport.batching import StreamBatcher
+from braid_kernel.transport.busy import BusyWatch
 from braid_kernel.transport.heap import HeapTrimmer
 from braid_kernel.transport.limits import (
     IOPUB_HWM,
@@ -157,6 +158,7 @@ class IOThread:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._batcher = StreamBatcher()  # stream text held back to be sent in fewer messages
+        self._busy_watch: BusyWatch | None = None
         self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
         self._on_give_up = on_give_up
         self._drops = ThrottledLog(log)
@@ -174,6 +176,11 @@ class IOThread:
         self._ready.wait()
         if self._error is not None:
             raise self._error
+
+    def when_busy_for(self, seconds: float, action: Callable[[], None]) -> None:
+        """Call ``action`` once, on this thread (it must be quick), the first time the kernel has
+        been busy for ``seconds`` without a break (see :mod:`braid_kernel.transport.busy`)."""
+        self._busy_watch = BusyWatch(seconds, action)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Send what is queued, then close the sockets and end the thread."""
@@ -225,6 +232,11 @@ class IOThread:
             left = self._batcher.next_look(time.monotonic())
             if left is not None:  # held stream text: look again when its time is up
                 timeout = 0 if self._outbox.flush_requested else math.ceil(left * 1000)  # ms
+            watch = self._busy_watch
+            if watch is not None and not watch.done:  # see when_busy_for
+                wait = watch.look()
+                if wait is not None:
+                    timeout = wait if timeout is None else min(timeout, wait)
             if self._heap.due is not None:  # a trim after a drop or a burst (see transport.heap)
                 wait = self._heap.run_due()
                 if wait is not None:
@@ -318,6 +330,8 @@ class IOThread:
         if not items:
             return
         self._heap.traffic(len(items))
+        if self._busy_watch is not None and not self._busy_watch.done:
+            self._busy_watch.saw(items)
         # Encode, then send, a few MiB at a time: encoding everything first would hold a copy
         # of all a cell printed (one loop of prints can queue hundreds of MB); sending each message
         # as it is encoded hands the GIL to the printing thread between every two (each send
