@@ -198,6 +198,7 @@ def _configure_start(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 
 def _build_parser() -> _Parser:
     from braid_kernel.app import kernelspec
+    from braid_kernel.app.lite.options import add_build_arguments
     from braid_kernel.app.remote import args as remote_args
     from braid_kernel.app.remote.kernelspec import RemoteServer
 
@@ -247,35 +248,7 @@ def _build_parser() -> _Parser:
         description="Build a JupyterLite site into OUTPUT_DIR whose default kernel is braid, run by "
         "Pyodide in the browser, with everything it loads inside the site (no network at run time).",
     )  # fmt: skip
-    build.add_argument("output", type=Path, metavar="OUTPUT_DIR", help="where the site goes (replaced)")
-    build.add_argument(
-        "--deps", type=Path, metavar="DIR",
-        help="Pyodide and the wheels to ship, from a folder with a manifest.json (`python3 dev.py "
-        "lite-deps DIR`); by default they are fetched into --cache-dir, once, and reused offline",
-    )  # fmt: skip
-    build.add_argument(
-        "--cache-dir", type=Path, metavar="DIR",
-        help="where fetched Pyodide and wheels are kept (default: ~/.cache/braid-kernel/lite)",
-    )  # fmt: skip
-    build.add_argument(
-        "--index-url", metavar="URL", default=None,
-        help="the package index for the wheels (PEP 691 JSON; default https://pypi.org/simple/)",
-    )  # fmt: skip
-    build.add_argument("--npm-registry", metavar="URL", default=None,
-                       help="the npm registry for Pyodide (default https://registry.npmjs.org/)")  # fmt: skip
-    build.add_argument("--refresh", action="store_true",
-                       help="ask the registries for newer Pyodide and wheels than the cache's")  # fmt: skip
-    build.add_argument("--contents", type=Path, action="append", default=[], metavar="PATH",
-                       help="a file or folder the site offers in its file browser (repeatable)")  # fmt: skip
-    build.add_argument("--modes", type=_modes, default=Mode(0), metavar="MODES",
-                       help="the kernel's modes, as for install (e.g. react)")  # fmt: skip
-    build.add_argument("--lazy", action="store_true",
-                       help="with react: lazy mode (a change marks the dependent cells stale)")  # fmt: skip
-    build.add_argument(
-        "--kernel", action="append", default=[], metavar="MODES",
-        help="another kernel to offer, by its modes as in kernelspec names (react-lazy, cache, "
-        "concurrent-react); repeatable",
-    )  # fmt: skip
+    add_build_arguments(build, _modes)
     return parser
 
 
