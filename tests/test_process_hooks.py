@@ -49,7 +49,7 @@ from braid_kernel.integrations.comms import CommService
 from braid_kernel.process_hooks import CapturedFds, Preserved, ProcessHooks, Replace, WakeupFd, kernel_hooks
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.shell.debugging import KernelPdb, set_trace
+from braid_kernel.shell.debugging import kernel_pdb, set_trace
 from braid_kernel.transport.outbox import Outbox
 
 # Where each replacement is installed: (module, attribute path).
@@ -106,7 +106,7 @@ def _kernel_hooks(patches: Sequence[ProcessPatch] = (), *, capture_fds: bool = F
         comms=CommService(cast(Publisher, object())),
         display_trap=DisplayTrap(hook=lambda value: None),
         builtin_trap=_BuiltinTrap(),
-        debugger=(KernelPdb, set_trace),
+        debugger=(kernel_pdb, set_trace),
         patches=patches,
         interrupter=Interrupter(CellFiles()),
         thread_interrupts=ThreadInterrupts(),
