@@ -492,15 +492,16 @@ hooks = kernel_hooks(
 )
 meta_path = list(sys.meta_path)
 hooks.install()
-assert not DEBUGGER & set(sys.modules), DEBUGGER & set(sys.modules)
-if FIRST:
-    importlib.import_module(FIRST)
-    import pdb
-    assert pdb.Pdb is kernel_pdb() and pdb.set_trace is set_trace
-    original = [c for c in kernel_pdb().__mro__ if c.__module__ == "pdb"]
-    assert len(original) == 1, original
-hooks.uninstall()
-sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+try:
+    assert not DEBUGGER & set(sys.modules), DEBUGGER & set(sys.modules)
+    if FIRST:
+        importlib.import_module(FIRST)
+        import pdb
+        assert pdb.Pdb is kernel_pdb() and pdb.set_trace is set_trace, (pdb.Pdb, pdb.set_trace)
+        original = [c for c in kernel_pdb().__mro__ if c.__module__ == "pdb"]
+        assert len(original) == 1, original
+finally:
+    hooks.uninstall()  # sys.stderr back: a failure shows
 assert sys.meta_path == meta_path
 if FIRST:
     assert pdb.Pdb is original[0] and pdb.set_trace.__module__ == "pdb", (pdb.Pdb, pdb.set_trace)
