@@ -103,9 +103,9 @@ class Replace:
 class OnImport:
     """Hooks on a module the kernel does not import itself (``pdb``: a kernel that never debugs
     never loads it), installed right after the module's code first runs, before its importer gets
-    it (at once when it is already imported); uninstalled with this, or, if the module was never
-    imported, the import watch (an :class:`~braid_kernel.engine.after_import.AfterImport` in
-    ``sys.meta_path``) is gone.  ``hooks(module)`` makes them.
+    it (at once when it is already imported).  ``hooks(module)`` makes them.  Uninstalling this
+    undoes them or, the module never imported, takes the import watch (an
+    :class:`~braid_kernel.engine.after_import.AfterImport`) out of ``sys.meta_path``.
 
     ``after``: modules whose code imports ``name`` and that making the hooks needs complete (the
     kernel's debugger class derives from IPython's, whose module imports ``pdb`` before it defines
