@@ -258,10 +258,13 @@ IS_KERNEL_PDB = (
 )
 
 
-def test_a_kernel_imports_no_debugger_until_a_cell_does(start_kernel: Callable[..., RunningKernel]) -> None:
+@pytest.mark.parametrize("kernel_name", ["braid", "braid-trio"])
+def test_a_kernel_imports_no_debugger_until_a_cell_does(
+    start_kernel: Callable[..., RunningKernel], kernel_name: str
+) -> None:
     """pdb and IPython's debugger load when first used (as in a plain IPython shell), and are then
     the kernel's: ``pdb.Pdb`` its class, ``pdb.set_trace()`` IPython's debugger."""
-    k = start_kernel()
+    k = start_kernel(kernel_name=kernel_name)
     k.run("pass")
     assert k.value(f"import sys\n{DEBUGGER_MODULES}") == "[]"
     assert k.value(IS_KERNEL_PDB) == "(True, 'InterruptiblePdb')"
