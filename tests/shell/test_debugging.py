@@ -1,4 +1,7 @@
-"""The kernel's debugger class: made once, on first use, from IPython's interruptible debugger."""
+"""The kernel's debugger class: made once, on first use, from IPython's interruptible debugger.
+
+(Not instantiated here: without a shell, IPython's debugger makes a terminal shell, the process's
+one.  tests/protocol/test_interrupt_intent.py checks that it leaves SIGINT to the kernel.)"""
 
 from __future__ import annotations
 
@@ -17,7 +20,3 @@ def test_one_class_per_process_found_by_its_name() -> None:
     assert pickle.loads(pickle.dumps(cls)) is cls
     assert f"{cls.__module__}.{cls.__qualname__}" == "braid_kernel.shell.debugging.KernelPdb"
 
-
-def test_it_leaves_sigint_to_the_kernel() -> None:
-    assert kernel_pdb()().nosigint is True
-    assert kernel_pdb()(nosigint=False).nosigint is False
