@@ -19,4 +19,3 @@ def test_one_class_per_process_found_by_its_name() -> None:
     assert debugging.KernelPdb is cls  # the module attribute, made on first access
     assert pickle.loads(pickle.dumps(cls)) is cls
     assert f"{cls.__module__}.{cls.__qualname__}" == "braid_kernel.shell.debugging.KernelPdb"
-
