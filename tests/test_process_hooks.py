@@ -46,10 +46,18 @@ from braid_kernel.engine.threadinterrupt import ThreadInterrupts
 from braid_kernel.features.base import ProcessPatch
 from braid_kernel.features.distributed import feature as distributed_feature
 from braid_kernel.integrations.comms import CommService
-from braid_kernel.process_hooks import CapturedFds, Preserved, ProcessHooks, Replace, WakeupFd, kernel_hooks
+from braid_kernel.process_hooks import (
+    CapturedFds,
+    OnImport,
+    Preserved,
+    ProcessHooks,
+    Replace,
+    WakeupFd,
+    kernel_hooks,
+)
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
-from braid_kernel.shell.debugging import KernelPdb, set_trace
+from braid_kernel.shell.debugging import kernel_pdb, set_trace
 from braid_kernel.transport.outbox import Outbox
 
 # Where each replacement is installed: (module, attribute path).
@@ -106,7 +114,7 @@ def _kernel_hooks(patches: Sequence[ProcessPatch] = (), *, capture_fds: bool = F
         comms=CommService(cast(Publisher, object())),
         display_trap=DisplayTrap(hook=lambda value: None),
         builtin_trap=_BuiltinTrap(),
-        debugger=(KernelPdb, set_trace),
+        debugger=(kernel_pdb, set_trace),
         patches=patches,
         interrupter=Interrupter(CellFiles()),
         thread_interrupts=ThreadInterrupts(),
@@ -356,3 +364,160 @@ def test_stand_in_with_a_qualname_pickles_under_that_name() -> None:
         assert pickle.loads(pickle.dumps(replacement)) is replacement
     finally:
         del globals()["installed_here"]
+
+
+# ------------------------------------------------------------ hooks on a module imported later
+def _write_modules(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, **sources: str) -> None:
+    for name, source in sources.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in sources:
+        monkeypatch.delitem(sys.modules, name, raising=False)  # and removed again afterwards
+
+
+def test_on_import_replaces_right_after_the_modules_first_import(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing happens until the module is imported; its importer already gets the replacement;
+    uninstalling puts the original back."""
+    _write_modules(
+        tmp_path,
+        monkeypatch,
+        braid_lazy_target="def value():\n    return 'original'\n",
+        braid_lazy_importer="import braid_lazy_target\nSEEN = braid_lazy_target.value()\n",
+    )
+    hook = OnImport("braid_lazy_target", lambda module: [Replace(module, "value", lambda: "kernel's")])
+    meta_path = list(sys.meta_path)
+    hook.install()
+    try:
+        assert "braid_lazy_target" not in sys.modules
+        importer = importlib.import_module("braid_lazy_importer")
+        assert importer.SEEN == "kernel's"
+        assert sys.meta_path == meta_path  # the watch left once it fired
+    finally:
+        hook.uninstall()
+    assert sys.modules["braid_lazy_target"].value() == "original"
+
+
+def test_on_import_of_a_module_never_imported_leaves_no_trace(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_modules(tmp_path, monkeypatch, braid_lazy_never="def value():\n    return 'original'\n")
+    made: list[object] = []
+
+    def hooks(module: Any) -> list[Replace]:
+        made.append(module)
+        return []
+
+    hook = OnImport("braid_lazy_never", hooks)
+    meta_path = list(sys.meta_path)
+    hook.install()
+    assert sys.meta_path != meta_path
+    hook.uninstall()
+    assert sys.meta_path == meta_path
+    assert importlib.import_module("braid_lazy_never").value() == "original" and made == []
+
+
+def test_on_import_waits_for_an_after_module_that_imports_the_module(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hooks need ``after`` complete (a class derived from one there): when ``after``'s code
+    imports the module, it sees the original and the hooks come once it has run; when the module
+    is imported first, making the hooks imports ``after`` (which sees the original too)."""
+    _write_modules(
+        tmp_path,
+        monkeypatch,
+        braid_lazy_base="class Base:\n    pass\n",
+        braid_lazy_derived="import braid_lazy_base\nclass Derived(braid_lazy_base.Base):\n    pass\n",
+    )
+
+    def hooks(module: Any) -> list[Replace]:
+        derived = importlib.import_module("braid_lazy_derived")
+        return [Replace(module, "Base", derived.Derived)]
+
+    for first in ("braid_lazy_derived", "braid_lazy_base"):
+        sys.modules.pop("braid_lazy_base", None)
+        sys.modules.pop("braid_lazy_derived", None)
+        hook = OnImport("braid_lazy_base", hooks, after=("braid_lazy_derived",))
+        hook.install()
+        try:
+            importlib.import_module(first)
+            base, derived = sys.modules["braid_lazy_base"], sys.modules["braid_lazy_derived"]
+            assert base.Base is derived.Derived, first
+            original = derived.Derived.__bases__[0]
+            assert original.__module__ == "braid_lazy_base" and original is not derived.Derived
+        finally:
+            hook.uninstall()
+        assert base.Base is original, first
+
+
+def test_on_import_installed_again_watches_again(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_modules(tmp_path, monkeypatch, braid_lazy_again="VALUE = 'original'\n")
+    hook = OnImport("braid_lazy_again", lambda module: [Replace(module, "VALUE", "kernel's")])
+    hook.install()
+    module = importlib.import_module("braid_lazy_again")
+    hook.uninstall()
+    assert module.VALUE == "original"
+    hook.install()  # the module is imported now: at once
+    try:
+        assert module.VALUE == "kernel's"
+    finally:
+        hook.uninstall()
+    assert module.VALUE == "original"
+
+
+PDB_LATER = """
+import importlib, sys
+from IPython.core.display_trap import DisplayTrap
+from braid_kernel.engine.stdin import CellInput
+from braid_kernel.engine.streams import OutStream
+from braid_kernel.integrations.comms import CommService
+from braid_kernel.process_hooks import kernel_hooks
+from braid_kernel.shell.debugging import kernel_pdb, set_trace
+from braid_kernel.transport.outbox import Outbox
+
+class Trap:
+    def activate(self): pass
+    def deactivate(self): pass
+
+DEBUGGER = {"pdb", "bdb", "cmd", "IPython.core.debugger"}
+outbox = Outbox()
+hooks = kernel_hooks(
+    streams=(OutStream("stdout", outbox), OutStream("stderr", outbox)),
+    cell_input=CellInput(None),
+    comms=CommService(None),
+    display_trap=DisplayTrap(hook=lambda value: None),
+    builtin_trap=Trap(),
+    debugger=(kernel_pdb, set_trace),
+)
+meta_path = list(sys.meta_path)
+hooks.install()
+try:
+    assert not DEBUGGER & set(sys.modules), DEBUGGER & set(sys.modules)
+    if FIRST:
+        importlib.import_module(FIRST)
+        import pdb
+        assert pdb.Pdb is kernel_pdb() and pdb.set_trace is set_trace, (pdb.Pdb, pdb.set_trace)
+        original = [c for c in kernel_pdb().__mro__ if c.__module__ == "pdb"]
+        assert len(original) == 1, original
+finally:
+    hooks.uninstall()  # sys.stderr back: a failure shows
+assert sys.meta_path == meta_path
+if FIRST:
+    assert pdb.Pdb is original[0] and pdb.set_trace.__module__ == "pdb", (pdb.Pdb, pdb.set_trace)
+else:
+    assert not DEBUGGER & set(sys.modules)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("first", ["pdb", "IPython.core.debugger", None])
+def test_pdb_imported_after_install_is_replaced_and_restored(first: str | None) -> None:
+    """In a fresh interpreter: installing imports no debugger; pdb imported later (by a cell, or by
+    IPython's debugger: ``%debug``) is the kernel's, with IPython's debugger derived from pdb's own
+    class; uninstalling restores pdb's functions, or, pdb never imported, removes the watch."""
+    script = f"FIRST = {first!r}\n" + PDB_LATER
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -5,8 +5,9 @@ goes to the cell that wrote it), ``input``/``getpass`` (asked through the fronte
 ``threading.Thread.start`` and ``ThreadPoolExecutor.submit`` (threads inherit their cell's
 context), the ``comm`` package's factories (widgets), ``sys.displayhook`` and the builtins
 IPython adds (``display``, ``get_ipython``, ``exit``...), ``pdb.Pdb``/``pdb.set_trace`` (IPython's
-debugger), two import hooks (``tqdm.auto`` sees a notebook; Dask's ``Future`` records the cell
-that made it, once the user imports ``distributed``) and, in a kernel process, file descriptors
+debugger, right after something imports ``pdb``: :class:`OnImport`), two import hooks
+(``tqdm.auto`` sees a notebook; Dask's ``Future`` records the cell that made it, once the user
+imports ``distributed``) and, in a kernel process, file descriptors
 1 and 2 (:class:`CapturedFds`: output written below Python goes to the cells), the SIGINT
 handler, ``time.sleep`` (interruptible in subshells) and the GIL switch interval.
 :func:`kernel_hooks` lists them all, in the order they are installed; :class:`ProcessHooks`
@@ -31,7 +32,6 @@ import getpass
 import io
 import logging
 import os
-import pdb
 import signal
 import sys
 import threading
@@ -42,6 +42,7 @@ from typing import Any, Protocol, TextIO
 
 import comm
 
+from braid_kernel.engine.after_import import AfterImport
 from braid_kernel.engine.fdcapture import FdCapture
 from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.stdin import CellInput
@@ -51,7 +52,16 @@ from braid_kernel.features.base import ProcessPatch
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.integrations.detection import jupyter_detection
 
-__all__ = ("CapturedFds", "Hook", "Preserved", "ProcessHooks", "Replace", "WakeupFd", "kernel_hooks")
+__all__ = (
+    "CapturedFds",
+    "Hook",
+    "OnImport",
+    "Preserved",
+    "ProcessHooks",
+    "Replace",
+    "WakeupFd",
+    "kernel_hooks",
+)
 
 log = logging.getLogger("braid_kernel")
 
@@ -88,6 +98,60 @@ class Replace:
     def __repr__(self) -> str:
         owner = getattr(self.owner, "__name__", type(self.owner).__name__)
         return f"Replace({owner}.{self.name})"
+
+
+class OnImport:
+    """Hooks on a module the kernel does not import itself (``pdb``: a kernel that never debugs
+    never loads it), installed right after the module's code first runs, before its importer gets
+    it (at once when it is already imported).  ``hooks(module)`` makes them.  Uninstalling this
+    undoes them or, the module never imported, takes the import watch (an
+    :class:`~braid_kernel.engine.after_import.AfterImport`) out of ``sys.meta_path``.
+
+    ``after``: modules whose code imports ``name`` and that making the hooks needs complete (the
+    kernel's debugger class derives from IPython's, whose module imports ``pdb`` before it defines
+    it).  When ``name`` is imported by one of them, the hooks wait until that module has run; the
+    importer then sees the originals, as it expects to.  Each install watches afresh."""
+
+    def __init__(
+        self, name: str, hooks: Callable[[ModuleType], Sequence[Hook]], after: Sequence[str] = ()
+    ) -> None:
+        self.name, self.after = name, tuple(after)
+        self._hooks = hooks
+        self._lock = threading.RLock()  # re-entered: making the hooks may import an ``after`` module
+        self._watches: list[AfterImport] = []
+        self._imported: set[str] = set()  # the watched modules that have run
+        self._installed: list[Hook] | None = None  # None: not yet (being) installed
+
+    def install(self) -> None:
+        with self._lock:
+            self._imported.clear()
+            self._watches = [AfterImport(name, self._ran) for name in (*self.after, self.name)]
+            for watch in self._watches:
+                watch.install()  # at once for a module already imported
+
+    def uninstall(self) -> None:
+        with self._lock:
+            for watch in self._watches:
+                watch.uninstall()
+            self._watches = []
+            installed, self._installed = self._installed or [], None
+            for hook in reversed(installed):
+                hook.uninstall()
+
+    def _ran(self, module: ModuleType) -> None:
+        with self._lock:
+            self._imported.add(module.__name__)
+            if self._installed is not None or self.name not in self._imported or not self._watches:
+                return
+            if any(name in sys.modules and name not in self._imported for name in self.after):
+                return  # ``name`` imported by an ``after`` module still running: its end installs
+            self._installed = []
+            for hook in self._hooks(sys.modules.get(self.name, module)):
+                hook.install()
+                self._installed.append(hook)
+
+    def __repr__(self) -> str:
+        return f"OnImport({self.name})"
 
 
 class Calls:
@@ -280,7 +344,7 @@ def kernel_hooks(
     comms: CommService,
     display_trap: DisplayTrap,
     builtin_trap: BuiltinTrap,
-    debugger: tuple[type[pdb.Pdb], Callable[..., None]],
+    debugger: tuple[Callable[[], type[Any]], Callable[..., None]],
     patches: Sequence[ProcessPatch] = (),
     interrupter: Interrupter | None = None,
     thread_interrupts: ThreadInterrupts | None = None,
@@ -289,7 +353,8 @@ def kernel_hooks(
     captured_fds: CapturedFds | None = None,
 ) -> ProcessHooks:
     """Every patch of a kernel, in order: ``streams``, the new ``sys.stdout``/``sys.stderr``;
-    ``debugger``: what ``pdb.Pdb`` and ``pdb.set_trace`` become; ``patches``: the features' (the
+    ``debugger``: what makes ``pdb.Pdb`` (on first use: the class is IPython's debugger's) and
+    what ``pdb.set_trace`` becomes, once ``pdb`` is imported; ``patches``: the features' (the
     distributed work's library hooks: an import hook, then Dask's ``Future``); ``interrupter``,
     ``thread_interrupts`` and ``switch_interval``: a kernel process's (an in-process kernel
     leaves SIGINT, ``time.sleep`` and the GIL to its host); ``preserved``: what the kernel's
@@ -312,8 +377,12 @@ def kernel_hooks(
         Replace(comm, "get_comm_manager", get_comm_manager),
         Calls("sys.displayhook", display_trap.__enter__, lambda: display_trap.__exit__(None, None, None)),
         Calls("IPython's builtins", builtin_trap.activate, builtin_trap.deactivate),
-        Replace(pdb, "Pdb", pdb_class),
-        Replace(pdb, "set_trace", set_trace),
+        # The kernel's debugger class derives from IPython's, whose module imports pdb itself.
+        OnImport(
+            "pdb",
+            lambda pdb: [Replace(pdb, "Pdb", pdb_class()), Replace(pdb, "set_trace", set_trace)],
+            after=("IPython.core.debugger",),
+        ),
     ]
     trigger = jupyter_detection()  # tqdm.auto: widget progress bars
     if trigger is not None:

@@ -314,6 +314,41 @@ async def test_exit_releases_a_thread_waiting_for_input() -> None:
             await client.stdin().__anext__()  # asked; the context now exits without an answer
 
 
+IN_PROCESS_PDB = """
+import asyncio, sys
+from braid_kernel import InProcessKernel
+from braid_kernel.shell.debugging import kernel_pdb
+
+DEBUGGER = {"pdb", "bdb", "cmd", "IPython.core.debugger"}
+CHECK = "import pdb\\nfrom braid_kernel.shell.debugging import kernel_pdb\\n"
+
+async def main():
+    async with InProcessKernel() as kernel:
+        client = kernel.client()
+        assert (await client.execute("pass"))["status"] == "ok"
+        assert not DEBUGGER & set(sys.modules), DEBUGGER & set(sys.modules)
+        reply = await client.execute(CHECK, user_expressions={"ours": "pdb.Pdb is kernel_pdb()"})
+        assert reply["user_expressions"]["ours"]["data"]["text/plain"] == "True", reply
+    import pdb
+    assert pdb.Pdb is not kernel_pdb() and pdb.Pdb.__module__ == "pdb", pdb.Pdb
+    assert pdb.set_trace.__module__ == "pdb", pdb.set_trace
+
+asyncio.run(main())
+print("ok")
+"""
+
+
+def test_an_in_process_kernel_replaces_pdb_when_a_cell_imports_it() -> None:
+    """In a fresh host, an in-process kernel imports no debugger; a cell's ``import pdb`` gets the
+    kernel's, and exiting gives pdb's own back."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS_PDB], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr
+
+
 def test_importing_the_package_stays_cheap_and_exports_the_kernel() -> None:
     import subprocess
 

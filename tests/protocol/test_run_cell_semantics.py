@@ -249,6 +249,65 @@ def test_quitting_the_debugger_shows_no_traceback(kernel: RunningKernel) -> None
     assert not done.of_type("error") and not done.of_type("execute_result"), done.describe()
 
 
+DEBUGGER_MODULES = (
+    "sorted(m for m in ('pdb', 'bdb', 'cmd', 'code', 'IPython.core.debugger') if m in sys.modules)"
+)
+IS_KERNEL_PDB = (
+    "import pdb\nfrom braid_kernel.shell.debugging import kernel_pdb\n"
+    "(pdb.Pdb is kernel_pdb(), pdb.Pdb.__mro__[1].__name__)"
+)
+
+
+@pytest.mark.parametrize("kernel_name", ["braid", "braid-trio"])
+def test_a_kernel_imports_no_debugger_until_a_cell_does(
+    start_kernel: Callable[..., RunningKernel], kernel_name: str
+) -> None:
+    """pdb and IPython's debugger load when first used (as in a plain IPython shell), and are then
+    the kernel's: ``pdb.Pdb`` its class, ``pdb.set_trace()`` IPython's debugger."""
+    k = start_kernel(kernel_name=kernel_name)
+    k.run("pass")
+    assert k.value(f"import sys\n{DEBUGGER_MODULES}") == "[]"
+    assert k.value(IS_KERNEL_PDB) == "(True, 'InterruptiblePdb')"
+    cell = k.execute_request("z_value = 7\npdb.set_trace()\nz_value * 2", allow_stdin=True)
+    request = _answer(k, cell, "p z_value")
+    assert request["content"]["prompt"] == "ipdb> "
+    _answer(k, cell, "c")
+    done = k.finish(cell)
+    assert done.result == "14", done.describe()
+
+
+def test_breakpoint_imports_pdb_as_the_kernels(start_kernel: Callable[..., RunningKernel]) -> None:
+    k = start_kernel()
+    k.run("pass")
+    assert k.value(f"import sys\n{DEBUGGER_MODULES}") == "[]"
+    cell = k.execute_request("y_value = 5\nbreakpoint()\ny_value + 1", allow_stdin=True)
+    request = _answer(k, cell, "p y_value * 3")
+    assert request["content"]["prompt"] == "ipdb> "
+    _answer(k, cell, "c")
+    done = k.finish(cell)
+    assert done.result == "6" and "15" in done.stdout, done.describe()
+    assert k.value(IS_KERNEL_PDB) == "(True, 'InterruptiblePdb')"
+
+
+def test_debug_magic_first_leaves_pdb_the_kernels(start_kernel: Callable[..., RunningKernel]) -> None:
+    """``%debug`` imports IPython's debugger, which imports pdb itself: pdb is the kernel's after."""
+    k = start_kernel()
+    k.run("def boom():\n    local_x = 41\n    return local_x / 0")
+    assert k.execute("boom()").content["ename"] == "ZeroDivisionError"
+    assert k.value(f"import sys\n{DEBUGGER_MODULES}") == "[]"
+    cell = k.execute_request("%debug", allow_stdin=True)
+    request = _answer(k, cell, "p local_x + 1")
+    assert request["content"]["prompt"] == "ipdb> "
+    _answer(k, cell, "q")
+    done = k.finish(cell)
+    assert "42" in strip_ansi(done.stdout), done.describe()
+    assert k.value(IS_KERNEL_PDB) == "(True, 'InterruptiblePdb')"
+    k.run("%pdb on")
+    cell = k.execute_request("boom()", allow_stdin=True)
+    assert _answer(k, cell, "q")["content"]["prompt"] == "ipdb> "
+    assert k.finish(cell).content["ename"] == "ZeroDivisionError"
+
+
 # ------------------------------------------------------------ tracebacks (item 6)
 def test_exception_group_shows_its_sub_exceptions(kernel: RunningKernel) -> None:
     done = kernel.execute("raise ExceptionGroup('group', [ValueError('first-sub'), TypeError('second-sub')])")

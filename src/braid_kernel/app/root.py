@@ -65,7 +65,7 @@ from braid_kernel.routing.dispatch import Handler, SyncDispatcher
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.routing.router import Router, ShellRegistry, Target
 from braid_kernel.routing.stdin import StdinBroker
-from braid_kernel.shell.debugging import KernelPdb, set_trace
+from braid_kernel.shell.debugging import kernel_pdb, set_trace
 from braid_kernel.shell.facade import KernelFacade
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.shell.kernel_info import kernel_info_content
@@ -169,7 +169,7 @@ class KernelParts:
             comms=self.comms,
             display_trap=self.shell.display_trap,
             builtin_trap=self.shell.builtin_trap,
-            debugger=(KernelPdb, set_trace),
+            debugger=(kernel_pdb, set_trace),
             patches=self.patches,
             interrupter=self.interrupter,
             thread_interrupts=self.thread_interrupts if process else None,

@@ -21,7 +21,6 @@ The traceback handed to IPython is the user's part (:func:`user_frames`), shown 
 
 from __future__ import annotations
 
-import bdb
 import contextvars
 import logging
 import sys
@@ -172,9 +171,16 @@ def _as_cell_code(cell_file: str, show: Callable[[], None]) -> None:
     exec(compile("show()", cell_file, "exec"), {"show": show})
 
 
+def _debugger_quit(exc: BaseException) -> bool:
+    """``exc`` is ``bdb.BdbQuit``; told without importing ``bdb`` (until some code has, no
+    debugger has run)."""
+    bdb = sys.modules.get("bdb")
+    return bdb is not None and isinstance(exc, bdb.BdbQuit)
+
+
 def _show(shell: Any, exc: BaseException, tb: TracebackType | None, compiled: bool) -> None:
     etype = type(exc)
-    if isinstance(exc, bdb.BdbQuit):
+    if _debugger_quit(exc):
         return
     if shell.custom_exceptions and isinstance(exc, shell.custom_exceptions):
         shell.CustomTB(etype, exc, tb)

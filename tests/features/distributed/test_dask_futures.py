@@ -1,50 +1,13 @@
 """The Dask hook: installed only when ``distributed.client`` is imported, and a stand-in for
-``Future.__init__`` while installed; AfterImport on a module of our own."""
+``Future.__init__`` while installed (AfterImport itself: tests/engine/test_after_import.py)."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-from braid_kernel.features.distributed.engine.after_import import AfterImport
-
-
-def test_after_import_runs_once_the_module_has_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "braid_probe_mod.py").write_text("VALUE = 41\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    seen: list[int] = []
-
-    def action(module: ModuleType) -> None:
-        seen.append(module.VALUE + 1)
-
-    hook = AfterImport("braid_probe_mod", action)
-    hook.install()
-    try:
-        assert seen == [] and "braid_probe_mod" not in sys.modules
-        importlib.import_module("braid_probe_mod")
-
-        assert seen == [42]
-        assert hook not in sys.meta_path, "the hook leaves sys.meta_path once it fired"
-        spec = sys.modules["braid_probe_mod"].__spec__
-        assert spec is not None
-        loader = spec.loader
-        assert "exec_module" not in vars(loader), "the loader keeps its own method"
-    finally:
-        hook.uninstall()
-        sys.modules.pop("braid_probe_mod", None)
-
-
-def test_after_import_fires_at_once_for_an_imported_module() -> None:
-    seen: list[str] = []
-    AfterImport("json", lambda module: seen.append(module.__name__)).install()
-    assert seen == ["json"]
-
 
 SCRIPT = """
 import sys

@@ -15,8 +15,8 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
+from braid_kernel.engine.after_import import AfterImport
 from braid_kernel.engine.standin import stand_in
-from braid_kernel.features.distributed.engine.after_import import AfterImport
 from braid_kernel.features.distributed.engine.work import Record
 
 log = logging.getLogger("braid_kernel")

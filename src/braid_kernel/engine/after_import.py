@@ -6,6 +6,10 @@ loaded it asks the finders behind it for the module's spec and wraps that spec's
 module's code has run.  The module keeps its own loader object; the finder leaves
 ``sys.meta_path`` once it has fired.  When the module is already imported, :meth:`install`
 runs the action at once.
+
+The kernel patches modules it does not import itself this way: ``pdb`` (its ``Pdb`` and
+``set_trace``, :class:`braid_kernel.process_hooks.OnImport`) and Dask's ``distributed.client``
+(the distributed feature's ``Future`` hook).
 """
 
 from __future__ import annotations
