@@ -103,4 +103,21 @@ SEQUENCES = [
         ],
         requires=["distributed"],
     ),
+    Seq(
+        "braid-debugger-after-debug-magic",
+        [
+            "def boom():\n    x = 41\n    return x / 0",
+            "boom()",
+            Exec("%debug", stdin=["p x", "q"], stdin_default="q"),
+            Exec("import pdb\nz = 7\npdb.set_trace()\nz * 2", stdin=["p z", "c"], stdin_default="c"),
+        ],
+    ),
+    Seq(
+        "braid-interrupt-long-sleep",
+        [
+            Exec("import time\ntime.sleep(30)", interrupt_after=1.0, allow_stdin=False),
+            "1 / 0",
+            Exec("time.sleep(30)", interrupt_after=1.0, allow_stdin=False),
+        ],
+    ),
 ]
