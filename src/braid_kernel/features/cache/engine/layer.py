@@ -11,6 +11,7 @@ inner runner, and the first cell run with cache mode on builds the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,21 +28,24 @@ if TYPE_CHECKING:
 class CacheSwitch:
     """One cell cache (the kernel's, or a multi-mode session's): on or off, its scope, and the
     :class:`~.cache.CellCache` itself, made by ``make`` when first asked for (the state so far
-    passed on to it, which holds it from then on)."""
+    passed on to it, which holds it from then on).  The shells of the whole kernel (the main
+    shell, the subshells, each on its own thread) share the kernel's switch."""
 
     def __init__(self, make: Callable[[], CellCache], *, enabled: bool, scope: str = "") -> None:
         self._make = make
         self._enabled = enabled
         self._scope = scope
+        self._lock = threading.Lock()  # one cache, whichever shell's thread asks first
         self.built: CellCache | None = None
 
     @property
     def cache(self) -> CellCache:
-        if self.built is None:
-            cache = self._make()
-            cache.enabled, cache.scope = self._enabled, self._scope
-            self.built = cache
-        return self.built
+        with self._lock:
+            if self.built is None:
+                cache = self._make()
+                cache.enabled, cache.scope = self._enabled, self._scope
+                self.built = cache
+            return self.built
 
     @property
     def enabled(self) -> bool:

@@ -10,6 +10,7 @@ cell goes through the :class:`~.runner.ReactiveRunner` it built, on or off.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import anyio
@@ -28,17 +29,19 @@ class ReactLayer(CellRunner):
     def __init__(self, inner: CellRunner, *, enabled: bool = False, lazy: bool = False) -> None:
         super().__init__(inner.host, inner.publisher, inner.fd_output)
         self.inner = inner
+        self._lock = threading.Lock()  # a dataflow comm may open on a subshell's thread
         self.built: ReactiveRunner | None = None  # the reactive runner, once something needed it
         if enabled:
             self.runner().enable(lazy=lazy)
 
     def runner(self) -> ReactiveRunner:
         """The shell's reactive runner (made, switched off, on first call)."""
-        if self.built is None:
-            from braid_kernel.features.react.engine.runner import ReactiveRunner  # first use: see above
+        with self._lock:
+            if self.built is None:
+                from braid_kernel.features.react.engine.runner import ReactiveRunner  # first use: see above
 
-            self.built = ReactiveRunner(self.inner, self.host)
-        return self.built
+                self.built = ReactiveRunner(self.inner, self.host)
+            return self.built
 
     async def run(self, cell: Cell, scope: anyio.CancelScope) -> Outcome:
         if self.built is None:
