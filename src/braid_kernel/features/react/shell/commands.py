@@ -91,6 +91,6 @@ def braid_graph(args: list[str], cell: str | None) -> GraphPicture:
     if args:
         raise usage_error(GRAPH_USAGE, f"takes no arguments, got {' '.join(args)!r}")
     runner = _reactive(GRAPH_USAGE)
-    from braid_kernel.features.react.engine.picture import graph_svg, graph_text  # loaded with the runner
+    from braid_kernel.features.react.engine.picture import graph_svg, graph_text  # imported when first drawn
 
     return GraphPicture(graph_svg(runner.graph, runner.states), graph_text(runner.graph, runner.states))

@@ -100,7 +100,7 @@ class DataflowTarget:
                 comm.send(data)
 
     def snapshot(self) -> dict[str, Any]:
-        from braid_kernel.features.react.engine.picture import graph_data  # loaded with the runner
+        from braid_kernel.features.react.engine.picture import graph_data  # imported when first drawn
 
         return {**graph_data(self.runner.graph, self.runner.states), "lazy": self.runner.lazy}
 
