@@ -96,6 +96,7 @@ def test_a_kernel_in_the_default_mode_does_not_import_the_feature_engines() -> N
         "braid_kernel.features.cache.engine.store",
         "braid_kernel.features.gui.engine",
         "braid_kernel.features.foreign.engine.loop",
+        "braid_kernel.features.distributed.engine.work",
     )
     code = (
         "import sys\n"

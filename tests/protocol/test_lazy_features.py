@@ -1,12 +1,14 @@
 """A kernel in the default mode does not import the feature engines it has not used: reactive
-mode, cache mode, the GUI hosts and the other backend's loop are imported when first needed,
-and work the same from then on."""
+mode, cache mode, the GUI hosts, the other backend's loop and the Dask hook are imported when
+first needed, and work the same from then on."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.protocol.kernel_client import TIMEOUT, RunningKernel
 
@@ -29,7 +31,11 @@ CACHE_ENGINE = (
 GUI_ENGINE = ("braid_kernel.features.gui.engine", "braid_kernel.features.gui.engine.run")
 FOREIGN_LOOP = ("braid_kernel.features.foreign.engine.loop",)
 GRAPH_PICTURES = ("braid_kernel.features.react.engine.picture",)  # %braid graph, the dataflow comm
-LAZY = REACT_ENGINE + GRAPH_PICTURES + CACHE_ENGINE + GUI_ENGINE + FOREIGN_LOOP
+DASK_WORK = (
+    "braid_kernel.features.distributed.engine.work",
+    "braid_kernel.features.distributed.engine.dask_futures",
+)
+LAZY = REACT_ENGINE + GRAPH_PICTURES + CACHE_ENGINE + GUI_ENGINE + FOREIGN_LOOP + DASK_WORK
 
 
 def value(k: RunningKernel, expression: str) -> str:
@@ -104,3 +110,14 @@ def test_the_dataflow_comm_of_a_default_kernel_answers_and_follows_react_on(
         asked, lambda m: m["msg_type"] == "comm_msg", what="graph on request", timeout=TIMEOUT
     )
     assert len(answer["content"]["data"]["cells"]) == 1
+
+
+def test_the_dask_work_and_hook_are_imported_with_dask(fresh_kernel: RunningKernel) -> None:
+    pytest.importorskip("distributed", reason="needs the scale extra (dask[distributed])")
+    k = fresh_kernel
+    k.run("%braid cancel-work off")
+    assert not loaded(k) & set(DASK_WORK)
+    k.run("import dask.distributed")
+    assert loaded(k) >= set(DASK_WORK)
+    assert value(k, "hasattr(dask.distributed.Future.__init__, '__wrapped__')") == "True"
+    assert "cancel-work: off" in k.run("%braid cancel-work").stdout

@@ -49,7 +49,7 @@ def test_after_import_fires_at_once_for_an_imported_module() -> None:
 SCRIPT = """
 import sys
 from braid_kernel.engine.cell import Cell, current_cell
-from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.engine.work import DistributedWork
 from braid_kernel.features.distributed.engine.dask_futures import DaskFutures
 
 recorded = []
