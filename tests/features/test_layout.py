@@ -81,3 +81,33 @@ def test_a_kernel_without_multi_mode_does_not_import_the_sessions() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_kernel_in_the_default_mode_does_not_import_the_feature_engines() -> None:
+    """The reactive and cache engines, the GUI hosts and the other backend's loop are imported
+    when first used (see tests/protocol/test_lazy_features.py for their first use)."""
+    engines = (
+        "braid_kernel.engine.analysis",
+        "braid_kernel.features.react.engine.runner",
+        "braid_kernel.features.react.engine.graph",
+        "braid_kernel.features.react.engine.picture",
+        "braid_kernel.features.cache.engine.cache",
+        "braid_kernel.features.cache.engine.runner",
+        "braid_kernel.features.cache.engine.store",
+        "braid_kernel.features.gui.engine",
+        "braid_kernel.features.foreign.engine.loop",
+        "braid_kernel.features.distributed.engine.work",
+    )
+    code = (
+        "import sys\n"
+        "from braid_kernel.app.config import KernelConfig\n"
+        "from braid_kernel.app.root import build_kernel\n"
+        "from braid_kernel.app.shutdown import Shutdown\n"
+        "from braid_kernel.transport.outbox import Outbox\n"
+        "build_kernel(KernelConfig(), Outbox(), shutdown=Shutdown())\n"
+        f"print(sorted(set({list(engines)!r}) & sys.modules.keys()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

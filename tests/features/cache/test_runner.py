@@ -10,7 +10,7 @@ import pytest
 
 from braid_kernel.engine.cell import Status
 from braid_kernel.engine.scheduler import Scheduler
-from braid_kernel.features.cache.engine import CacheStore, CachingRunner, CellCache
+from braid_kernel.features.cache.engine.cache import CellCache
 from braid_kernel.features.cache.engine.entry import (
     Entry,
     StaleReference,
@@ -19,6 +19,8 @@ from braid_kernel.features.cache.engine.entry import (
     load_entry,
 )
 from braid_kernel.features.cache.engine.recording import MessageEvent, Recording, StreamEvent
+from braid_kernel.features.cache.engine.runner import CachingRunner
+from braid_kernel.features.cache.engine.store import CacheStore
 from braid_kernel.routing.context import Request, current_request
 from braid_kernel.routing.taps import tapping
 from braid_kernel.wire.channels import Channel

@@ -12,7 +12,7 @@ import pytest
 SCRIPT = """
 import sys
 from braid_kernel.engine.cell import Cell, current_cell
-from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.engine.work import DistributedWork
 from braid_kernel.features.distributed.engine.dask_futures import DaskFutures
 
 recorded = []

@@ -9,8 +9,7 @@ import pytest
 
 from braid_kernel.engine.cell import Cell, current_cell
 from braid_kernel.engine.scheduler import Ending
-from braid_kernel.features.distributed.engine import DistributedWork
-from braid_kernel.features.distributed.engine.work import Record
+from braid_kernel.features.distributed.engine.work import DistributedWork, Record
 
 
 class Job:

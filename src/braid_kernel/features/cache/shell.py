@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from braid_kernel.engine.scheduler import Scheduler, current_scheduler
-from braid_kernel.features.cache.engine import CachingRunner, CellCache
+from braid_kernel.features.cache.engine.layer import CacheLayer, CacheSwitch
 from braid_kernel.shell.braid_magic import usage_error
 
 CACHE_USAGE = "cache [on|off|info|clear]"
@@ -27,10 +27,10 @@ def opt_out_marker(lines: list[str]) -> list[str]:
     return lines
 
 
-def caching_runner(scheduler: Scheduler) -> CachingRunner | None:
-    """The caching runner in ``scheduler``'s runner chain (under the reactive runner), if any."""
+def cache_layer(scheduler: Scheduler) -> CacheLayer | None:
+    """The caching layer in ``scheduler``'s runner chain (under the reactive one), if any."""
     runner: object = scheduler.runner
-    while runner is not None and not isinstance(runner, CachingRunner):
+    while runner is not None and not isinstance(runner, CacheLayer):
         runner = getattr(runner, "inner", None)
     return runner
 
@@ -39,31 +39,32 @@ class CacheCommands:
     """The ``cache`` and ``nocache`` subcommands, acting on the cache of the calling cell's shell
     (a multi-mode session has its own), else on the kernel's ``cache``."""
 
-    def __init__(self, cache: CellCache) -> None:
+    def __init__(self, cache: CacheSwitch) -> None:
         self.kernel_cache = cache
 
     @property
-    def cache(self) -> CellCache:
+    def switch(self) -> CacheSwitch:
         scheduler = current_scheduler.get()
-        runner = caching_runner(scheduler) if scheduler is not None else None
-        return runner.cache if runner is not None else self.kernel_cache
+        layer = cache_layer(scheduler) if scheduler is not None else None
+        return layer.switch if layer is not None else self.kernel_cache
 
     def cache_command(self, args: list[str], cell: str | None) -> None:
         del cell
         action = args[0] if args else "info"
         if len(args) > 1 or action not in ("on", "off", "info", "clear"):
             raise usage_error(CACHE_USAGE, f"expected on, off, info or clear, got {' '.join(args)!r}")
+        switch = self.switch
         if action == "on":
-            self.cache.enable()
-            print(f"cache on: {self.cache.store.directory}")
+            switch.enable()
+            print(f"cache on: {switch.cache.store.directory}")
         elif action == "off":
-            self.cache.disable()
+            switch.disable()
             print("cache off")
         elif action == "clear":
-            removed = self.cache.store.clear()
-            print(f"removed {removed} cached cells from {self.cache.store.directory}")
+            removed = switch.cache.store.clear()
+            print(f"removed {removed} cached cells from {switch.cache.store.directory}")
         else:
-            print(self.cache.info())
+            print(switch.cache.info())
 
     def nocache_command(self, args: list[str], cell: str | None) -> None:
         del args, cell  # a first-line %%braid nocache never gets here (see opt_out_marker)

@@ -7,13 +7,13 @@ kernels do; without argument it shows the setting.
 
 from __future__ import annotations
 
-from braid_kernel.features.distributed.engine import DistributedWork
+from braid_kernel.features.distributed.engine.watch import WatchedWork
 from braid_kernel.shell.braid_magic import Subcommand, usage_error
 
 USAGE = "cancel-work [on|off]"
 
 
-def cancel_work_command(work: DistributedWork) -> Subcommand:
+def cancel_work_command(work: WatchedWork) -> Subcommand:
     """``%braid cancel-work``, acting on the kernel's ``work``."""
 
     def cancel_work(args: list[str], cell: str | None) -> None:

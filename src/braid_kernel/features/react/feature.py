@@ -1,9 +1,10 @@
 """The reactive feature: ``%braid react``, ``%braid run stale`` and ``%braid graph``; a
-:class:`~braid_kernel.features.react.engine.runner.ReactiveRunner` around every shell's runner
-(switched on at startup by the ``react`` mode, or later by ``%braid react on``); and, in each
-serving shell (the main shell, each multi-mode session), the ``braid.dataflow`` comm target
-answering from that shell's graph, whose ``run_stale`` runs the stale cells as a task of the
-shell."""
+:class:`~braid_kernel.features.react.engine.layer.ReactLayer` around every shell's runner (its
+:class:`~braid_kernel.features.react.engine.runner.ReactiveRunner` switched on at startup by the
+``react`` mode, or later by ``%braid react on``); and, in each serving shell (the main shell, each
+multi-mode session), the ``braid.dataflow`` comm target answering from that shell's graph, whose
+``run_stale`` runs the stale cells as a task of the shell.  The reactive engine is imported when
+first used: a kernel that never uses reactive mode does not load it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import functools
 from braid_kernel.engine.runner import CellRunner
 from braid_kernel.engine.scheduler import Scheduler
 from braid_kernel.features.base import Feature, ShellPart, Starter
-from braid_kernel.features.react.engine.graph import DataflowGraph
-from braid_kernel.features.react.engine.runner import ReactiveRunner, run_stale
+from braid_kernel.features.react.engine.layer import ReactLayer
 from braid_kernel.features.react.shell.commands import (
     GRAPH_USAGE,
     REACT_USAGE,
@@ -22,7 +22,7 @@ from braid_kernel.features.react.shell.commands import (
     braid_react,
     braid_run,
 )
-from braid_kernel.features.react.shell.dataflow import TARGET, DataflowTarget
+from braid_kernel.features.react.shell.dataflow import TARGET, DataflowComms
 from braid_kernel.shell.braid_magic import Subcommand
 
 
@@ -31,7 +31,7 @@ def build(*, enabled: bool, lazy: bool) -> Feature:
 
     def layer(inner: CellRunner, session: str | None) -> CellRunner:
         del session
-        return ReactiveRunner(inner, inner.host, enabled=enabled, lazy=lazy)
+        return ReactLayer(inner, enabled=enabled, lazy=lazy)
 
     return Feature(
         "react",
@@ -48,26 +48,31 @@ def build(*, enabled: bool, lazy: bool) -> Feature:
 def dataflow_part(scheduler: Scheduler, start: Starter) -> ShellPart:
     """A serving shell's ``braid.dataflow`` target (its ``run_stale`` starts the shell's stale
     cells through ``start``); ``%braid session reset`` forgets the graph."""
-    runner = reactive_runner(scheduler)
-    if runner is None:
+    layer = react_layer(scheduler)
+    if layer is None:
         return ShellPart()
-    target = DataflowTarget(runner, lambda: start(functools.partial(run_stale, scheduler)))
+    comms = DataflowComms(layer, scheduler, start)
     return ShellPart(
-        comm_targets={TARGET: target.opened},
-        reset=functools.partial(forget_graph, runner),
-        close=target.open_comms.clear,
+        comm_targets={TARGET: comms.opened},
+        reset=functools.partial(forget_graph, layer),
+        close=comms.close,
     )
 
 
-def reactive_runner(scheduler: Scheduler) -> ReactiveRunner | None:
-    """The reactive runner in ``scheduler``'s runner chain, if there is one."""
+def react_layer(scheduler: Scheduler) -> ReactLayer | None:
+    """The reactive layer in ``scheduler``'s runner chain, if there is one."""
     runner: object = scheduler.runner
-    while runner is not None and not isinstance(runner, ReactiveRunner):
+    while runner is not None and not isinstance(runner, ReactLayer):
         runner = getattr(runner, "inner", None)
     return runner
 
 
-def forget_graph(runner: ReactiveRunner) -> None:
+def forget_graph(layer: ReactLayer) -> None:
+    runner = layer.built
+    if runner is None:
+        return  # reactive mode was never used here: no graph to forget
+    from braid_kernel.features.react.engine.graph import DataflowGraph
+
     runner.graph = DataflowGraph()
     runner.cells.clear()
     runner.states.clear()

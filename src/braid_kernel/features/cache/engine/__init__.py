@@ -7,23 +7,10 @@
 * :mod:`.store` — the on-disk store (atomic writes, authenticated entries, LRU size bound);
 * :mod:`.secret` — the per-user secret that authenticates entries, and the privacy checks;
 * :mod:`.location` — where the store lives;
-* :mod:`.cache` — :class:`CellCache`: cacheability, lookup, saving, counters;
-* :mod:`.runner` — :class:`CachingRunner`, the cell runner that uses it.
+* :mod:`.cache` — :class:`~.cache.CellCache`: cacheability, lookup, saving, counters;
+* :mod:`.runner` — :class:`~.runner.CachingRunner`, the cell runner that uses it;
+* :mod:`.layer` — what every shell's runner chain holds until cache mode is used, so that a kernel
+  that never caches does not import the modules above.
+
+This package re-exports nothing: importing it (and :mod:`.layer`) loads none of them.
 """
-
-from __future__ import annotations
-
-from braid_kernel.features.cache.engine.cache import CellCache
-from braid_kernel.features.cache.engine.location import cache_root, store_directory
-from braid_kernel.features.cache.engine.runner import CachingRunner
-from braid_kernel.features.cache.engine.secret import secret_file
-from braid_kernel.features.cache.engine.store import CacheStore
-
-__all__ = (
-    "CacheStore",
-    "CachingRunner",
-    "CellCache",
-    "cache_root",
-    "secret_file",
-    "store_directory",
-)

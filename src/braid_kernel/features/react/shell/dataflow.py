@@ -25,15 +25,19 @@ reactive run.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comm.base_comm import BaseComm, CommManager
 
-from braid_kernel.features.react.engine.picture import graph_data
-from braid_kernel.features.react.engine.progress import Progress
-from braid_kernel.features.react.engine.runner import ReactiveRunner
+from braid_kernel.engine.scheduler import Scheduler
+from braid_kernel.features.react.engine.layer import ReactLayer
+
+if TYPE_CHECKING:  # the reactive engine is imported when first used (see DataflowComms)
+    from braid_kernel.features.react.engine.progress import Progress
+    from braid_kernel.features.react.engine.runner import ReactiveRunner
 
 TARGET = "braid.dataflow"
 
@@ -96,4 +100,32 @@ class DataflowTarget:
                 comm.send(data)
 
     def snapshot(self) -> dict[str, Any]:
+        from braid_kernel.features.react.engine.picture import graph_data  # imported when first drawn
+
         return {**graph_data(self.runner.graph, self.runner.states), "lazy": self.runner.lazy}
+
+
+class DataflowComms:
+    """One shell's ``braid.dataflow`` comms: served by a :class:`DataflowTarget` made when the
+    first one opens, from the shell's reactive runner (which ``layer`` makes then if reactive mode
+    was never used there); ``run_stale`` runs the stale cells in ``scheduler`` through ``start``."""
+
+    def __init__(
+        self, layer: ReactLayer, scheduler: Scheduler, start: Callable[[Callable[[], Any]], None]
+    ) -> None:
+        self.layer = layer
+        self.scheduler = scheduler
+        self.start = start
+        self.target: DataflowTarget | None = None
+
+    def opened(self, comm: BaseComm, msg: dict[str, Any]) -> None:
+        if self.target is None:
+            from braid_kernel.features.react.engine.runner import run_stale
+
+            stale = functools.partial(run_stale, self.scheduler)
+            self.target = DataflowTarget(self.layer.runner(), lambda: self.start(stale))
+        self.target.opened(comm, msg)
+
+    def close(self) -> None:
+        if self.target is not None:
+            self.target.open_comms.clear()
