@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from braid_kernel.engine.after_import import AfterImport
 from braid_kernel.engine.cell import Cell
 from braid_kernel.engine.scheduler import Ending
-from braid_kernel.features.distributed.engine.after_import import AfterImport
 
 if TYPE_CHECKING:
     from braid_kernel.features.distributed.engine.work import DistributedWork
