@@ -161,3 +161,19 @@ def test_a_long_cell_gets_the_traceback_formatter_prepared_in_a_batch_kernel(
     assert fresh_kernel.value(loaded) == "[False, True]"  # completion's jedi: only for a person
     reply = fresh_kernel.execute("1 / 0")
     assert reply.status == "error" and reply.content["ename"] == "ZeroDivisionError"
+
+
+COMPUTE_THEN_LOOK = """\
+import sys, time
+_deadline = time.monotonic() + 1.5
+while time.monotonic() < _deadline:
+    sum(range(1000))
+"stack_data" in sys.modules
+"""
+
+
+def test_a_long_cell_that_computes_gets_no_warm_up(fresh_kernel: RunningKernel) -> None:
+    """While the main thread computes, the formatter's imports would take the GIL from the cell and
+    from every request meanwhile: the next long cell that waits gets them instead."""
+    assert fresh_kernel.value(COMPUTE_THEN_LOOK) == "False"
+    assert fresh_kernel.value(WAIT_FOR_TRACEBACK_MODULES) == "True"

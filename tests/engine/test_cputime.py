@@ -1,0 +1,54 @@
+"""computes(): a thread's CPU clock tells a computing thread from a waiting one."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from braid_kernel.engine.cputime import computes
+
+pytestmark = pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no per-thread CPU clock")
+
+
+@contextmanager
+def running(body: Callable[[threading.Event], None]) -> Iterator[int]:
+    stop = threading.Event()
+    thread = threading.Thread(target=body, args=(stop,))
+    thread.start()
+    try:
+        assert thread.ident is not None
+        yield thread.ident
+    finally:
+        stop.set()
+        thread.join()
+
+
+def spin(stop: threading.Event) -> None:
+    while not stop.is_set():
+        sum(range(1000))
+
+
+def wait(stop: threading.Event) -> None:
+    stop.wait()
+
+
+def test_a_thread_in_a_loop_computes() -> None:
+    with running(spin) as ident:
+        assert computes(ident, sample=0.2) is True
+
+
+def test_a_thread_that_waits_does_not() -> None:
+    with running(wait) as ident:
+        assert computes(ident, sample=0.2) is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="an ended thread's clock is gone on Linux")
+def test_an_ended_thread_has_no_answer() -> None:
+    with running(wait) as ident:
+        pass
+    assert computes(ident, sample=0.01) is None
