@@ -19,9 +19,10 @@ def status(state: str) -> Outgoing:
     return Outgoing(Channel.IOPUB, "status", {"execution_state": state})
 
 
-def watch(clock: Clock) -> tuple[BusyWatch, list[str]]:
+def watch(clock: Clock) -> tuple[BusyWatch[float], list[str]]:
+    """A watch whose mark is the clock's time when a busy period begins; it records that."""
     calls: list[str] = []
-    return BusyWatch(0.25, lambda: calls.append("long"), clock), calls
+    return BusyWatch(0.25, lambda began: calls.append(f"long since {began}"), clock, clock), calls
 
 
 def test_an_idle_kernel_is_not_watched() -> None:
@@ -42,12 +43,12 @@ def test_a_long_busy_period_runs_the_action_once() -> None:
     assert busy.look() == 250  # ms: the poll's timeout
     clock.now += 0.25
     assert busy.look() is None
-    assert calls == ["long"]
+    assert calls == ["long since 50.0"]
     assert busy.done
     busy.saw([status("idle"), status("busy")])
     clock.now += 10
     assert busy.look() is None
-    assert calls == ["long"]
+    assert calls == ["long since 50.0"]
 
 
 def test_overlapping_requests_make_one_busy_period() -> None:
@@ -59,7 +60,7 @@ def test_overlapping_requests_make_one_busy_period() -> None:
     assert busy.look() in (50, 51)  # still measured from the cell's start
     clock.now += 0.05
     busy.look()
-    assert calls == ["long"]
+    assert calls == ["long since 50.0"]
 
 
 def test_short_requests_never_add_up() -> None:

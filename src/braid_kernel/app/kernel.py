@@ -26,7 +26,7 @@ from braid_kernel.app.parent import ParentWatch
 from braid_kernel.app.root import build_kernel
 from braid_kernel.app.shutdown import Shutdown
 from braid_kernel.app.sockets import Transport
-from braid_kernel.engine.cputime import computes
+from braid_kernel.engine.cputime import Reading, computed, read
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
 from braid_kernel.routing.control import ControlThread
 from braid_kernel.routing.dispatch import SyncDispatcher
@@ -121,20 +121,18 @@ class Kernel:
         main = threading.main_thread().ident
         assert main is not None
 
-        def prepare_tracebacks() -> None:
-            if computes(main):  # the imports would slow the cell and every request meanwhile
-                watch_long_cells()  # the next long cell may wait instead (sleep, I/O, a lock)
+        def on_long_request(since: Reading | None) -> None:  # on the I/O thread: quick
+            if computed(main, since):  # the imports would slow the cell and every request meanwhile
+                watch_long_requests()  # the next long cell may wait instead (sleep, I/O, a lock)
             else:
-                _prepare_tracebacks(host)
+                start("braid-warmup-tracebacks", lambda: _prepare_tracebacks(host))
 
-        def watch_long_cells() -> None:
-            self.transport.io.when_busy_for(
-                LONG_CELL, lambda: start("braid-warmup-tracebacks", prepare_tracebacks)
-            )
+        def watch_long_requests() -> None:
+            self.transport.io.when_busy_for(LONG_CELL, on_long_request, mark=lambda: read(main))
 
         # A batch kernel (no interactive frontend) has neither thread unless a cell of it runs long.
         router.when_interactive(lambda: start("braid-warmup", lambda: _warm_up(host, quiet_for)))
-        watch_long_cells()
+        watch_long_requests()
         self.transport.gate.open(self._router)
 
     def _watch_parent(self) -> None:
@@ -157,8 +155,9 @@ def _prepare_tracebacks(host: IPythonHost) -> None:
     interrupt.  Its traceback would be the process's first (~60 ms of imports and caches:
     stack_data, pygments' Python lexer, ``inspect.getmodule``'s cache), so one is formatted in the
     background meanwhile: an interrupted ``time.sleep`` is answered in ~12 ms rather than ~70.  It
-    costs ~2 MB once.  Not while the main thread computes: the imports would take the GIL from the
-    cell and from every request meanwhile (kbench's responsiveness[busy] maxima doubled)."""
+    costs ~2 MB once.  Not when the main thread computed for a quarter of that time (its CPU clock,
+    read when the request began and now): the imports would take the GIL from the cell and from
+    every request meanwhile (kbench's responsiveness[busy] maxima doubled)."""
     try:
         host.warm_up()
     except Exception:

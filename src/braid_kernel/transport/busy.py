@@ -15,21 +15,32 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from braid_kernel.transport.outbox import Item, Outgoing
 
+T = TypeVar("T")
 
-class BusyWatch:
-    """Calls ``action`` once the kernel has been busy for ``after`` seconds without a break."""
+
+class BusyWatch(Generic[T]):
+    """Calls ``action(mark)`` once the kernel has been busy for ``after`` seconds without a break,
+    ``mark`` being what ``mark()`` returned when that busy period began (the kernel reads the main
+    thread's CPU clock: was it computing or waiting?)."""
 
     def __init__(
-        self, after: float, action: Callable[[], None], clock: Callable[[], float] = time.monotonic
+        self,
+        after: float,
+        action: Callable[[T], None],
+        mark: Callable[[], T],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._after = after
         self._action = action
+        self._mark = mark
         self._clock = clock
         self._in_flight = 0  # requests between their busy and their idle status
         self._since: float | None = None  # when the kernel became busy
+        self._marked: T | None = None
         self.done = False
 
     def saw(self, items: Iterable[Item]) -> None:
@@ -40,7 +51,7 @@ class BusyWatch:
             state = item.content.get("execution_state")
             if state == "busy":
                 if not self._in_flight:
-                    self._since = self._clock()
+                    self._since, self._marked = self._clock(), self._mark()
                 self._in_flight += 1
             elif state == "idle" and self._in_flight:
                 self._in_flight -= 1
@@ -56,5 +67,5 @@ class BusyWatch:
         if left > 0:
             return max(1, math.ceil(left * 1000))
         self.done = True
-        self._action()
+        self._action(self._marked)  # type: ignore[arg-type]  # set with _since
         return None

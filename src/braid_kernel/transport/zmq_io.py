@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import zmq
 
@@ -56,6 +57,8 @@ from braid_kernel.transport.throttle import ThrottledLog
 from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
+
+T = TypeVar("T")
 
 log = logging.getLogger("braid_kernel.transport")
 
@@ -158,7 +161,7 @@ class IOThread:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._batcher = StreamBatcher()  # stream text held back to be sent in fewer messages
-        self._busy_watch: BusyWatch | None = None
+        self._busy_watch: BusyWatch[Any] | None = None
         self._unsent: deque[tuple[Channel, Frames]] = deque()  # encoded, not yet sent
         self._on_give_up = on_give_up
         self._drops = ThrottledLog(log)
@@ -177,10 +180,11 @@ class IOThread:
         if self._error is not None:
             raise self._error
 
-    def when_busy_for(self, seconds: float, action: Callable[[], None]) -> None:
-        """Call ``action`` once, on this thread (it must be quick), the first time the kernel has
-        been busy for ``seconds`` without a break (see :mod:`braid_kernel.transport.busy`)."""
-        self._busy_watch = BusyWatch(seconds, action)
+    def when_busy_for(self, seconds: float, action: Callable[[T], None], mark: Callable[[], T]) -> None:
+        """Call ``action(mark())`` once, on this thread (both must be quick), the first time the
+        kernel has been busy for ``seconds`` without a break, ``mark()`` taken when that busy
+        period began (see :mod:`braid_kernel.transport.busy`)."""
+        self._busy_watch = BusyWatch(seconds, action, mark)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Send what is queued, then close the sockets and end the thread."""
