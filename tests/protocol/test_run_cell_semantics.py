@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.protocol import transports
-from tests.protocol.kernel_client import Msg, RunningKernel, strip_ansi
+from tests.protocol.kernel_client import Executed, Msg, RunningKernel, strip_ansi
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -231,13 +231,19 @@ def test_an_interrupt_ends_the_post_mortem_debugger(start_kernel: Callable[..., 
     assert k.execute("'next cell runs'").status == "ok"  # the interrupt is not left pending
 
 
-def test_pdb_set_trace_is_ipythons_debugger(kernel: RunningKernel) -> None:
-    cell = kernel.execute_request("import pdb\nz_value = 7\npdb.set_trace()\nz_value * 2", allow_stdin=True)
+def _set_trace_session(kernel: RunningKernel, before: str = "") -> Executed:
+    """A cell stopping in ``pdb.set_trace()``: ``p z_value``, then ``c``, at IPython's prompt."""
+    cell = kernel.execute_request(f"{before}z_value = 7\npdb.set_trace()\nz_value * 2", allow_stdin=True)
     request = _answer(kernel, cell, "p z_value")
     assert request["content"]["prompt"] == "ipdb> "
     _answer(kernel, cell, "c")
     done = kernel.finish(cell)
     assert done.result == "14", done.describe()
+    return done
+
+
+def test_pdb_set_trace_is_ipythons_debugger(kernel: RunningKernel) -> None:
+    done = _set_trace_session(kernel, before="import pdb\n")
     assert "7" in done.stdout
 
 
@@ -268,12 +274,7 @@ def test_a_kernel_imports_no_debugger_until_a_cell_does(
     k.run("pass")
     assert k.value(f"import sys\n{DEBUGGER_MODULES}") == "[]"
     assert k.value(IS_KERNEL_PDB) == "(True, 'InterruptiblePdb')"
-    cell = k.execute_request("z_value = 7\npdb.set_trace()\nz_value * 2", allow_stdin=True)
-    request = _answer(k, cell, "p z_value")
-    assert request["content"]["prompt"] == "ipdb> "
-    _answer(k, cell, "c")
-    done = k.finish(cell)
-    assert done.result == "14", done.describe()
+    _set_trace_session(k)
 
 
 def test_breakpoint_imports_pdb_as_the_kernels(start_kernel: Callable[..., RunningKernel]) -> None:
