@@ -66,19 +66,10 @@ def test_the_root_names_each_feature_on_one_line() -> None:
 
 
 def test_a_kernel_without_multi_mode_does_not_import_the_sessions() -> None:
-    code = (
-        "import sys\n"
-        "from braid_kernel.app.config import KernelConfig\n"
-        "from braid_kernel.app.root import build_kernel\n"
-        "from braid_kernel.app.shutdown import Shutdown\n"
-        "from braid_kernel.transport.outbox import Outbox\n"
-        "parts = build_kernel(KernelConfig(), Outbox(), shutdown=Shutdown())\n"
+    done = _build_default_kernel(
         "assert 'braid_kernel.features.multi.shell.sessions' not in sys.modules\n"
         "assert parts.shells.sessions is None\n"
         "print('ok')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr
 
@@ -98,16 +89,20 @@ def test_a_kernel_in_the_default_mode_does_not_import_the_feature_engines() -> N
         "braid_kernel.features.foreign.engine.loop",
         "braid_kernel.features.distributed.engine.work",
     )
+    done = _build_default_kernel(f"print(sorted(set({list(engines)!r}) & sys.modules.keys()))\n")
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def _build_default_kernel(then: str) -> subprocess.CompletedProcess[str]:
+    """Run ``then`` in a fresh interpreter after ``parts = build_kernel(...)`` in the default mode."""
     code = (
         "import sys\n"
         "from braid_kernel.app.config import KernelConfig\n"
         "from braid_kernel.app.root import build_kernel\n"
         "from braid_kernel.app.shutdown import Shutdown\n"
         "from braid_kernel.transport.outbox import Outbox\n"
-        "build_kernel(KernelConfig(), Outbox(), shutdown=Shutdown())\n"
-        f"print(sorted(set({list(engines)!r}) & sys.modules.keys()))\n"
-    )
-    done = subprocess.run(
+        "parts = build_kernel(KernelConfig(), Outbox(), shutdown=Shutdown())\n"
+    ) + then
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
-    assert done.stdout.strip() == "[]", done.stdout + done.stderr
