@@ -39,8 +39,7 @@ class BusyWatch(Generic[T]):
         self._mark = mark
         self._clock = clock
         self._in_flight = 0  # requests between their busy and their idle status
-        self._since: float | None = None  # when the kernel became busy
-        self._marked: T | None = None
+        self._began: tuple[float, T] | None = None  # when the kernel became busy, and mark() then
         self.done = False
 
     def saw(self, items: Iterable[Item]) -> None:
@@ -51,21 +50,22 @@ class BusyWatch(Generic[T]):
             state = item.content.get("execution_state")
             if state == "busy":
                 if not self._in_flight:
-                    self._since, self._marked = self._clock(), self._mark()
+                    self._began = self._clock(), self._mark()
                 self._in_flight += 1
             elif state == "idle" and self._in_flight:
                 self._in_flight -= 1
                 if not self._in_flight:
-                    self._since = None
+                    self._began = None
 
     def look(self) -> int | None:
         """Milliseconds until the kernel will have been busy long enough (None: it is idle, or the
         action has run); runs the action when that time has come."""
-        if self.done or self._since is None:
+        if self.done or self._began is None:
             return None
-        left = self._since + self._after - self._clock()
+        since, marked = self._began
+        left = since + self._after - self._clock()
         if left > 0:
             return max(1, math.ceil(left * 1000))
         self.done = True
-        self._action(self._marked)  # type: ignore[arg-type]  # set with _since
+        self._action(marked)
         return None
