@@ -88,9 +88,7 @@ class HeapTrimmer:
     @property
     def due(self) -> float | None:
         """When a trim is due (a ``clock`` time), else None."""
-        if self._requested is None or self._after_burst is None:
-            return self._requested if self._after_burst is None else self._after_burst
-        return min(self._requested, self._after_burst)
+        return min((due for due in (self._requested, self._after_burst) if due is not None), default=None)
 
     def request(self) -> None:
         """Something large was just freed: trim now, or once the interval since the last ends."""
