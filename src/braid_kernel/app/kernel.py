@@ -185,7 +185,4 @@ def _warm_up(host: IPythonHost, quiet_for: Callable[[], float]) -> None:
         importlib.import_module("jedi")
     except Exception:
         log.debug("importing jedi failed", exc_info=True)
-    try:
-        host.warm_up()
-    except Exception:
-        log.debug("warm-up failed", exc_info=True)
+    _prepare_tracebacks(host)
