@@ -23,6 +23,7 @@ import pytest
 
 from braid_kernel.engine.cellfiles import murmur2
 from braid_kernel.features.debugger.engine.framing import FrameDecoder, encode
+from braid_kernel.shell.setup import HISTORY_BATCH
 from tests.protocol.kernel_client import Msg, RunningKernel
 
 StartDebugKernel = Callable[..., tuple["RunningKernel", "Dap"]]
@@ -180,6 +181,18 @@ def test_kernel_advertises_the_debugger(kernel: RunningKernel) -> None:
     info = kernel.kernel_info()
     assert "debugger" in info["supported_features"]
     assert info["debugger"] is True
+
+
+def test_the_history_saving_thread_is_kernel_machinery(kernel: RunningKernel) -> None:
+    """IPython's history saving thread starts with the first batch of cells written, not with the
+    kernel: it is marked for the debugger (never traced, never listed) all the same."""
+    for n in range(HISTORY_BATCH):
+        kernel.run(f"batch_cell_{n} = {n}")
+    found = (
+        "[getattr(t, 'pydev_do_not_trace', False) for t in __import__('threading').enumerate()"
+        " if t.name == 'IPythonHistorySavingThread']"
+    )
+    assert kernel.value(found) == "[True]"
 
 
 def test_requests_before_initialize_fail_with_a_clear_message(kernel: RunningKernel) -> None:

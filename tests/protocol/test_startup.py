@@ -177,3 +177,27 @@ def test_a_long_cell_that_computes_gets_no_warm_up(fresh_kernel: RunningKernel) 
     from every request meanwhile: the next long cell that waits gets them instead."""
     assert fresh_kernel.value(COMPUTE_THEN_LOOK) == "False"
     assert fresh_kernel.value(WAIT_FOR_TRACEBACK_MODULES) == "True"
+
+
+def test_history_is_opened_on_first_use_and_kept_for_the_next_kernel(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """The history database is not opened (nor sqlite3 imported) until history is used: cells are
+    written in batches, here at the kernel's exit; the next kernel's history request finds them."""
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    database = tmp_path / "ipython" / "profile_default" / "history.sqlite"
+    first = start_kernel(env=env)
+    marker = "kept_by_the_first_kernel = 1"
+    first.run(marker)
+    assert first.value("'sqlite3' in __import__('sys').modules") == "False"
+    assert not database.exists()
+    reply = first.request("shutdown_request", {"restart": False}, channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert first.wait_for_exit()
+    assert database.exists()  # written as the kernel exited
+
+    second = start_kernel(env=env)
+    tail = {"hist_access_type": "tail", "n": 10, "output": False, "raw": True}
+    sources = [entry[2] for entry in second.request("history_request", tail)["content"]["history"]]
+    assert marker in sources
+    assert second.value("'sqlite3' in __import__('sys').modules") == "True"

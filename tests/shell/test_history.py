@@ -1,10 +1,14 @@
-"""KernelHistoryManager: IPython's history rows, written without blocking the next cell."""
+"""KernelHistoryManager: IPython's history, opened on first use, written without blocking the next cell."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -110,3 +114,144 @@ def test_a_disabled_history_writes_nothing(manager: KernelHistoryManager) -> Non
     manager.enabled = True
     assert _rows(manager) == []
     assert isinstance(manager.db, sqlite3.Connection)
+
+
+# -- opened on first use ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path) -> Iterator[KernelHistoryManager]:
+    """A manager of ``tmp_path / "history.sqlite"``, which does not exist yet."""
+    made = KernelHistoryManager(shell=_Shell(), hist_file=tmp_path / "history.sqlite")
+    made.db_cache_size = 100
+    yield made
+    made.close()
+    KernelHistoryManager._instances.discard(made)
+
+
+def _sessions(path: Path) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return list(connection.execute("SELECT session, start, end, num_cmds FROM sessions"))
+
+
+def test_a_new_manager_opens_no_database_and_starts_no_thread(on_disk: KernelHistoryManager) -> None:
+    on_disk.store_inputs(1, "a = 1")  # cached: fewer than a batch
+    assert not Path(on_disk.hist_file).exists()
+    assert not on_disk.opened and on_disk.save_thread is None
+    assert on_disk.input_hist_raw == ["", "a = 1"]  # In / _ih work without the database
+
+
+def test_the_first_read_opens_it_with_a_session_that_began_with_the_manager(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    manager = KernelHistoryManager(shell=_Shell(), hist_file=path)
+    made = datetime.datetime.now()
+    while datetime.datetime.now() <= made:  # IPython would date the session when it is opened
+        pass
+    try:
+        number = manager.session_number
+        assert manager.opened and path.exists()
+        [(session, start, end, _)] = _sessions(path)
+        assert session == number and end is None
+        assert datetime.datetime.fromisoformat(start) <= made
+        assert manager.get_session_info(0)[0] == number
+    finally:
+        manager.close()
+        KernelHistoryManager._instances.discard(manager)
+
+
+def test_the_first_batch_starts_the_marked_saving_thread_which_writes_it(
+    on_disk: KernelHistoryManager,
+) -> None:
+    marked: list[tuple[threading.Thread, bool]] = []
+    on_disk.mark_saving_thread(lambda thread: marked.append((thread, thread.is_alive())))
+    on_disk.db_cache_size = 2
+    on_disk.store_inputs(1, "first")
+    assert on_disk.save_thread is None
+    on_disk.store_inputs(2, "second")
+    assert marked == [(on_disk.save_thread, False)]  # marked before it started
+    path = Path(on_disk.hist_file)
+    deadline = time.monotonic() + WAIT
+    while not (path.exists() and _history(path)) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the saving thread writes in the background: wait for its rows
+    assert _history(path) == [(on_disk.session_number, 1, "first"), (on_disk.session_number, 2, "second")]
+
+
+def _history(path: Path) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        try:
+            return list(connection.execute("SELECT session, line, source FROM history ORDER BY line"))
+        except sqlite3.OperationalError:  # no table yet
+            return []
+
+
+def test_a_thread_marked_late_is_marked_at_once(on_disk: KernelHistoryManager) -> None:
+    on_disk.db_cache_size = 1
+    on_disk.store_inputs(1, "x")
+    marked: list[threading.Thread] = []
+    on_disk.mark_saving_thread(marked.append)
+    assert marked == [on_disk.save_thread]
+
+
+def test_ending_a_session_that_stored_nothing_opens_no_database(on_disk: KernelHistoryManager) -> None:
+    on_disk.end_session()
+    assert not Path(on_disk.hist_file).exists() and not on_disk.opened
+
+
+def test_ending_a_session_writes_what_was_stored(on_disk: KernelHistoryManager) -> None:
+    on_disk.store_inputs(1, "kept = 1")
+    on_disk.end_session()
+    path = Path(on_disk.hist_file)
+    [(session, _, end, commands)] = _sessions(path)
+    assert _history(path) == [(session, 1, "kept = 1")]
+    assert end is not None and commands == 1
+
+
+def test_two_threads_opening_at_once_make_one_session(on_disk: KernelHistoryManager) -> None:
+    start = threading.Barrier(2)
+    numbers: list[int] = []
+
+    def read() -> None:
+        start.wait(WAIT)
+        numbers.append(on_disk.session_number)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(WAIT)
+    assert len(numbers) == 2 and numbers[0] == numbers[1]
+    assert len(_sessions(Path(on_disk.hist_file))) == 1
+
+
+def test_a_corrupt_file_is_moved_aside_when_the_database_opens(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    path.write_bytes(b"not a database" * 100)
+    manager = KernelHistoryManager(shell=_Shell(), hist_file=path)
+    try:
+        assert path.read_bytes().startswith(b"not a database")  # untouched until first use
+        assert manager.session_number > 0
+        assert [p.name for p in tmp_path.glob("history-corrupt*")] == ["history-corrupt.sqlite"]
+        assert len(_sessions(path)) == 1
+    finally:
+        manager.close()
+        KernelHistoryManager._instances.discard(manager)
+
+
+def test_a_session_row_that_cannot_be_written_keeps_the_history_in_memory(
+    on_disk: KernelHistoryManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert = KernelHistoryManager._insert_session
+    failures = iter([sqlite3.OperationalError("attempt to write a readonly database")])
+
+    def failing_once(self: KernelHistoryManager) -> int:
+        for failure in failures:
+            raise failure
+        return insert(self)
+
+    monkeypatch.setattr(KernelHistoryManager, "_insert_session", failing_once)
+    on_disk.store_inputs(1, "still here")
+    assert on_disk.session_number > 0
+    assert on_disk.hist_file == ":memory:" and not on_disk.using_thread
+    on_disk.writeout_cache()
+    assert [source for _, _, source in on_disk.get_range(0, raw=True)] == ["still here"]
+    assert _rows(on_disk)[0][2] == "still here"

@@ -16,6 +16,7 @@ from braid_kernel.features.base import Feature
 from braid_kernel.features.debugger.engine import untraced
 from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
+from braid_kernel.shell.history import KernelHistoryManager
 from braid_kernel.shell.ipshell import ZMQInteractiveShell
 from braid_kernel.wire.message import JsonDict
 
@@ -79,9 +80,9 @@ def build(
     requests = DebugRequests(
         publisher, cell_files, user_namespace=lambda: shell.user_ns, rich_repr=shell.display_formatter.format
     )
-    save_thread = shell.history_manager.save_thread
-    if save_thread is not None:  # None with an in-memory history
-        untraced(save_thread)  # kernel machinery, not user code
+    history = shell.history_manager
+    if isinstance(history, KernelHistoryManager):  # its saving thread starts with the first batch
+        history.mark_saving_thread(untraced)  # kernel machinery, not user code
     return Feature(
         "debugger",
         control_handlers={"debug_request": requests},
