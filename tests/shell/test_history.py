@@ -166,7 +166,7 @@ def test_the_first_batch_starts_the_marked_saving_thread_which_writes_it(
     on_disk.mark_saving_thread(lambda thread: marked.append((thread, thread.is_alive())))
     on_disk.db_cache_size = 2
     on_disk.store_inputs(1, "first")
-    assert on_disk.save_thread is None
+    assert not marked  # no thread yet
     on_disk.store_inputs(2, "second")
     assert marked == [(on_disk.save_thread, False)]  # marked before it started
     path = Path(on_disk.hist_file)
