@@ -148,11 +148,11 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
         super().end_session()
 
     def close(self) -> None:
-        """IPython's (9.19 calls it at exit): a database never opened is not opened to be closed."""
+        """Stop the saving thread and close the connection (newer IPythons call this at exit): a
+        database never opened is not opened to be closed."""
+        self._stop_saving_thread()
         if self._opened:
-            super().close()
-        else:
-            self._stop_saving_thread()
+            self._connection.close()
 
     # -- the saving thread --------------------------------------------------------------------
 
