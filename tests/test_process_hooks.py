@@ -12,15 +12,12 @@ and puts the kernel's version back.  The protocol-level counterpart (a cell pick
 from __future__ import annotations
 
 import builtins
-import getpass
 import importlib
 import inspect
 import json
 import logging
 import os
-import pdb
 import pickle
-import signal
 import socket
 import subprocess
 import sys
@@ -32,13 +29,12 @@ from typing import Any, cast
 from unittest import mock
 
 import cloudpickle  # type: ignore[import-untyped]
-import comm
 import pytest
 from IPython.core.display_trap import DisplayTrap
 
 from braid_kernel.engine.cellfiles import CellFiles
 from braid_kernel.engine.fdcapture import FdCapture, RunningCells
-from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
+from braid_kernel.engine.interrupt import Interrupter
 from braid_kernel.engine.standin import stand_in
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.streams import OutStream
@@ -59,6 +55,7 @@ from braid_kernel.routing.context import Request
 from braid_kernel.routing.publisher import Publisher
 from braid_kernel.shell.debugging import kernel_pdb, set_trace
 from braid_kernel.transport.outbox import Outbox
+from tests.process_state import PRESERVED, process_wide, restored
 
 # Where each replacement is installed: (module, attribute path).
 PATCHED = (
@@ -133,47 +130,6 @@ def installed() -> Iterator[None]:
     hooks.uninstall()
 
 
-def _process_wide() -> list[Any]:
-    """Everything a kernel's process hooks change, as it is now."""
-    return [
-        sys.stdout,
-        sys.stderr,
-        sys.displayhook,
-        builtins.input,
-        getpass.getpass,
-        threading.Thread.start,
-        ThreadPoolExecutor.submit,
-        comm.create_comm,
-        comm.get_comm_manager,
-        pdb.Pdb,
-        pdb.set_trace,
-        time.sleep,
-        signal.getsignal(signal.SIGINT),
-        signal.getsignal(WAKE_SIGNAL),
-        sys.getswitchinterval(),
-        sorted(vars(builtins)),
-        list(sys.meta_path),
-        sys.modules["__main__"],
-        os.environ.get("BRAID_TEST_PRESERVED"),
-        _descriptor(1),
-        _descriptor(2),
-        [getattr(handler, "stream", None) for handler in logging.getLogger("braid_kernel").handlers],
-        _wakeup_fd(),
-    ]
-
-
-def _descriptor(fd: int) -> tuple[int, int]:
-    """What file ``fd`` is open on."""
-    status = os.fstat(fd)
-    return status.st_dev, status.st_ino
-
-
-def _wakeup_fd() -> int:
-    fd = signal.set_wakeup_fd(-1)
-    signal.set_wakeup_fd(fd)
-    return fd
-
-
 def test_uninstall_restores_every_original_and_install_changes_each() -> None:
     """Each hook of a kernel process (and the event loop's wake-up fd, installed by the loop's
     runner) changes what it patches, and uninstalling puts back every original, down to the file
@@ -183,29 +139,27 @@ def test_uninstall_restores_every_original_and_install_changes_each() -> None:
     reader, writer = socket.socketpair()
     writer.setblocking(False)
     try:
-        before = _process_wide()
+        before = process_wide()
         hooks = ProcessHooks([*_kernel_hooks(capture_fds=True).hooks, WakeupFd(writer.fileno())])
         hooks.install()
         try:
-            during = _process_wide()
+            during = process_wide()
             assert [t.name for t in untraced_threads[-1:]] == ["braid-fdcapture"]  # kernel machinery
-            os.environ["BRAID_TEST_PRESERVED"] = "set by the kernel's construction"
+            os.environ[PRESERVED] = "set by the kernel's construction"
         finally:
             hooks.uninstall()
-        after = _process_wide()
+        after = process_wide()
     finally:
         logging.getLogger("braid_kernel").removeHandler(log_handler)
         reader.close()
         writer.close()
-    changed = [i for i, (old, new) in enumerate(zip(before, during, strict=True)) if old != new]
-    unchanged_by_design = {17, 18}  # __main__ and the environment are only preserved
+    changed = {name for name, old in before.items() if during[name] != old}
+    # __main__ and the environment are only preserved; the shell, not a hook, sets the children's
+    unchanged_by_design = {"__main__", "preserved variable", "child environment"}
     if "ipykernel.zmqshell" in sys.modules:
-        unchanged_by_design.add(16)  # no import hook needed: tqdm.auto sees ipykernel already
-    assert set(range(len(before))) - unchanged_by_design == set(changed)
-    for i, (old, new) in enumerate(zip(before, after, strict=True)):
-        assert new is old or (type(old) in (float, list, tuple, int) and new == old), (
-            f"hook {i} not restored: {new!r}"
-        )
+        unchanged_by_design.add("sys.meta_path")  # no import hook needed: tqdm.auto sees ipykernel already
+    assert set(before) - unchanged_by_design == changed
+    assert restored(before, after) == []
 
 
 def test_the_distributed_works_future_hook_is_a_process_hook() -> None:
@@ -474,6 +428,7 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.process_hooks import kernel_hooks
 from braid_kernel.shell.debugging import kernel_pdb, set_trace
+from tests.process_state import PRESERVED, process_wide, restored
 from braid_kernel.transport.outbox import Outbox
 
 class Trap:

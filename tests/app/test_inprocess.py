@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import getpass
 import os
-import pdb
-import signal
 import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
-import comm
 import pytest
 import sniffio
 
 import braid_kernel
 from braid_kernel import ConfigError, InProcessKernel, Mode
 from braid_kernel.errors import MalformedMessage
+from tests.process_state import process_wide, restored
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -148,44 +143,22 @@ async def test_callback_form_rejects_what_is_not_a_message() -> None:
             connection.handle_message({**_execute("1", "x"), "channel": "iopub"})
 
 
-def _process_hooks() -> tuple[Any, ...]:
-    return (
-        sys.stdout,
-        sys.stderr,
-        sys.displayhook,
-        builtins.input,
-        getpass.getpass,
-        sys.modules["__main__"],
-        signal.getsignal(signal.SIGINT),
-        sorted(vars(builtins)),
-        list(sys.meta_path),
-        threading.Thread.start,
-        ThreadPoolExecutor.submit,
-        comm.create_comm,
-        comm.get_comm_manager,
-        pdb.Pdb,
-        pdb.set_trace,
-        time.sleep,
-        sys.getswitchinterval(),
-        {key: os.environ.get(key) for key in ("MPLBACKEND", "PAGER", "TERM")},
-    )
-
-
 def test_entering_and_exiting_restores_the_process_hooks(capsys: pytest.CaptureFixture[str]) -> None:
-    before = _process_hooks()
+    before = process_wide()
 
     async def main() -> None:
         async with InProcessKernel() as kernel:
-            assert sys.stdout is not before[0] and builtins.input is not before[3]
-            assert threading.Thread.start is not before[9] and comm.create_comm is not before[11]
+            during = process_wide()
+            for name in ("sys.stdout", "input", "Thread.start", "comm.create_comm"):
+                assert during[name] is not before[name], name
             if "ipykernel.zmqshell" not in sys.modules:
-                assert sys.meta_path != before[-1]  # the tqdm.auto import hook
+                assert during["sys.meta_path"] != before["sys.meta_path"]  # the tqdm.auto import hook
             print("host output while the kernel runs")  # no current request: the host's stdout
             reply = await kernel.client().execute("print('cell output')")
             assert reply["status"] == "ok"
 
     asyncio.run(main())
-    assert _process_hooks() == before
+    assert restored(before, process_wide()) == []
     assert "host output while the kernel runs" in capsys.readouterr().out
 
 
