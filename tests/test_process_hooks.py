@@ -428,7 +428,6 @@ from braid_kernel.engine.streams import OutStream
 from braid_kernel.integrations.comms import CommService
 from braid_kernel.process_hooks import kernel_hooks
 from braid_kernel.shell.debugging import kernel_pdb, set_trace
-from tests.process_state import PRESERVED, process_wide, restored
 from braid_kernel.transport.outbox import Outbox
 
 class Trap:
