@@ -8,6 +8,15 @@ does.  Otherwise the loop is idle or running kernel code: raising would hit
 the kernel, so the handler asks the loop to cancel the running cells
 instead.  Either way the kernel lives on; SIGINT never kills it.
 
+A cell's top-level code on the stack is not enough to raise: an awaiting cell
+runs trio's own code on its way to the loop (``await trio.sleep`` enters a cancel
+scope, then waits), and a KeyboardInterrupt raised there leaves trio's state
+half-changed ("Cancel scope stack corrupted").  So where the loop's library
+protects the interrupted code from KeyboardInterrupt
+(:meth:`LoopBridge.ki_protected`), the handler cancels the cells instead, as
+trio's own SIGINT handler defers to its loop; the cell's next wait ends with the
+interrupt.
+
 An interrupt hits what ran when it arrived (``at``: the interrupt_request's
 arrival, or the moment a raw SIGINT is handled): a cell whose request arrived
 later is neither raised into nor aborted, so an interrupt pressed while the
@@ -124,14 +133,16 @@ class Interrupter:
         now = time.monotonic()
         only, at = self._only, self._at if self._at is not None else now
         self._acknowledged.set()
-        if self.in_cell_code(frame, only):
+        bridge = self._bridge
+        # ki_protected() walks up from this handler's caller: the interrupted code
+        if self.in_cell_code(frame, only) and not (bridge is not None and bridge.ki_protected()):
             cell = current_cell.get()  # the handler runs in the interrupted code's context
             if cell is None or cell.received <= at:
                 raise KeyboardInterrupt
             # else a cell sent after the interrupt: not what the user meant to stop
-        if only is None and self._bridge is not None and self._cancel_cells is not None:
+        if only is None and bridge is not None and self._cancel_cells is not None:
             cancel = self._cancel_cells
-            self._bridge.call_soon(lambda: cancel(at))
+            bridge.call_soon(lambda: cancel(at))
 
 
 def _woken(signum: int, frame: FrameType | None) -> None:
