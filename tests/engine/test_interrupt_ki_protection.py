@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import Any
@@ -82,3 +83,48 @@ async def test_a_sigint_inside_trio_code_under_an_awaiting_cell_cancels_the_cell
         finally:
             sys.setprofile(None)
     assert scope.cancelled_caught  # and leaving the scope found trio's state intact
+
+
+class _Watched(LoopBridge):
+    """The loop's bridge, recording each time the handler asks whether trio protects the code."""
+
+    def __init__(self, bridge: LoopBridge, asked: threading.Event) -> None:
+        super().__init__(bridge.call_soon, bridge.ki_protected)
+        self._asked = asked
+
+    def ki_protected(self) -> bool:
+        self._asked.set()
+        return super().ki_protected()
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_an_interrupt_that_lands_in_trio_code_of_a_computing_cell_raises_once_outside_it(
+    interrupter: Interrupter, cell_files: CellFiles
+) -> None:
+    """interrupt() sends SIGINT again while the handler holds it: the cell computing on after
+    trio's code gets KeyboardInterrupt in its own code, and trio's code ran to its end."""
+    import trio
+
+    asked, cancelled = threading.Event(), list[float]()
+    interrupter.attach(_Watched(LoopBridge.for_current_loop(), asked), cancelled.append)
+    sender = threading.Thread(target=interrupter.interrupt)
+    namespace: dict[str, Any] = {"asked": asked, "trio": trio, "ran": [], "interrupt": sender.start}
+    code = _cell(
+        cell_files,
+        "@trio.lowlevel.enable_ki_protection\n"
+        "def trio_code():  # stands for trio's own code, running when the interrupt comes\n"
+        "    interrupt()\n"
+        "    while not asked.is_set():\n"
+        "        pass\n"
+        "    ran.append('to its end')\n"
+        "trio_code()\n"
+        "for _ in range(10**8):  # the cell computes on (seconds; the interrupt comes in 50 ms)\n"
+        "    pass\n",
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            exec(code, namespace)
+    finally:
+        sender.join()
+    assert namespace["ran"] == ["to its end"]
+    assert cancelled == []

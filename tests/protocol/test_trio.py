@@ -24,6 +24,10 @@ pytestmark = pytest.mark.timeout(60)
 TRIO = "braid-trio"
 BLOCKING = "import time\nprint('cell-started', flush=True)\ntime.sleep(60)"
 AWAITING = "import trio\nprint('cell-started', flush=True)\nawait trio.sleep(60)"
+# Computes without awaiting, much of the time inside trio's KeyboardInterrupt-protected code.
+IN_TRIO_CODE = (
+    "import trio\nprint('cell-started', flush=True)\nwhile True:\n    with trio.CancelScope():\n        pass"
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +134,9 @@ def test_output_of_a_thread_started_by_a_trio_cell_lands_in_that_cell(trio_kerne
     assert "from-trio-worker" in done.stdout
 
 
-@pytest.mark.parametrize("code", [BLOCKING, AWAITING], ids=["time_sleep", "trio_sleep"])
+@pytest.mark.parametrize(
+    "code", [BLOCKING, AWAITING, IN_TRIO_CODE], ids=["time_sleep", "trio_sleep", "trio_cancel_scopes"]
+)
 def test_interrupt_request_stops_a_trio_kernel_cell(fresh_trio: RunningKernel, code: str) -> None:
     cell = fresh_trio.execute_request(code)
     fresh_trio.stream_until(cell, "cell-started")
