@@ -112,6 +112,7 @@ class Interrupter:
         with self._lock:  # one interrupt at a time
             self._only, self._at = only, time.monotonic() if at is None else at
             self._acknowledged.clear()
+            self._held = False
             deadline = time.monotonic() + RESEND_FOR
             try:
                 signal.pthread_kill(self._main_ident, signal.SIGINT)
