@@ -1,6 +1,7 @@
 """Where :class:`~braid_kernel.engine.interrupt.Interrupter`'s SIGINT handler raises
 KeyboardInterrupt: in a cell's own code, never in trio's KeyboardInterrupt-protected code below
-an awaiting cell's frame (there it cancels the cells instead).
+a cell's frame (there a raw SIGINT cancels the cells, and an interrupt sent by
+``Interrupter.interrupt`` is held and sent again until the main thread has left trio's code).
 
 A raw SIGINT that reached a trio cell inside ``await trio.sleep`` just after trio had entered the
 sleep's cancel scope once left that scope on the task: "Cancel scope stack corrupted" (a loaded CI
@@ -98,7 +99,7 @@ class _Watched(LoopBridge):
 
 
 @pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_an_interrupt_that_lands_in_trio_code_of_a_computing_cell_raises_once_outside_it(
+async def test_an_interrupt_that_lands_in_trio_code_of_a_computing_cell_raises_in_the_cells_own_code(
     interrupter: Interrupter, cell_files: CellFiles
 ) -> None:
     """interrupt() sends SIGINT again while the handler holds it: the cell computing on after
