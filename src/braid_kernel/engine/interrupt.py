@@ -8,6 +8,20 @@ does.  Otherwise the loop is idle or running kernel code: raising would hit
 the kernel, so the handler asks the loop to cancel the running cells
 instead.  Either way the kernel lives on; SIGINT never kills it.
 
+A cell's top-level code on the stack is not enough to raise: an awaiting cell
+runs trio's own code on its way to the loop (``await trio.sleep`` enters a cancel
+scope, then waits), and a KeyboardInterrupt raised there leaves trio's state
+half-changed ("Cancel scope stack corrupted").  Where the loop's library protects
+the interrupted code from KeyboardInterrupt (:meth:`LoopBridge.ki_protected`),
+the handler does not raise.  For an interrupt it delivers
+(:meth:`Interrupter.interrupt`) it holds the interrupt: the sender sends SIGINT
+again (not only the wake-up signal) until the handler runs outside that code,
+where it raises into a cell that computes or cancels a cell that has reached its
+wait.  A raw SIGINT there has no sender to repeat it: the handler cancels the
+cells, as trio's own SIGINT handler defers to the loop, so an awaiting cell ends
+at its wait; a cell that computes on without awaiting is not interrupted by that
+signal.
+
 An interrupt hits what ran when it arrived (``at``: the interrupt_request's
 arrival, or the moment a raw SIGINT is handled): a cell whose request arrived
 later is neither raised into nor aborted, so an interrupt pressed while the
@@ -64,6 +78,7 @@ class Interrupter:
         self._lock = threading.Lock()
         self._only: dict[str, Any] | None = None  # the namespace an interrupt is limited to
         self._at: float | None = None  # when the interrupt being delivered arrived
+        self._held = False  # the handler ran in the loop's protected code: send SIGINT again
 
     def attach(self, bridge: LoopBridge, cancel_cells: Callable[[float], None]) -> None:
         """Connect to the main shell's loop once it runs; ``cancel_cells(at)`` cancels
@@ -97,15 +112,18 @@ class Interrupter:
         with self._lock:  # one interrupt at a time
             self._only, self._at = only, time.monotonic() if at is None else at
             self._acknowledged.clear()
+            self._held = False
             deadline = time.monotonic() + RESEND_FOR
             try:
                 signal.pthread_kill(self._main_ident, signal.SIGINT)
                 if not self._is_ours(signal.getsignal(signal.SIGINT)):
                     return  # someone else's handler: it gets this interrupt once
                 while not self._acknowledged.wait(RESEND_INTERVAL) and time.monotonic() < deadline:
-                    signal.pthread_kill(self._main_ident, WAKE_SIGNAL)
+                    again, self._held = self._held, False
+                    signal.pthread_kill(self._main_ident, signal.SIGINT if again else WAKE_SIGNAL)
             finally:
                 self._only = self._at = None
+                self._held = False
 
     def _is_ours(self, handler: object) -> bool:
         return handler == self._on_sigint  # a bound method: equal, not identical
@@ -123,15 +141,26 @@ class Interrupter:
         del signum
         now = time.monotonic()
         only, at = self._only, self._at if self._at is not None else now
-        self._acknowledged.set()
         if self.in_cell_code(frame, only):
-            cell = current_cell.get()  # the handler runs in the interrupted code's context
-            if cell is None or cell.received <= at:
-                raise KeyboardInterrupt
-            # else a cell sent after the interrupt: not what the user meant to stop
+            if not self._loop_protects_this_code():
+                self._acknowledged.set()
+                cell = current_cell.get()  # the handler runs in the interrupted code's context
+                if cell is None or cell.received <= at:
+                    raise KeyboardInterrupt
+                # else a cell sent after the interrupt: not what the user meant to stop
+            elif self._at is not None:  # interrupt() waits for this handler: it sends SIGINT again
+                self._held = True
+                return
+            # else a raw SIGINT in the loop's protected code: the cells are cancelled instead
+        self._acknowledged.set()
         if only is None and self._bridge is not None and self._cancel_cells is not None:
             cancel = self._cancel_cells
             self._bridge.call_soon(lambda: cancel(at))
+
+    def _loop_protects_this_code(self) -> bool:
+        """Whether the loop's library protects the code the handler interrupted (the handler's
+        caller, where :meth:`LoopBridge.ki_protected` looks) from KeyboardInterrupt."""
+        return self._bridge is not None and self._bridge.ki_protected()
 
 
 def _woken(signum: int, frame: FrameType | None) -> None:
