@@ -120,4 +120,17 @@ SEQUENCES = [
             Exec("time.sleep(30)", interrupt_after=1.0, allow_stdin=False),
         ],
     ),
+    Seq(
+        "braid-history-first-use",
+        [
+            "first = 1",
+            "second = first + 1",
+            "%history -n -l 2",
+            "h = get_ipython().history_manager\nh.session_number > 0, h.get_session_info()[3], len(_ih)",
+            "%rerun 2",
+            "second",
+            "[line for _, line, _ in h.get_range(0, 1, 3)]",
+            "_i1, In[2]",
+        ],
+    ),
 ]
