@@ -68,7 +68,7 @@ SHARED_RECHECKED: dict[str, tuple[str, ...]] = {
         D,
         "sys.argv names braid's launcher (braid_kernel/__main__.py) where ipykernel's names "
         "ipykernel_launcher.py; same shape ([launcher, '-f', connection file])",
-        "ff26ca8f",
+        "6ec6857c",
     ),
     "main-module/7": (
         D,
@@ -80,7 +80,7 @@ SHARED_RECHECKED: dict[str, tuple[str, ...]] = {
         D,
         "'ipykernel' is not in sys.modules: braid does not import ipykernel; __session__ (the notebook "
         "path) is set as in ipykernel",
-        "9124ce78",
+        "8a8ba420",
     ),
     "kernel-magics/4": (
         D,
