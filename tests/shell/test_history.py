@@ -129,9 +129,21 @@ def on_disk(tmp_path: Path) -> Iterator[KernelHistoryManager]:
     KernelHistoryManager._instances.discard(made)
 
 
-def _sessions(path: Path) -> list[tuple[Any, ...]]:
+def _select(path: Path, query: str) -> list[tuple[Any, ...]]:
+    """``query``'s rows from the database file at ``path`` (none while its table does not exist)."""
     with contextlib.closing(sqlite3.connect(path)) as connection:
-        return list(connection.execute("SELECT session, start, end, num_cmds FROM sessions"))
+        try:
+            return list(connection.execute(query))
+        except sqlite3.OperationalError:  # no such table yet
+            return []
+
+
+def _sessions(path: Path) -> list[tuple[Any, ...]]:
+    return _select(path, "SELECT session, start, end, num_cmds FROM sessions")
+
+
+def _history(path: Path) -> list[tuple[Any, ...]]:
+    return _select(path, "SELECT session, line, source FROM history ORDER BY line")
 
 
 def test_a_new_manager_opens_no_database_and_starts_no_thread(on_disk: KernelHistoryManager) -> None:
@@ -174,14 +186,6 @@ def test_the_first_batch_starts_the_marked_saving_thread_which_writes_it(
     while not (path.exists() and _history(path)) and time.monotonic() < deadline:
         time.sleep(0.01)  # the saving thread writes in the background: wait for its rows
     assert _history(path) == [(on_disk.session_number, 1, "first"), (on_disk.session_number, 2, "second")]
-
-
-def _history(path: Path) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(path)) as connection:
-        try:
-            return list(connection.execute("SELECT session, line, source FROM history ORDER BY line"))
-        except sqlite3.OperationalError:  # no table yet
-            return []
 
 
 def test_a_thread_marked_late_is_marked_at_once(on_disk: KernelHistoryManager) -> None:
