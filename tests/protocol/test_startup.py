@@ -7,14 +7,17 @@ reply runs its next cell at once, after the profile's startup files.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.protocol.kernel_client import RunningKernel
+from braid_kernel.shell.setup import HISTORY_BATCH
+from tests.protocol.kernel_client import TIMEOUT, RunningKernel
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -201,3 +204,45 @@ def test_history_is_opened_on_first_use_and_kept_for_the_next_kernel(
     sources = [entry[2] for entry in second.request("history_request", tail)["content"]["history"]]
     assert marker in sources
     assert second.value("'sqlite3' in __import__('sys').modules") == "True"
+
+
+def test_a_history_batch_is_written_once_the_kernel_is_quiet(
+    start_kernel: Callable[..., RunningKernel], tmp_path: Path
+) -> None:
+    """The batch a cell fills waits for a quiet kernel: not written while that cell still runs
+    (when the kernel wrote it at once, the write took the GIL from the cell's reply), written once
+    the kernel is idle."""
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    database = tmp_path / "ipython" / "profile_default" / "history.sqlite"
+    k = start_kernel(env=env)
+    for n in range(1, HISTORY_BATCH):
+        k.run(f"cell_{n} = {n}")
+    count = "SELECT COUNT(*) FROM history WHERE source LIKE 'cell_%' OR source LIKE '%batch_filled%'"
+    # This cell fills the batch; a saving thread that wrote at once would be done well within
+    # its 0.3 s, which the kernel, busy with the cell, spends without writing.
+    filled = k.run(
+        "import sqlite3, time\n"
+        "time.sleep(0.3)  # batch_filled\n"
+        f"connection = sqlite3.connect({str(database)!r})\n"
+        "try:\n"
+        f"    print(connection.execute({count!r}).fetchone()[0])\n"
+        "except sqlite3.OperationalError:\n"
+        "    print(0)  # no table yet\n"
+        "connection.close()"
+    )
+    assert filled.stdout.strip() == "0"
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline and _count(database, count) < HISTORY_BATCH:
+        time.sleep(0.02)  # idle: the saving thread writes within QUIET
+    assert _count(database, count) == HISTORY_BATCH
+
+
+def _count(database: Path, query: str) -> int:
+    if not database.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        try:
+            number: int = connection.execute(query).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+    return number

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShellABC
 
+from braid_kernel.shell import history
 from braid_kernel.shell.history import KernelHistoryManager
 
 WAIT = 10.0
@@ -181,11 +182,77 @@ def test_the_first_batch_starts_the_marked_saving_thread_which_writes_it(
     assert not marked  # no thread yet
     on_disk.store_inputs(2, "second")
     assert marked == [(on_disk.save_thread, False)]  # marked before it started
-    path = Path(on_disk.hist_file)
+    rows = _wait_for_history(Path(on_disk.hist_file), 2)
+    assert rows == [(on_disk.session_number, 1, "first"), (on_disk.session_number, 2, "second")]
+
+
+def _wait_for_history(path: Path, rows: int) -> list[tuple[Any, ...]]:
+    """The file's history rows once the saving thread has written ``rows`` of them."""
     deadline = time.monotonic() + WAIT
-    while not (path.exists() and _history(path)) and time.monotonic() < deadline:
+    while not (path.exists() and len(_history(path)) >= rows) and time.monotonic() < deadline:
         time.sleep(0.01)  # the saving thread writes in the background: wait for its rows
-    assert _history(path) == [(on_disk.session_number, 1, "first"), (on_disk.session_number, 2, "second")]
+    return _history(path) if path.exists() else []
+
+
+class _Quiet:
+    """The kernel's ``quiet_for`` as a test sets it; ``asked`` once the saving thread asked."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0  # busy
+        self.asked = threading.Event()
+
+    def __call__(self) -> float:
+        self.asked.set()
+        return self.seconds
+
+
+def test_a_batch_waits_until_the_kernel_is_quiet(
+    on_disk: KernelHistoryManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "WRITE_WITHIN", 3600.0)  # only quiet lets it write
+    quiet = _Quiet()
+    on_disk.write_when_quiet(quiet)
+    on_disk.db_cache_size = 2
+    on_disk.store_inputs(1, "first")
+    on_disk.store_inputs(2, "second")  # a batch: the saving thread starts
+    assert quiet.asked.wait(WAIT)  # ... and waits, the kernel being busy
+    path = Path(on_disk.hist_file)
+    assert _history(path) == []
+    on_disk.store_inputs(3, "third")  # cells go on storing meanwhile
+    quiet.seconds = history.QUIET
+    session = on_disk.session_number
+    written = _wait_for_history(path, 3)
+    assert written == [(session, 1, "first"), (session, 2, "second"), (session, 3, "third")]
+
+
+def test_a_kernel_kept_busy_still_writes_its_batch(
+    on_disk: KernelHistoryManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "WRITE_WITHIN", 0.1)
+    quiet = _Quiet()  # never quiet
+    on_disk.write_when_quiet(quiet)
+    on_disk.db_cache_size = 1
+    on_disk.store_inputs(1, "busy")
+    assert _wait_for_history(Path(on_disk.hist_file), 1) == [(on_disk.session_number, 1, "busy")]
+    assert quiet.asked.is_set()
+
+
+def test_ending_the_session_during_the_wait_writes_at_once(
+    on_disk: KernelHistoryManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "WRITE_WITHIN", 3600.0)
+    quiet = _Quiet()
+    on_disk.write_when_quiet(quiet)
+    on_disk.db_cache_size = 1
+    on_disk.store_inputs(1, "last")
+    assert quiet.asked.wait(WAIT)
+    thread = on_disk.save_thread
+    on_disk.end_session()  # writes the cache itself
+    on_disk.close()  # stops the waiting thread: it does not wait for the hour
+    assert thread is not None and not thread.is_alive()
+    [(session, _, end, commands)] = _sessions(Path(on_disk.hist_file))
+    assert _history(Path(on_disk.hist_file)) == [(session, 1, "last")]
+    assert end is not None and commands == 1
 
 
 def test_a_thread_marked_late_is_marked_at_once(on_disk: KernelHistoryManager) -> None:

@@ -113,6 +113,8 @@ class Kernel:
         def quiet_for() -> float:  # seconds the kernel has been idle
             return 0.0 if publisher.busy else time.monotonic() - router.last_request
 
+        self.parts.shell.history_manager.write_when_quiet(quiet_for)  # batches in quiet moments
+
         def start(name: str, target: Callable[[], None]) -> None:
             thread = threading.Thread(target=target, name=name, daemon=True)
             self.parts.own_thread(thread)  # kernel machinery: not listed by the debugger

@@ -18,6 +18,14 @@ for the disk), and the next cell's ``store_inputs`` (on the loop thread, before 
 takes the same lock: that cell waited for the disk.  :meth:`KernelHistoryManager.writeout_cache`
 takes the cached rows under the locks and writes them after releasing them; what it stores, and
 how a clash of session numbers is handled (a new session, one retry), is unchanged.
+
+**Batches are written when the kernel is quiet.**  The saving thread's INSERTs and commit take the
+GIL and a core while the cell that filled the batch is still being answered: that cell's round
+trip was ~1 ms longer, one cell in :data:`~braid_kernel.shell.setup.HISTORY_BATCH` (the p99 of a
+run of short cells).  Given :meth:`KernelHistoryManager.write_when_quiet`, the saving thread waits
+until no request has been in flight for :data:`QUIET` (at most :data:`WRITE_WITHIN`, so a kernel
+kept busy still writes) before writing; a history request and the end of the session write at
+once, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +44,11 @@ if TYPE_CHECKING:
 
 Row = tuple[Any, ...]
 ThreadMark = Callable[[threading.Thread], object]
+#: Seconds the kernel has been quiet (no request in flight, none arrived).
+QuietFor = Callable[[], float]
+
+QUIET = 0.05  # seconds without requests before the saving thread writes a batch
+WRITE_WITHIN = 2.0  # seconds after the batch filled: written by then, quiet or not
 
 
 def _sqlite3() -> Any:
@@ -62,6 +76,7 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
         self._deferred = True  # the init_db that IPython's constructor calls waits for first use
         self._started = datetime.datetime.now().isoformat(" ")  # the session row's start, as IPython's
         self._thread_marks: list[ThreadMark] = []
+        self._quiet_for: QuietFor | None = None
         # IPython's HistoryManager.__init__ opens the database and starts the saving thread; its
         # parent's names the file (and calls init_db, deferred below).
         HistoryAccessor.__init__(self, shell=shell, config=config, **traits)
@@ -162,6 +177,23 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
         if self.save_thread is not None:
             mark(self.save_thread)
 
+    def write_when_quiet(self, quiet_for: QuietFor) -> None:
+        """Have the saving thread write each batch once ``quiet_for()`` reaches :data:`QUIET`."""
+        self._quiet_for = quiet_for
+
+    def _wait_until_quiet(self, thread: HistorySavingThread) -> None:
+        """On the saving thread: return once the kernel is quiet, :data:`WRITE_WITHIN` has passed,
+        or the thread is stopped (looking every :data:`QUIET` at most: no wake-up per cell)."""
+        quiet_for = self._quiet_for
+        if quiet_for is None or not isinstance(thread, _SavingThread):
+            return
+        deadline = time.monotonic() + WRITE_WITHIN
+        while not thread.stopping.is_set():
+            quiet, left = quiet_for(), deadline - time.monotonic()
+            if quiet >= QUIET or left <= 0:
+                return
+            thread.stopping.wait(min(QUIET - quiet, left))
+
     def _stop_saving_thread(self) -> None:
         thread, self.save_thread = self.save_thread, None
         if thread is not None:
@@ -170,7 +202,7 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
     def _restart_thread_if_stopped(self) -> None:
         """IPython's (the first batch, or the first after a fork), marked before it starts."""
         if self.save_thread is None and self.using_thread and self.enabled:
-            thread = HistorySavingThread(self)
+            thread = _SavingThread(self)
             for mark in self._thread_marks:
                 mark(thread)
             self.save_thread = thread
@@ -181,8 +213,11 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
     def writeout_cache(self, conn: sqlite3.Connection | None = None) -> None:
         if not self.enabled:
             return
+        thread = self.save_thread
         if conn is None:
             conn = self.db
+        elif thread is not None and threading.current_thread() is thread:
+            self._wait_until_quiet(thread)
         inputs: list[Row] = []
         outputs: list[Row] = []
         with self.db_input_cache_lock:
@@ -218,3 +253,15 @@ class KernelHistoryManager(HistoryManager):  # type: ignore[misc]
                 f"INSERT INTO {table} VALUES ({marks})",  # table: one of two fixed names
                 [(session, *row) for row in rows],
             )
+
+
+class _SavingThread(HistorySavingThread):  # type: ignore[misc]
+    """IPython's saving thread, whose stop also ends a wait for a quiet moment."""
+
+    def __init__(self, history_manager: HistoryManager) -> None:
+        super().__init__(history_manager)
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        super().stop()
