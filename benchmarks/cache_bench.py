@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from cache_timing import median_ms, off_miss_hit, round_trip
 
 SLOW = (
     "import time\n"
@@ -34,24 +34,12 @@ SLOW = (
 )
 
 
-def _round_trip(kc: Any, code: str) -> tuple[float, dict[str, Any]]:
-    start = time.perf_counter()
-    msg_id = kc.execute(code)
-    while True:
-        reply = kc.get_shell_msg(timeout=60)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            break
-    elapsed = time.perf_counter() - start
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return elapsed, reply["metadata"]
-
-
 def _ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:8.2f} ms (median of {len(values)})"
+    return f"{median_ms(values):8.2f} ms (median of {len(values)})"
 
 
 def _extra(values: list[float], baseline: list[float]) -> str:
-    return f"overhead {(statistics.median(values) - statistics.median(baseline)) * 1000:+.3f} ms"
+    return f"overhead {median_ms(values) - median_ms(baseline):+.3f} ms"
 
 
 def main() -> None:
@@ -80,19 +68,8 @@ def main() -> None:
 
 
 def run(kc: Any, rounds: int, trivial: int) -> None:
-    _round_trip(kc, "seed = 0\nimport numpy")
-    off = [_round_trip(kc, SLOW)[0] for _ in range(rounds)]
-    _round_trip(kc, "%braid cache on")
-    misses, hits = [], []
-    for _ in range(rounds):
-        _round_trip(kc, "%braid cache clear")
-        elapsed, meta = _round_trip(kc, SLOW)
-        assert meta["braid"]["cache"] == "miss", meta
-        misses.append(elapsed)
-        _round_trip(kc, "%braid cache info")  # waits until the entry is on disk: the hit reads it
-        elapsed, meta = _round_trip(kc, SLOW)
-        assert meta["braid"]["cache"] == "hit", meta
-        hits.append(elapsed)
+    round_trip(kc, "seed = 0\nimport numpy")
+    off, misses, hits = off_miss_hit(kc, SLOW, rounds)
     print("slow cell (1 s, 10 MB bound):")
     print(f"  cache off      {_ms(off)}")
     print(f"  miss           {_ms(misses)}   {_extra(misses, off)}")
@@ -104,11 +81,11 @@ def run(kc: Any, rounds: int, trivial: int) -> None:
     repeated: list[float] = []
     block = max(1, trivial // 10)
     for b in range(10):
-        _round_trip(kc, "%braid cache off")
-        plain += [_round_trip(kc, f"x = {i}")[0] for i in range(block)]
-        _round_trip(kc, "%braid cache on")
-        stored += [_round_trip(kc, f"x = {(b + 1) * trivial + i}")[0] for i in range(block)]
-        repeated += [_round_trip(kc, "x = 1")[0] for _ in range(block)]
+        round_trip(kc, "%braid cache off")
+        plain += [round_trip(kc, f"x = {i}")[0] for i in range(block)]
+        round_trip(kc, "%braid cache on")
+        stored += [round_trip(kc, f"x = {(b + 1) * trivial + i}")[0] for i in range(block)]
+        repeated += [round_trip(kc, "x = 1")[0] for _ in range(block)]
     print("trivial cells (x = i):")
     print(f"  cache off      {_ms(plain)}")
     print(f"  cache on, miss {_ms(stored)}   {_extra(stored, plain)}")

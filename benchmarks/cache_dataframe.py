@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from cache_timing import median_ms, off_miss_hit, round_trip
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec
 
@@ -55,20 +54,8 @@ def start(argv: list[str], env: dict[str, str]) -> tuple[KernelManager, Any]:
     return km, kc
 
 
-def round_trip(kc: Any, code: str) -> tuple[float, dict[str, Any]]:
-    begin = time.perf_counter()
-    msg_id = kc.execute(code)
-    while True:
-        reply = kc.get_shell_msg(timeout=600)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            break
-    elapsed = time.perf_counter() - begin
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return elapsed, reply["metadata"]
-
-
 def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:9.1f} ms"
+    return f"{median_ms(values):9.1f} ms"
 
 
 def braid(python: str, rows: int, rounds: int) -> None:
@@ -78,19 +65,7 @@ def braid(python: str, rows: int, rounds: int) -> None:
         try:
             round_trip(kc, MAKE.format(rows=rows))
             for name, code in CELLS.items():
-                round_trip(kc, "%braid cache off")
-                off = [round_trip(kc, code)[0] for _ in range(rounds)]
-                round_trip(kc, "%braid cache on")
-                misses, hits = [], []
-                for _ in range(rounds):
-                    round_trip(kc, "%braid cache clear")
-                    elapsed, meta = round_trip(kc, code)
-                    assert meta["braid"]["cache"] == "miss", meta
-                    misses.append(elapsed)
-                    round_trip(kc, "%braid cache info")  # waits until the entry is on disk
-                    elapsed, meta = round_trip(kc, code)
-                    assert meta["braid"]["cache"] == "hit", meta
-                    hits.append(elapsed)
+                off, misses, hits = off_miss_hit(kc, code, rounds)
                 print(f"braid, {name} cell: off {ms(off)}   miss {ms(misses)}   hit {ms(hits)}")
         finally:
             kc.stop_channels()
