@@ -42,8 +42,8 @@ from typing import Any, Protocol, TextIO
 
 import comm
 
-from braid_kernel.engine.after_import import AfterImport
 from braid_kernel.engine.fdcapture import FdCapture
+from braid_kernel.engine.import_hooks import AfterImport
 from braid_kernel.engine.interrupt import WAKE_SIGNAL, Interrupter
 from braid_kernel.engine.stdin import CellInput
 from braid_kernel.engine.threadinterrupt import ThreadInterrupts
@@ -105,7 +105,7 @@ class OnImport:
     never loads it), installed right after the module's code first runs, before its importer gets
     it (at once when it is already imported).  ``hooks(module)`` makes them.  Uninstalling this
     undoes them or, the module never imported, takes the import watch (an
-    :class:`~braid_kernel.engine.after_import.AfterImport`) out of ``sys.meta_path``.
+    :class:`~braid_kernel.engine.import_hooks.AfterImport`) out of ``sys.meta_path``.
 
     ``after``: modules whose code imports ``name`` and that making the hooks needs complete (the
     kernel's debugger class derives from IPython's, whose module imports ``pdb`` before it defines

@@ -1,5 +1,5 @@
 """The Dask hook: installed only when ``distributed.client`` is imported, and a stand-in for
-``Future.__init__`` while installed (AfterImport itself: tests/engine/test_after_import.py)."""
+``Future.__init__`` while installed (AfterImport itself: tests/engine/test_import_hooks.py)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from braid_kernel.engine.after_import import AfterImport
+from braid_kernel.engine.import_hooks import AfterImport
 from braid_kernel.engine.standin import stand_in
 from braid_kernel.features.distributed.engine.work import Record
 

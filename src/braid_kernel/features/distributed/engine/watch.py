@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from braid_kernel.engine.after_import import AfterImport
 from braid_kernel.engine.cell import Cell
+from braid_kernel.engine.import_hooks import AfterImport
 from braid_kernel.engine.scheduler import Ending
 
 if TYPE_CHECKING:

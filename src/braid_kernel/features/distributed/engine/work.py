@@ -17,7 +17,7 @@ The rule (documented in docs/scaling-out.md):
 
 Recording holds weak references only: a future the user drops is released by Dask as usual.
 Nothing here imports Dask: a :class:`WorkKind` hooks its library right after the user's
-first import of it (:class:`~braid_kernel.engine.after_import.AfterImport`).
+first import of it (:class:`~braid_kernel.engine.import_hooks.AfterImport`).
 """
 
 from __future__ import annotations
