@@ -73,9 +73,16 @@ class Dap:
                 if event.get("event") == name:
                     return event
             if time.monotonic() > deadline:
-                seen = [e.get("event") for e in self.events()[since:]]
-                pytest.fail(f"no {name!r} debug_event within {timeout:g}s; saw {seen}")
+                seen = [(e.get("event"), e.get("body")) for e in self.events()[since:]]
+                pytest.fail(f"no {name!r} debug_event within {timeout:g}s; saw {seen}; {self._threads()}")
             self.kernel.iopub_settle(0.1)
+
+    def _threads(self) -> str:
+        """What pydevd reports of the kernel's threads, for a failure's message."""
+        try:
+            return f"threads: {self.ok('threads')['threads']}"
+        except BaseException as exc:  # the failure being reported matters more
+            return f"threads: not answered ({exc!r})"
 
     def start(self) -> Msg:
         """initialize and attach, as JupyterLab does when the debugger is switched on."""
