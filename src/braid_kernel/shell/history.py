@@ -21,7 +21,7 @@ how a clash of session numbers is handled (a new session, one retry), is unchang
 
 **Batches are written when the kernel is quiet.**  The saving thread's INSERTs and commit take the
 GIL and a core while the cell that filled the batch is still being answered: that cell's round
-trip was ~1 ms longer, one cell in :data:`~braid_kernel.shell.setup.HISTORY_BATCH` (the p99 of a
+trip was ~0.5 ms longer, one cell in :data:`~braid_kernel.shell.setup.HISTORY_BATCH` (the p99 of a
 run of short cells).  Given :meth:`KernelHistoryManager.write_when_quiet`, the saving thread waits
 until no request has been in flight for :data:`QUIET` (at most :data:`WRITE_WITHIN`, so a kernel
 kept busy still writes) before writing; a history request and the end of the session write at
