@@ -142,16 +142,17 @@ class Interrupter:
         now = time.monotonic()
         only, at = self._only, self._at if self._at is not None else now
         if self.in_cell_code(frame, only):
-            if not self._loop_protects_this_code():
-                self._acknowledged.set()
+            if self._loop_protects_this_code():
+                if self._at is not None:  # interrupt() waits for this handler: it sends SIGINT again
+                    self._held = True
+                    return
+                # else a raw SIGINT in the loop's protected code: the cells are cancelled instead
+            else:
                 cell = current_cell.get()  # the handler runs in the interrupted code's context
                 if cell is None or cell.received <= at:
+                    self._acknowledged.set()
                     raise KeyboardInterrupt
                 # else a cell sent after the interrupt: not what the user meant to stop
-            elif self._at is not None:  # interrupt() waits for this handler: it sends SIGINT again
-                self._held = True
-                return
-            # else a raw SIGINT in the loop's protected code: the cells are cancelled instead
         self._acknowledged.set()
         if only is None and self._bridge is not None and self._cancel_cells is not None:
             cancel = self._cancel_cells
