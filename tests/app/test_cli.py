@@ -6,6 +6,7 @@ and ``start`` runs a fake ``braid_kernel.app.launch`` module, so no kernel proce
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from braid_kernel.app import kernelspec
+from braid_kernel.app import cli, kernelspec
 from braid_kernel.app.cli import main, parse_start_args
+from braid_kernel.app.collector import StartupCollector
 from braid_kernel.app.config import KernelConfig, SubshellNamespace
 from braid_kernel.engine.modes import Backend, GuiLoop, Mode
 
@@ -53,7 +55,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[KernelConfig]:
     """Replace the kernel module with one recording the configs it is started with."""
     configs: list[KernelConfig] = []
 
-    def run_kernel(config: KernelConfig) -> int:
+    def run_kernel(config: KernelConfig, collector: StartupCollector | None = None) -> int:
         configs.append(config)
         return 7
 
@@ -306,6 +308,45 @@ def test_start_builds_the_config_and_returns_what_the_kernel_returns(started: li
             debugger=False,
         )
     ]
+
+
+def test_a_kernel_is_started_with_the_collector_paused_and_gets_it_to_resume(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    def run_kernel(config: KernelConfig, collector: StartupCollector | None = None) -> int:
+        seen.append((gc.isenabled(), collector is not None and collector.paused))
+        return 0
+
+    fake = types.ModuleType("braid_kernel.app.launch")
+    fake.run_kernel = run_kernel  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "braid_kernel.app.launch", fake)
+    assert main(["start", "-f", "conn.json"]) == 0
+    assert seen == [(False, True)]  # paused during the start, for the kernel to resume
+    assert gc.isenabled()  # and resumed when a kernel returns without having done it
+
+
+def test_other_commands_run_with_the_collector_resumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+
+    def list_command(ns: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_list", list_command)
+    assert main(["list"]) == 0
+    assert seen == [True]
+
+
+def test_a_collector_the_caller_turned_off_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_cmd_list", lambda ns: 0)
+    gc.disable()
+    try:
+        assert main(["list"]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_start_with_defaults_gives_the_default_config(started: list[KernelConfig]) -> None:

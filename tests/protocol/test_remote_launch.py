@@ -190,6 +190,8 @@ def test_gateway_provisioners_launches_interrupts_restarts_and_stops_braid(
             first = provisioner.pid  # the pid the launcher reported in its payload
             assert (await kernel.run("import os; print(os.getpid())")).strip() == str(first)
             assert provisioner.local_proc is not None and provisioner.local_proc.pid == first, "went via ssh"
+            # the garbage collector, paused while the kernel started, runs again (app/collector.py)
+            assert (await kernel.run("import gc; print(gc.isenabled())")).strip() == "True"
             await kernel.run("x = 42")
 
             # the comm port: SIGINT delivered by the launcher (first: a raw SIGINT within 0.2 s of

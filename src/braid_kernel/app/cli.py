@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
+from braid_kernel.app.collector import StartupCollector
 from braid_kernel.app.config import (
     DEFAULT_CACHE_SIZE,
     LOG_LEVELS,
@@ -327,23 +328,23 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return _build_parser().parse_known_args(argv)
 
 
-def _run_kernel(config: KernelConfig) -> int:
+def _run_kernel(config: KernelConfig, collector: StartupCollector) -> int:
     # Imported on demand: the kernel pulls in zmq, IPython and anyio, which the other commands
     # (and `--help`) should not wait for.  import_module keeps this module checkable on its own.
     module = importlib.import_module("braid_kernel.app.launch")
-    run_kernel: Callable[[KernelConfig], int] = module.run_kernel
-    return run_kernel(config)
+    run_kernel: Callable[..., int] = module.run_kernel
+    return run_kernel(config, collector)
 
 
-def _cmd_start(ns: argparse.Namespace, extras: list[str]) -> int:
+def _cmd_start(ns: argparse.Namespace, extras: list[str], collector: StartupCollector) -> int:
     options, ignored = _launcher_extras(extras)
     config = _config_from(ns, ns.modes, ns.connection_file, options)
     if ignored:
         print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
-    return _run_kernel(config)
+    return _run_kernel(config, collector)
 
 
-def _cmd_launch(ns: argparse.Namespace, extras: list[str]) -> int:
+def _cmd_launch(ns: argparse.Namespace, extras: list[str], collector: StartupCollector) -> int:
     if ns.connection_file is not None:
         raise ConfigError("launch writes no connection file: drop -f (the gateway gets the connection info)")
     from braid_kernel.app.remote import args as remote_args
@@ -354,8 +355,8 @@ def _cmd_launch(ns: argparse.Namespace, extras: list[str]) -> int:
     if ignored:
         print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
     module = importlib.import_module("braid_kernel.app.remote.launcher")
-    run: Callable[[KernelConfig, remote_args.LaunchRequest], int] = module.run_remote_kernel
-    return run(config, request)
+    run: Callable[..., int] = module.run_remote_kernel
+    return run(config, request, collector)
 
 
 def _cmd_install(ns: argparse.Namespace) -> int:
@@ -444,15 +445,17 @@ def _cmd_lite(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _dispatch(argv: list[str]) -> int:
+def _dispatch(argv: list[str], collector: StartupCollector) -> int:
     try:
         ns, extras = _parse(argv)
     except SystemExit as exc:  # --help and --version; a kernel's own SystemExit is not caught here
         return exc.code if isinstance(exc.code, int) else 0
+    # A kernel resumes the garbage collector once it is built; the other commands at once.
     if ns.command == "start":
-        return _cmd_start(ns, extras)
+        return _cmd_start(ns, extras, collector)
     if ns.command == "launch":
-        return _cmd_launch(ns, extras)
+        return _cmd_launch(ns, extras, collector)
+    collector.resume()
     if extras:
         raise _UsageError(f"{_PROG} {ns.command}: error: unrecognized arguments: {' '.join(extras)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -469,19 +472,25 @@ def _dispatch(argv: list[str]) -> int:
         return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, collector: StartupCollector | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the process exit code.
 
     Arguments starting with an option (``-f FILE``, as ipykernel-style kernelspecs pass) mean
     ``start``.  Returns 0 on success, 2 for a bad command line or option value (with the message on
     stderr), 1 when the filesystem refuses an install or removal, else what the kernel returns.
+    The garbage collector is paused until the command is parsed, or the kernel is built
+    (:mod:`braid_kernel.app.collector`); ``python -m braid_kernel`` pauses it before importing this
+    module and passes ``collector``.
     """
+    collector = StartupCollector.pause() if collector is None else collector
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0].startswith("-") and args[0] not in ("-h", "--help", "--version"):
         args.insert(0, "start")
     try:
-        return _dispatch(args)
+        return _dispatch(args, collector)
     except ConfigError as exc:
         message = str(exc) if isinstance(exc, _UsageError) else f"{_PROG}: error: {exc}"
         print(message, file=sys.stderr)
         return 2
+    finally:
+        collector.resume()  # a kernel that never served, a command that failed

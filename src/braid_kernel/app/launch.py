@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from braid_kernel.app.collector import StartupCollector
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.sockets import Transport
 from braid_kernel.app.support import check_supported
@@ -63,12 +64,17 @@ def prepare_process(config: KernelConfig) -> None:
 
 
 def serve(
-    config: KernelConfig, info: ConnectionInfo, on_built: Callable[[Kernel], None] | None = None
+    config: KernelConfig,
+    info: ConnectionInfo,
+    on_built: Callable[[Kernel], None] | None = None,
+    collector: StartupCollector | None = None,
 ) -> int:
     """Bind ``info``'s sockets (errors raised here), build the kernel and serve until shutdown.
 
     ``on_built`` is called with the kernel once it is built, before it serves (the remote
-    launcher announces the kernel from there); the exit code is :meth:`Kernel.run`'s.
+    launcher announces the kernel from there); ``collector``, the garbage collector paused by the
+    command line, is resumed then too, before the user's code (startup files, extensions, cells)
+    runs. The exit code is :meth:`Kernel.run`'s.
     """
     transport = Transport(info, uuid.uuid4().hex)
     transport.start()
@@ -77,6 +83,8 @@ def serve(
         from braid_kernel.app.kernel import Kernel
 
         kernel = Kernel(config, transport)
+        if collector is not None:
+            collector.resume()
         if on_built is not None:
             on_built(kernel)
         return kernel.run()
@@ -85,8 +93,9 @@ def serve(
         raise
 
 
-def run_kernel(config: KernelConfig) -> int:
-    """Start a kernel process from ``config`` and serve until shutdown; the exit code."""
+def run_kernel(config: KernelConfig, collector: StartupCollector | None = None) -> int:
+    """Start a kernel process from ``config`` and serve until shutdown; the exit code.
+    ``collector``: see :func:`serve`."""
     prepare_process(config)
     try:
         check_supported(config)
@@ -98,7 +107,7 @@ def run_kernel(config: KernelConfig) -> int:
                 "the connection file's key is empty: messages are not signed, so anyone who can "
                 "reach the kernel's ports can run code as this user"
             )
-        return serve(config, info)
+        return serve(config, info, collector=collector)
     except BraidError as exc:
         print(f"braid-kernel: {exc}", file=sys.__stderr__)
         return 2

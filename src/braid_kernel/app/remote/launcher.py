@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import zmq
 
+from braid_kernel.app.collector import StartupCollector
 from braid_kernel.app.config import KernelConfig
 from braid_kernel.app.launch import prepare_process, serve
 from braid_kernel.app.remote.args import Encryption, LaunchRequest
@@ -189,8 +190,11 @@ class Announcer:
                 self.comm_sock.close()
 
 
-def run_remote_kernel(config: KernelConfig, request: LaunchRequest) -> int:
-    """Launch a kernel for a gateway (see the module docstring) and serve until shutdown."""
+def run_remote_kernel(
+    config: KernelConfig, request: LaunchRequest, collector: StartupCollector | None = None
+) -> int:
+    """Launch a kernel for a gateway (see the module docstring) and serve until shutdown
+    (``collector``: see :func:`~braid_kernel.app.launch.serve`)."""
     prepare_process(config)
     try:
         require_cryptography()
@@ -204,7 +208,7 @@ def run_remote_kernel(config: KernelConfig, request: LaunchRequest) -> int:
             comm.close()
             raise
         try:
-            status = serve(config, info, on_built=announcer.attach)
+            status = serve(config, info, on_built=announcer.attach, collector=collector)
         finally:
             announcer.close()
         return EXIT_UNANNOUNCED if announcer.failed else status
