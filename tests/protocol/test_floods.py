@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -107,3 +108,27 @@ def test_a_client_flooding_control_requests_is_pushed_back(fresh_kernel: Running
     # What is queued would take 2 s a request: the kernel is shut down instead.  The shell channel
     # is not held up meanwhile.
     assert k.kernel_info()["implementation"] == "braid-kernel"
+
+
+def test_a_cell_displaying_in_a_loop_does_not_make_the_kernel_hold_its_output(
+    fresh_kernel: RunningKernel,
+) -> None:
+    """50,000 display messages published as fast as a cell can: the cell waits while 64 of them
+    are still to be sent (transport.outbox's backpressure) instead of queueing them all (the
+    kernel's peak RSS grew ~145 MB without it)."""
+
+    # Replies only: the client does not read IOPub meanwhile, whose messages ZeroMQ then drops
+    # (its high-water mark), as for any subscriber that falls behind.
+    def reply(code: str, **content: object) -> dict[str, Any]:
+        msg_id = fresh_kernel.execute_request(code, **content)
+        answer: dict[str, Any] = fresh_kernel.reply(msg_id, "shell", 120)["content"]
+        assert answer["status"] == "ok", answer
+        return answer
+
+    reply("import resource\n_peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss")
+    reply("_pub = get_ipython().display_pub\nfor _i in range(50_000):\n    _pub.publish({'text/plain': 'x'})")
+    grown = reply(
+        "pass", user_expressions={"kib": "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - _peak_before"}
+    )
+    grown_kib = int(grown["user_expressions"]["kib"]["data"]["text/plain"])
+    assert grown_kib < 30 * 1024, f"peak RSS grew {grown_kib / 1024:.0f} MB"

@@ -350,3 +350,94 @@ def test_while_holding_only_what_is_not_stream_text_wakes_the_drainer(outbox: Ou
     outbox.send(Channel.IOPUB, "display_data", {"data": {}}, parent)
     assert readable(outbox.wake_fd) and not outbox.holding
     assert len(outbox.take()) == 2 and not outbox.holding and outbox.asleep
+
+
+# ------------------------------------------------------------------ backpressure
+
+
+def fill_to_backlog(outbox: Outbox) -> None:
+    """Queue one item short of the backlog (the drainer's own posts never wait)."""
+    for i in range(outbox_module.BACKLOG - 1):
+        outbox.send(Channel.IOPUB, f"m{i}", {})
+
+
+def post_from_thread(outbox: Outbox) -> tuple[threading.Thread, threading.Event]:
+    """Post the item that reaches the backlog from another thread; the event is set once posted."""
+    posted = threading.Event()
+
+    def post() -> None:
+        outbox.send(Channel.IOPUB, "last", {})
+        posted.set()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    return thread, posted
+
+
+@pytest.fixture
+def long_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post released within seconds was released by the drainer, not by its timeout."""
+    monkeypatch.setattr(outbox_module, "BACKLOG_WAIT", 60.0)
+
+
+@pytest.mark.usefixtures("long_wait")
+def test_a_post_that_reaches_the_backlog_waits_until_the_drainer_has_sent_it(outbox: Outbox) -> None:
+    outbox.drainer = threading.get_ident()  # this thread drains
+    fill_to_backlog(outbox)
+    thread, posted = post_from_thread(outbox)
+    assert readable(outbox.wake_fd)  # the poster woke the drainer, then waits
+    assert not posted.wait(0.01)
+    items = outbox.take()
+    assert len(items) == outbox_module.BACKLOG
+    assert not posted.wait(0.01), "taken is not sent"
+    outbox.sent()
+    assert posted.wait(10), "the drainer's report released the post"
+    thread.join()
+
+
+def test_a_drainer_that_does_not_drain_delays_a_post_by_the_longest_wait_only(
+    outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_module, "BACKLOG_WAIT", 0.2)
+    outbox.drainer = threading.get_ident()
+    fill_to_backlog(outbox)
+    thread, posted = post_from_thread(outbox)
+    assert posted.wait(5), "the post went on after BACKLOG_WAIT"
+    thread.join()
+    assert len(outbox.take()) == outbox_module.BACKLOG  # nothing lost
+
+
+@pytest.mark.usefixtures("long_wait")
+def test_a_drainer_that_stops_releases_the_waiting_posts(outbox: Outbox) -> None:
+    outbox.drainer = threading.get_ident()
+    fill_to_backlog(outbox)
+    thread, posted = post_from_thread(outbox)
+    assert not posted.wait(0.01)
+    outbox.stop_draining()
+    assert posted.wait(10)
+    thread.join()
+
+
+def test_posts_do_not_wait_without_a_drainer_thread_or_on_it(outbox: Outbox) -> None:
+    for i in range(3 * outbox_module.BACKLOG):  # no drainer thread (an in-process kernel)
+        outbox.send(Channel.IOPUB, f"m{i}", {})
+    outbox.drainer = threading.get_ident()
+    for i in range(3 * outbox_module.BACKLOG):  # the drainer's own posts
+        outbox.send(Channel.IOPUB, f"n{i}", {})
+    assert len(outbox.take()) == 6 * outbox_module.BACKLOG
+
+
+@pytest.mark.usefixtures("long_wait")
+def test_stream_text_never_waits(outbox: Outbox) -> None:
+    outbox.drainer = -1  # a drainer thread that never drains
+    done = threading.Event()
+
+    def prints() -> None:
+        for i in range(3 * outbox_module.BACKLOG):
+            outbox.stream({}, "stdout", f"{i}\n")
+        done.set()
+
+    thread = threading.Thread(target=prints)
+    thread.start()
+    assert done.wait(10), "print is a deque append, never a wait"
+    thread.join()

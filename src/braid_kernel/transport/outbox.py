@@ -12,6 +12,16 @@ is not stream text wakes it (and :meth:`Outbox.flush_streams`).
 Because every message goes through the one FIFO, a cell's stream text always
 reaches the client before the display data, reply or ``idle`` status it
 posted after it.
+
+A thread that posts while :data:`BACKLOG` items wait to be taken (a cell
+displaying or updating a widget in a loop) waits until the I/O thread has sent
+them, :data:`BACKLOG_WAIT` at the most (backpressure).  While a cell computes, the
+I/O thread gets the GIL back only every switch interval after each frame it sends
+(pyzmq releases the GIL for every frame), so without the wait a burst of 2,000
+display messages went out mostly after the cell had ended: the client then read
+them all at the end (kbench display_throughput: send → idle 711 → 544 ms, median
+of 8).  It also bounds what such a burst holds in memory.  Stream text does not
+wait: it is coalesced instead, and ``print`` stays a deque append.
 """
 
 from __future__ import annotations
@@ -55,6 +65,10 @@ Frames = list[bytes]
 # 4096 messages per subscriber (transport.limits), one that stops reading holds ~130 MB of it.
 # (16 Ki made kbench stream_throughput ~14% slower: more, smaller messages.)
 MAX_STREAM_CHUNK = 32 << 10
+#: Items waiting to be taken at which a posting thread (not the I/O thread) waits for them to be sent.
+BACKLOG = 64
+#: The longest such a wait lasts (seconds): a drainer that does not drain delays a post this much.
+BACKLOG_WAIT = 0.05
 
 
 class Outbox:
@@ -84,8 +98,12 @@ class Outbox:
         self.flush_requested = False  # sys.stdout.flush() asked for held text to go out now
         # The drainer's thread ident: its own posts need no wake-up (it drains after handling
         # what it received), and skipping the pipe write saves a GIL round trip per request
-        # while a cell holds the GIL.
+        # while a cell holds the GIL.  Set while a drainer thread runs: posts wait for it only then.
         self.drainer: int | None = None
+        self._takes = 0  # how many times take() ran
+        self._sent = 0  # the number of the last take whose items the drainer has sent
+        self._drained = threading.Condition(threading.Lock())
+        self._waiting = 0  # threads waiting in _wait_until_sent
 
     @property
     def wake_fd(self) -> int:
@@ -93,10 +111,40 @@ class Outbox:
         return self._read_fd
 
     def post(self, item: Item) -> None:
-        """Queue an item (any thread, also from signal handlers)."""
+        """Queue an item (any thread, also from signal handlers); wait while the backlog is long
+        (see the module docstring)."""
+        takes = self._takes  # before appending: a later take has the item
         self.items.append(item)
         if self.asleep or self.holding:
             self.wake()
+        if len(self.items) >= BACKLOG:
+            self._wait_until_sent(takes)
+
+    def _wait_until_sent(self, takes: int) -> None:
+        """Wait until a take after the ``takes``-th has been sent (at most :data:`BACKLOG_WAIT`),
+        unless no drainer thread runs or the caller is the drainer."""
+        drainer = self.drainer
+        if drainer is None or drainer == threading.get_ident():
+            return
+        with self._drained:
+            self._waiting += 1
+            try:
+                self._drained.wait_for(lambda: self._sent > takes or self.drainer is None, BACKLOG_WAIT)
+            finally:
+                self._waiting -= 1
+
+    def sent(self) -> None:
+        """(Drainer, after sending what it took) Release the posts waiting for those items."""
+        self._sent = self._takes
+        if self._waiting:
+            with self._drained:
+                self._drained.notify_all()
+
+    def stop_draining(self) -> None:
+        """(Drainer, as its thread ends) Posts no longer wait for it."""
+        self.drainer = None
+        with self._drained:
+            self._drained.notify_all()
 
     def wake(self) -> None:
         """Wake the I/O thread unless a wake-up is already pending (or it is the caller)."""
@@ -156,6 +204,7 @@ class Outbox:
                 os.read(self._read_fd, 4096)
         self.holding = False
         self.asleep = True  # before popping: a post after this line wakes us again
+        self._takes += 1
         items = []
         pop = self.items.popleft
         while self.items:
