@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import select
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -362,7 +363,8 @@ def fill_to_backlog(outbox: Outbox) -> None:
 
 
 def post_from_thread(outbox: Outbox) -> tuple[threading.Thread, threading.Event]:
-    """Post the item that reaches the backlog from another thread; the event is set once posted."""
+    """Post the item that reaches the backlog from another thread and return once that post
+    waits; the event is set once the post returns."""
     posted = threading.Event()
 
     def post() -> None:
@@ -371,6 +373,9 @@ def post_from_thread(outbox: Outbox) -> tuple[threading.Thread, threading.Event]
 
     thread = threading.Thread(target=post)
     thread.start()
+    deadline = time.monotonic() + 10
+    while outbox.waiting == 0 and not posted.is_set() and time.monotonic() < deadline:
+        time.sleep(0.001)
     return thread, posted
 
 
@@ -385,8 +390,8 @@ def test_a_post_that_reaches_the_backlog_waits_until_the_drainer_has_sent_it(out
     outbox.drainer = threading.get_ident()  # this thread drains
     fill_to_backlog(outbox)
     thread, posted = post_from_thread(outbox)
+    assert outbox.waiting == 1 and not posted.is_set()
     assert readable(outbox.wake_fd)  # the poster woke the drainer, then waits
-    assert not posted.wait(0.01)
     items = outbox.take()
     assert len(items) == outbox_module.BACKLOG
     assert not posted.wait(0.01), "taken is not sent"
@@ -412,7 +417,7 @@ def test_a_drainer_that_stops_releases_the_waiting_posts(outbox: Outbox) -> None
     outbox.drainer = threading.get_ident()
     fill_to_backlog(outbox)
     thread, posted = post_from_thread(outbox)
-    assert not posted.wait(0.01)
+    assert outbox.waiting == 1 and not posted.is_set()
     outbox.stop_draining()
     assert posted.wait(10)
     thread.join()

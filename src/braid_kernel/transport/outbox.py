@@ -133,6 +133,11 @@ class Outbox:
             finally:
                 self._waiting -= 1
 
+    @property
+    def waiting(self) -> int:
+        """How many posts are waiting for the drainer to send the backlog."""
+        return self._waiting
+
     def sent(self) -> None:
         """(Drainer, after sending what it took) Release the posts waiting for those items."""
         self._sent = self._takes

@@ -58,6 +58,8 @@ from braid_kernel.wire.channels import Channel
 from braid_kernel.wire.codec import DELIMITER, WireCodec
 from braid_kernel.wire.connection import ConnectionInfo
 
+_SNDMORE = int(zmq.SNDMORE)
+
 T = TypeVar("T")
 
 log = logging.getLogger("braid_kernel.transport")
@@ -364,8 +366,14 @@ class IOThread:
             self._send(channel, frames)
 
     def _send(self, channel: Channel, frames: Frames) -> None:
+        # Frame by frame with a plain int flag: what send_multipart does, without combining
+        # zmq.SNDMORE (an IntFlag) with the flags for every frame, which made it 2.4x slower
+        # (12 against 5 us for a 7-frame message).
+        sock, copy = self._sockets[channel], len(frames[-1]) < 65536
         try:
-            self._sockets[channel].send_multipart(frames, copy=len(frames[-1]) < 65536)
+            for frame in frames[:-1]:
+                sock.send(frame, _SNDMORE, copy=copy)
+            sock.send(frames[-1], 0, copy=copy)
         except zmq.ZMQError as exc:
             # e.g. the peer on a ROUTER socket went away: the message is undeliverable.
             log.warning("could not send on %s: %s", channel.value, exc)
