@@ -133,4 +133,15 @@ SEQUENCES = [
             "_i1, In[2]",
         ],
     ),
+    Seq(
+        "braid-collector-and-display-burst",
+        [
+            "import gc\ngc.isenabled(), gc.get_freeze_count(), gc.get_threshold()",
+            "x = [1]\nany(r is globals() for r in gc.get_referrers(x))",
+            "class Node:\n    pass\nn = Node(); n.me = n\nimport weakref\nw = weakref.ref(n)\ndel n\n"
+            "gc.collect() > 0, w() is None",
+            "from IPython.display import display\nfor i in range(300):\n    display(i)\nprint('shown')",
+            "get_ipython().display_pub.publish({'text/plain': 'direct'})\n'after'",
+        ],
+    ),
 ]
