@@ -19,8 +19,8 @@ them, :data:`BACKLOG_WAIT` at the most (backpressure).  While a cell computes, t
 I/O thread gets the GIL back only every switch interval after each frame it sends
 (pyzmq releases the GIL for every frame), so without the wait a burst of 2,000
 display messages went out mostly after the cell had ended: the client then read
-them all at the end (kbench display_throughput: send → idle 711 → 544 ms, median
-of 8).  It also bounds what such a burst holds in memory.  Stream text does not
+them all at the end (kbench's display_throughput cell: send → idle 648 → 525 ms,
+median of 16 kernels).  It also bounds what such a burst holds in memory.  Stream text does not
 wait: it is coalesced instead, and ``print`` stays a deque append.
 """
 
@@ -102,7 +102,8 @@ class Outbox:
         self.drainer: int | None = None
         self._takes = 0  # how many times take() ran
         self._sent = 0  # the number of the last take whose items the drainer has sent
-        self._drained = threading.Condition(threading.Lock())
+        # Reentrant: a signal handler that posts may interrupt a post on its way into the wait.
+        self._drained = threading.Condition(threading.RLock())
         self._waiting = 0  # threads waiting in _wait_until_sent
 
     @property
