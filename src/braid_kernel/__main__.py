@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from braid_kernel.app.collector import StartupCollector
-
-# Before the command line's imports: the collector is paused while a kernel starts (see the module).
-_collector = StartupCollector.pause()
-
-from braid_kernel.app.cli import main  # noqa: E402
-
 if __name__ == "__main__":
-    sys.exit(main(collector=_collector))
+    # Before the command line's imports: the collector is paused while a kernel starts
+    # (braid_kernel.app.collector); importing this module changes nothing.
+    from braid_kernel.app.collector import StartupCollector
+
+    collector = StartupCollector.pause()
+    from braid_kernel.app.cli import main
+
+    sys.exit(main(collector=collector))
