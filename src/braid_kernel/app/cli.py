@@ -332,7 +332,7 @@ def _run_kernel(config: KernelConfig, collector: StartupCollector) -> int:
     # Imported on demand: the kernel pulls in zmq, IPython and anyio, which the other commands
     # (and `--help`) should not wait for.  import_module keeps this module checkable on its own.
     module = importlib.import_module("braid_kernel.app.launch")
-    run_kernel: Callable[..., int] = module.run_kernel
+    run_kernel: Callable[[KernelConfig, StartupCollector], int] = module.run_kernel
     return run_kernel(config, collector)
 
 
@@ -355,7 +355,7 @@ def _cmd_launch(ns: argparse.Namespace, extras: list[str], collector: StartupCol
     if ignored:
         print(f"{_PROG}: warning: ignoring launcher arguments: {' '.join(ignored)}", file=sys.stderr)
     module = importlib.import_module("braid_kernel.app.remote.launcher")
-    run: Callable[..., int] = module.run_remote_kernel
+    run: Callable[[KernelConfig, remote_args.LaunchRequest, StartupCollector], int] = module.run_remote_kernel
     return run(config, request, collector)
 
 
