@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,17 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[KernelConfig]:
         configs.append(config)
         return 7
 
+    fake_launch(monkeypatch, run_kernel)
+    return configs
+
+
+def fake_launch(
+    monkeypatch: pytest.MonkeyPatch, run_kernel: Callable[[KernelConfig, StartupCollector | None], int]
+) -> None:
+    """Make ``run_kernel`` the kernel module's entry point (no kernel process starts)."""
     fake = types.ModuleType("braid_kernel.app.launch")
     fake.run_kernel = run_kernel  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "braid_kernel.app.launch", fake)
-    return configs
 
 
 # --- install ------------------------------------------------------------------------------------
@@ -319,9 +327,7 @@ def test_a_kernel_is_started_with_the_collector_paused_and_gets_it_to_resume(
         seen.append((gc.isenabled(), collector is not None and collector.paused))
         return 0
 
-    fake = types.ModuleType("braid_kernel.app.launch")
-    fake.run_kernel = run_kernel  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "braid_kernel.app.launch", fake)
+    fake_launch(monkeypatch, run_kernel)
     assert main(["start", "-f", "conn.json"]) == 0
     assert seen == [(False, True)]  # paused during the start, for the kernel to resume
     assert gc.isenabled()  # and resumed when a kernel returns without having done it

@@ -96,14 +96,7 @@ def test_each_threads_posts_stay_in_order_and_none_is_lost(outbox: Outbox) -> No
 
 
 def test_post_after_another_threads_post_comes_after_it(outbox: Outbox) -> None:
-    first_posted = threading.Event()
-
-    def first() -> None:
-        outbox.send(Channel.IOPUB, "first", {})
-        first_posted.set()
-
-    t = threading.Thread(target=first)
-    t.start()
+    t, first_posted = post_from_thread(outbox, "first")
     assert first_posted.wait(10)
     outbox.send(Channel.IOPUB, "second", {})
     t.join()
@@ -362,13 +355,13 @@ def fill_to_backlog(outbox: Outbox) -> None:
         outbox.send(Channel.IOPUB, f"m{i}", {})
 
 
-def post_from_thread(outbox: Outbox) -> tuple[threading.Thread, threading.Event]:
-    """Post the item that reaches the backlog from another thread and return once that post
-    waits; the event is set once the post returns."""
+def post_from_thread(outbox: Outbox, msg_type: str = "last") -> tuple[threading.Thread, threading.Event]:
+    """Post ``msg_type`` from another thread and return once that post waits for the drainer or
+    has returned; the event is set once it returns."""
     posted = threading.Event()
 
     def post() -> None:
-        outbox.send(Channel.IOPUB, "last", {})
+        outbox.send(Channel.IOPUB, msg_type, {})
         posted.set()
 
     thread = threading.Thread(target=post)

@@ -332,14 +332,14 @@ class IOThread:
         if outbox.flush_requested:  # read before taking: the flush covers what was written before
             outbox.flush_requested = hold = False
         items = self._batcher.split(outbox.take(woken), time.monotonic(), hold)
+        if self._batcher.held:
+            outbox.hold()
         try:
             self._send_items(items)
         finally:
             outbox.sent()  # posts waiting on a backlog go on (see transport.outbox)
 
     def _send_items(self, items: list[Item]) -> None:
-        if self._batcher.held:
-            self._outbox.hold()
         if not items:
             return
         self._heap.traffic(len(items))
